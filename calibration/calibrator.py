@@ -1,0 +1,226 @@
+"""The calibration layer: a scikit-learn estimator from simulated aggregates to observed metrics.
+
+``BehaviourCalibrator`` is ridge regression per observed metric on the population's simulated
+aggregates (e.g. the weekly mean probability of each behaviour, as % change from baseline),
+optionally with lags, pooled across regions: one set of coefficients for every region, so the
+twin transfers to regions and periods it was not fitted on. It follows the scikit-learn estimator
+contract (parameters stored by ``__init__``, validation in ``fit``, learned attributes ending in
+``_``), so it works with ``clone``, ``Pipeline`` and ``GridSearchCV``, and it is saved as JSON,
+never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+_FORMAT = "socialtwin.BehaviourCalibrator/1"
+
+
+class BehaviourCalibrator(RegressorMixin, BaseEstimator):
+    """Ridge regression per observed metric on simulated aggregates, with optional lags.
+
+    Args:
+        alpha: ridge penalty on the standardised features (shared by the metrics).
+        lags: number of past ticks of every feature added to the design (0 = none). Rows must
+            be in time order within each group; the first rows of a group repeat their first
+            value as their past.
+        region_effects: fit region fixed effects: the slopes come from the variation over time
+            within each region (the within estimator), and each region seen in ``fit`` gets its
+            own offset; unseen regions get the mean offset. Without them one intercept serves
+            every region.
+
+    Attributes:
+        coef_: array of shape (n_metrics, n_features * (lags + 1)), on the standardised design.
+        intercept_: array of shape (n_metrics,).
+        mean_: array of shape (n_features * (lags + 1),), design means.
+        scale_: array of shape (n_features * (lags + 1),), design standard deviations.
+        n_features_in_: number of features seen in ``fit``.
+        feature_names_in_: feature names, when ``X`` was a DataFrame with string columns.
+        metrics_: names of the metrics (the columns of ``y`` when it was a DataFrame).
+        n_train_: array of shape (n_metrics,), rows each metric was fitted on.
+        groups_: region labels seen in ``fit`` (with ``region_effects``).
+        offsets_: array of shape (n_groups, n_metrics), the region offsets (with
+            ``region_effects``), used in place of ``intercept_``.
+    """
+
+    def __init__(self, alpha: float = 1.0, lags: int = 0, region_effects: bool = False) -> None:
+        self.alpha = alpha
+        self.lags = lags
+        self.region_effects = region_effects
+
+    def fit(self, X, y, groups=None) -> BehaviourCalibrator:
+        """Fit one ridge regression per metric.
+
+        Args:
+            X: array-like of shape (n_samples, n_features), simulated aggregates.
+            y: array-like of shape (n_samples,) or (n_samples, n_metrics), observed metrics.
+                NaN marks an unobserved value: that row is left out of that metric's fit.
+            groups: array-like of shape (n_samples,), the region of each row (lags never cross
+                regions). ``None``: all rows are one time series.
+
+        Returns:
+            self
+        """
+        if not isinstance(self.lags, int | np.integer) or self.lags < 0:
+            raise ValueError(f"lags must be a whole number >= 0, got {self.lags!r}")
+        if not np.isscalar(self.alpha) or not self.alpha >= 0:
+            raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")
+        metrics = list(y.columns) if hasattr(y, "columns") else None
+        X = validate_data(self, X, ensure_all_finite=True, ensure_min_samples=2)
+        y_raw = check_array(y, ensure_2d=False, ensure_all_finite="allow-nan", dtype=float,
+                            input_name="y")
+        check_consistent_length(X, y_raw)
+        self.single_output_ = y_raw.ndim == 1
+        targets = y_raw.reshape(len(y_raw), -1)
+        design = _lagged(X, self.lags, groups)
+        self.mean_ = design.mean(axis=0)
+        self.scale_ = design.std(axis=0)
+        self.scale_[self.scale_ == 0] = 1.0
+        z = (design - self.mean_) / self.scale_
+        labels = np.zeros(len(z), dtype=int)
+        self.groups_ = np.array(["all"], dtype=object)
+        if self.region_effects and groups is not None:
+            self.groups_, labels = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+        n_groups, n_metrics = len(self.groups_), targets.shape[1]
+        coef = np.zeros((n_metrics, z.shape[1]))
+        offsets = np.zeros((n_groups, n_metrics))
+        counts = np.zeros(n_metrics, dtype=int)
+        for m in range(n_metrics):
+            rows = np.isfinite(targets[:, m])
+            if rows.sum() < 2:
+                raise ValueError(f"metric {metrics[m] if metrics else m} has fewer than 2 "
+                                 "observed rows")
+            zm, ym, gm = z[rows], targets[rows, m], labels[rows]
+            size = np.bincount(gm, minlength=n_groups).astype(float)
+            seen = size > 0
+            centre_z = np.zeros((n_groups, z.shape[1]))
+            centre_y = np.zeros(n_groups)
+            centre_z[seen] = (np.stack([np.bincount(gm, zm[:, k], n_groups)
+                                        for k in range(z.shape[1])], axis=1)[seen]
+                              / size[seen, None])
+            centre_y[seen] = np.bincount(gm, ym, n_groups)[seen] / size[seen]
+            zc, yc = zm - centre_z[gm], ym - centre_y[gm]
+            gram = zc.T @ zc + self.alpha * np.eye(zc.shape[1])
+            coef[m] = np.linalg.solve(gram, zc.T @ yc)
+            offsets[:, m] = centre_y - centre_z @ coef[m]
+            offsets[~seen, m] = np.average(offsets[seen, m], weights=size[seen])
+            counts[m] = int(rows.sum())
+        self.coef_, self.offsets_, self.n_train_ = coef, offsets, counts
+        self.intercept_ = offsets.mean(axis=0) if n_groups > 1 else offsets[0]
+        self.metrics_ = metrics if metrics is not None else list(range(targets.shape[1]))
+        return self
+
+    def predict(self, X, groups=None) -> np.ndarray:
+        """Predict the metrics.
+
+        Args:
+            X: array-like of shape (n_samples, n_features), in time order within each group.
+            groups: array-like of shape (n_samples,), the region of each row.
+
+        Returns:
+            Array of shape (n_samples,) or (n_samples, n_metrics), as ``y`` was in ``fit``.
+        """
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, ensure_all_finite=True)
+        z = (_lagged(X, self.lags, groups) - self.mean_) / self.scale_
+        predictions = z @ self.coef_.T + self._offsets_for(groups, len(z))
+        return predictions[:, 0] if self.single_output_ else predictions
+
+    def _offsets_for(self, groups, n_rows: int) -> np.ndarray:
+        """The offset of each row: its region's, or the mean offset for a region not seen in fit."""
+        if len(self.groups_) == 1 or groups is None:
+            return np.broadcast_to(self.intercept_, (n_rows, len(self.intercept_)))
+        position = {label: k for k, label in enumerate(self.groups_)}
+        index = np.array([position.get(str(g), -1) for g in np.asarray(groups)])
+        return np.where(index[:, None] >= 0, self.offsets_[index], self.intercept_)
+
+    def to_dict(self) -> dict:
+        """The fitted calibrator as plain JSON-able data."""
+        check_is_fitted(self, "coef_")
+        return {
+            "format": _FORMAT,
+            "params": self.get_params(),
+            "n_features_in": int(self.n_features_in_),
+            "feature_names_in": [str(n) for n in getattr(self, "feature_names_in_", [])] or None,
+            "metrics": [str(m) for m in self.metrics_],
+            "single_output": bool(self.single_output_),
+            "coef": self.coef_.tolist(),
+            "intercept": self.intercept_.tolist(),
+            "groups": [str(g) for g in self.groups_],
+            "offsets": self.offsets_.tolist(),
+            "mean": self.mean_.tolist(),
+            "scale": self.scale_.tolist(),
+            "n_train": self.n_train_.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BehaviourCalibrator:
+        """Rebuild a fitted calibrator from :meth:`to_dict` data."""
+        if data.get("format") != _FORMAT:
+            raise ValueError(f"not a BehaviourCalibrator file (format {data.get('format')!r}, "
+                             f"expected {_FORMAT!r})")
+        model = cls(**data["params"])
+        model.n_features_in_ = data["n_features_in"]
+        if data["feature_names_in"]:
+            model.feature_names_in_ = np.asarray(data["feature_names_in"], dtype=object)
+        model.metrics_ = data["metrics"]
+        model.single_output_ = data["single_output"]
+        model.coef_ = np.asarray(data["coef"], dtype=float)
+        model.intercept_ = np.asarray(data["intercept"], dtype=float)
+        model.groups_ = np.asarray(data["groups"], dtype=object)
+        model.offsets_ = np.asarray(data["offsets"], dtype=float)
+        model.mean_ = np.asarray(data["mean"], dtype=float)
+        model.scale_ = np.asarray(data["scale"], dtype=float)
+        model.n_train_ = np.asarray(data["n_train"], dtype=int)
+        return model
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted calibrator as JSON."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> BehaviourCalibrator:
+        """Read a calibrator written by :meth:`save`."""
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: cannot read a calibrator ({error})") from None
+        return cls.from_dict(data)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _lagged(X: np.ndarray, lags: int, groups) -> np.ndarray:
+    """The design ``[X_t, X_{t-1}, ..., X_{t-lags}]`` with lags taken within each group."""
+    X = np.asarray(X, dtype=float)
+    if lags == 0:
+        return X
+    groups = np.zeros(len(X)) if groups is None else np.asarray(groups)
+    if len(groups) != len(X):
+        raise ValueError(f"groups has {len(groups)} entries for {len(X)} rows")
+    blocks = [X]
+    for lag in range(1, lags + 1):
+        shifted = np.empty_like(X)
+        for label in np.unique(groups):
+            rows = np.flatnonzero(groups == label)
+            part = X[rows]
+            shifted[rows] = np.vstack([np.repeat(part[:1], min(lag, len(part)), axis=0),
+                                       part[:-lag]])[:len(part)]
+        blocks.append(shifted)
+    return np.hstack(blocks)

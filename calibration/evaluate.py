@@ -1,0 +1,287 @@
+"""The evaluation protocol: calibrate on 2020, test on January-April 2021, against baselines.
+
+Weekly resolution, US nation and states (any regions with observed data), OxCGRT indicators as
+signals, the six Google mobility categories as observed metrics. A week belongs to a window only
+if all seven of its days do, so the week of 28 December 2020 is in neither and no test day is
+ever seen in training. Metric: RMSE in percentage points per category, pooled over regions, and
+its macro average over the categories. Every method is fitted on the same training rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from calibration.baselines import CalibratedTwin, Method, Persistence, gradient_boosting, ridge
+from calibration.datasets import MOBILITY_CATEGORIES
+from calibration.observed import ObservedData, load_observed, regions_of
+
+TRAIN_WINDOW = (dt.date(2020, 3, 1), dt.date(2020, 12, 31))
+TEST_WINDOW = (dt.date(2021, 1, 1), dt.date(2021, 4, 28))
+VALIDATION_START = dt.date(2020, 10, 1)
+"""Twin settings (penalty, lags) are chosen by fitting on training weeks before this date and
+scoring on the training weeks after it: the test window plays no part in any choice."""
+
+CASE_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k")
+FULL_CONTEXT = CASE_CONTEXT + ("vaccinated_pct", "temperature_f", "holiday")
+ALPHAS = (0.1, 1.0, 10.0, 100.0)
+LAGS = (0, 1, 2)
+REGION_EFFECTS = (False, True)
+SIM_PREFIX = "sim_"
+
+
+def window_of(weeks: pd.Series) -> pd.Series:
+    """``train``, ``test`` or ``None`` for each week (labelled by its Monday)."""
+    start = pd.to_datetime(weeks)
+    end = start + pd.Timedelta(days=6)
+    inside = lambda window: (start >= pd.Timestamp(window[0])) & (end <= pd.Timestamp(window[1]))  # noqa: E731
+    labels = np.where(inside(TRAIN_WINDOW), "train", np.where(inside(TEST_WINDOW), "test", None))
+    return pd.Series(labels, index=weeks.index, dtype=object)
+
+
+def simulated_features(trajectories: pd.DataFrame, region: str) -> pd.DataFrame:
+    """Region-week rows with a ``sim_<behaviour>`` column each: % change from the baseline."""
+    data = trajectories[(trajectories["group"] == "all") & (trajectories["tick"] >= 0)]
+    wide = data.pivot(index="date", columns="behaviour", values="change_pct")
+    wide.columns = [SIM_PREFIX + str(c) for c in wide.columns]
+    wide = wide.reset_index().rename(columns={"date": "week"})
+    wide.insert(0, "region", region)
+    wide["week"] = pd.to_datetime(wide["week"])
+    return wide
+
+
+def assemble(observed: ObservedData, simulated: pd.DataFrame | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Inputs (signals, context, simulated aggregates) and targets for the region-weeks they share.
+
+    Returns:
+        ``(inputs, targets)``: inputs with region, week, window and the input columns; targets
+        with the six mobility categories in percentage points (NaN where Google withheld them).
+    """
+    keys = ["region", "week"]
+    frame = observed.mobility.merge(observed.policy, on=keys).merge(observed.context, on=keys)
+    if simulated is not None:
+        frame = frame.merge(simulated, on=keys)
+    frame = frame.sort_values(keys).reset_index(drop=True)
+    frame["window"] = window_of(frame["week"])
+    targets = frame[list(MOBILITY_CATEGORIES)]
+    inputs = frame.drop(columns=list(MOBILITY_CATEGORIES))
+    return inputs, targets
+
+
+def baseline_methods(inputs: pd.DataFrame, targets: pd.DataFrame,
+                     indicators: Sequence[str]) -> list[Method]:
+    """The baselines of the protocol (each fitted on the training rows only).
+
+    ``ridge_indicators`` is the twin's own calibrator, with its settings chosen the same way, on
+    the OxCGRT indicators instead of the simulated aggregates: the twin without its simulation.
+    ``gbm_regions`` also sees which region a row is, as the twin's region effects do.
+    """
+    alpha, lags, effects, _ = choose_calibrator(inputs, targets, indicators)
+    return [
+        Persistence(),
+        gradient_boosting("gbm", [*indicators, *CASE_CONTEXT],
+                          "gradient boosting on the OxCGRT indicators and case context"),
+        gradient_boosting("gbm_all_context", [*indicators, *FULL_CONTEXT],
+                          "gradient boosting on the indicators and every context signal the "
+                          "twin receives (cases, vaccination, temperature, holidays)"),
+        gradient_boosting("gbm_regions", [*indicators, *FULL_CONTEXT, "region_code"],
+                          "gbm_all_context plus the region as a categorical feature",
+                          categorical=["region_code"]),
+        ridge("ridge_stringency", ["stringency_index"], "ridge on the stringency index"),
+        CalibratedTwin(indicators, alpha, lags, effects, name="ridge_indicators",
+                       description="the twin's calibrator on the OxCGRT indicators instead of "
+                       f"the simulation (alpha={alpha:g}, lags={lags}, region effects "
+                       f"{'on' if effects else 'off'}): the twin without its agents"),
+    ]
+
+
+def rmse_table(predictions: dict[str, pd.DataFrame], targets: pd.DataFrame) -> pd.DataFrame:
+    """RMSE (percentage points) per method and category, pooled over regions, and their mean."""
+    rows = {}
+    for name, predicted in predictions.items():
+        errors = predicted[targets.columns] - targets
+        rmse = np.sqrt((errors**2).mean(skipna=True))
+        rows[name] = {**rmse.to_dict(), "macro": float(rmse.mean())}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def choose_calibrator(inputs: pd.DataFrame, targets: pd.DataFrame, features: Sequence[str]
+                      ) -> tuple[float, int, bool, pd.DataFrame]:
+    """Penalty, lags and region effects of a calibrator, by validation inside the training window.
+
+    Returns:
+        ``(alpha, lags, region_effects, scores)`` with the macro RMSE of every candidate on the
+        validation weeks.
+    """
+    train = inputs["window"] == "train"
+    early = train & (inputs["week"] < pd.Timestamp(VALIDATION_START))
+    late = train & (inputs["week"] >= pd.Timestamp(VALIDATION_START))
+    scores = []
+    for effects in REGION_EFFECTS:
+        for alpha in ALPHAS:
+            for lags in LAGS:
+                model = CalibratedTwin(features, alpha=alpha, lags=lags, region_effects=effects)
+                model.fit(inputs[early], targets[early])
+                predicted = model.predict(inputs[train])[late[train].to_numpy()]
+                macro = rmse_table({"m": predicted}, targets[late]).loc["m", "macro"]
+                scores.append({"alpha": alpha, "lags": lags, "region_effects": effects,
+                               "validation_macro_rmse": macro})
+    scores = pd.DataFrame(scores)
+    best = scores.loc[scores["validation_macro_rmse"].idxmin()]
+    return float(best["alpha"]), int(best["lags"]), bool(best["region_effects"]), scores
+
+
+@dataclass
+class Evaluation:
+    """Result of the protocol.
+
+    Attributes:
+        table: RMSE per method (rows) and category (columns, plus ``macro``), test window.
+        train_table: the same on the training window (in-sample fit).
+        predictions: tidy: region, week, window, metric, observed, one column per method.
+        twin: the fitted twin (its calibrator is ``twin.calibrator``).
+        selection: validation scores of the twin's candidate settings.
+        regions: regions evaluated.
+        engine: the engine that produced the simulated aggregates.
+        simulation: accounting of the simulations (agents, LLM calls, cache hits, wall time).
+        methods: method name -> description.
+    """
+
+    table: pd.DataFrame
+    train_table: pd.DataFrame
+    predictions: pd.DataFrame
+    twin: CalibratedTwin
+    selection: pd.DataFrame
+    regions: list[str]
+    engine: str
+    simulation: dict = field(default_factory=dict)
+    methods: dict = field(default_factory=dict)
+
+    def improvement_pct(self, baseline: str = "gbm") -> float:
+        """How much lower the twin's macro RMSE is than a baseline's, in % of the baseline's."""
+        twin = self.table.loc[self.twin.name, "macro"]
+        other = self.table.loc[baseline, "macro"]
+        return float(100.0 * (other - twin) / other)
+
+    def to_json(self) -> dict:
+        """The headline figures as plain data (``socialtwin evaluate --json``)."""
+        return {
+            "engine": self.engine,
+            "regions": len(self.regions),
+            "test_window": [TEST_WINDOW[0].isoformat(), TEST_WINDOW[1].isoformat()],
+            "train_window": [TRAIN_WINDOW[0].isoformat(), TRAIN_WINDOW[1].isoformat()],
+            "macro_rmse": {k: round(float(v), 4) for k, v in self.table["macro"].items()},
+            "rmse": {m: {k: round(float(v), 4) for k, v in row.items()}
+                     for m, row in self.table.iterrows()},
+            "improvement_vs_gbm_pct": round(self.improvement_pct("gbm"), 2),
+            "improvement_vs_gbm_all_context_pct": round(self.improvement_pct("gbm_all_context"),
+                                                        2),
+            "improvement_vs_persistence_pct": round(self.improvement_pct("persistence"), 2),
+            "twin": self.twin.calibrator.get_params(),
+            "simulation": self.simulation,
+        }
+
+
+def compare(inputs: pd.DataFrame, targets: pd.DataFrame, engine: str,
+            simulation: dict | None = None) -> Evaluation:
+    """Fit the twin and the baselines on the training rows and score them on the test rows."""
+    features = [c for c in inputs.columns if c.startswith(SIM_PREFIX)]
+    indicators = [c for c in inputs.columns if c[:1] in "ceh" and c[1:2].isdigit()
+                  and not c.endswith("_flag")]
+    train = (inputs["window"] == "train").to_numpy()
+    test = (inputs["window"] == "test").to_numpy()
+    if not train.any() or not test.any():
+        raise ValueError("the data cover no whole training or test week; the protocol needs "
+                         f"{TRAIN_WINDOW[0]}..{TRAIN_WINDOW[1]} and {TEST_WINDOW[0]}.."
+                         f"{TEST_WINDOW[1]}")
+    inputs = inputs.assign(region_code=pd.factorize(inputs["region"], sort=True)[0])
+    alpha, lags, effects, selection = choose_calibrator(inputs, targets, features)
+    twin = CalibratedTwin(features, alpha, lags, effects, name=f"twin[{engine}]")
+    methods: list[Method] = [twin, *baseline_methods(inputs, targets, indicators)]
+    predictions = {m.name: m.fit(inputs[train], targets[train]).predict(inputs) for m in methods}
+    table = rmse_table({k: v[test] for k, v in predictions.items()}, targets[test])
+    train_table = rmse_table({k: v[train] for k, v in predictions.items()}, targets[train])
+    tidy = _tidy(inputs, targets, predictions, features)
+    return Evaluation(table, train_table, tidy, twin, selection,
+                      sorted(inputs["region"].unique()), engine, simulation or {},
+                      {m.name: m.description for m in methods})
+
+
+def _tidy(inputs, targets, predictions, features) -> pd.DataFrame:
+    frames = []
+    for metric in targets.columns:
+        part = inputs[["region", "week", "window"]].copy()
+        part["metric"] = metric
+        part["observed"] = targets[metric].to_numpy()
+        simulated = SIM_PREFIX + metric
+        part["simulated_change_pct"] = inputs[simulated].to_numpy() if simulated in features \
+            else np.nan
+        for name, predicted in predictions.items():
+            part[name] = predicted[metric].to_numpy()
+        frames.append(part)
+    return pd.concat(frames, ignore_index=True)
+
+
+def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
+                     cache_path=None, progress: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Run the scenario once per region and return the simulated aggregates per region-week.
+
+    Args:
+        scenario: the scenario to run (its region is replaced by each of ``regions``).
+        regions: canonical region codes.
+        agents: population size per region.
+        seed: run seed (the same for every region).
+        cache_path: response cache for LLM engines.
+        progress: show a progress bar over regions.
+    """
+    from tqdm.auto import tqdm
+
+    from simulator.cognition import make_engine
+    from simulator.run import run_scenario
+
+    engine = make_engine(scenario.engine.name, scenario.engine.options, None,
+                         scenario.policy.indicators, cache_path or scenario.engine.cache)
+    frames, totals = [], {"agents_per_region": agents, "llm_calls": 0, "cache_hits": 0,
+                          "failed_answers": 0, "agent_ticks": 0, "wall_s": 0.0}
+    try:
+        for region in tqdm(regions, desc="simulating regions", disable=not progress, delay=3):
+            variant = scenario.replace(region=region, population_size=agents, seed=seed)
+            result = run_scenario(variant, engine=engine, progress=False, agent_views=False)
+            frames.append(simulated_features(result.trajectories, region))
+            for key in ("llm_calls", "cache_hits", "failed_answers", "agent_ticks", "wall_s"):
+                totals[key] += result.manifest[key]
+    finally:
+        engine.close()
+    totals["wall_s"] = round(totals["wall_s"], 1)
+    totals["llm_calls_per_agent_tick"] = totals["llm_calls"] / max(totals["agent_ticks"], 1)
+    return pd.concat(frames, ignore_index=True), totals
+
+
+def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Path | None = None,
+             agents: int = 2000, seed: int = 0, cache_path=None,
+             progress: bool = True) -> Evaluation:
+    """Run the whole protocol for one scenario (and its engine) over a set of regions.
+
+    Args:
+        scenario: the case-study scenario (e.g. scenarios/covid_us_2020.yaml, engine applied).
+        regions: ``nation``, ``states``, ``all``, or codes.
+        data_dir: raw upstream files to use instead of the shipped weekly tables.
+        agents: population size per region.
+        seed: run seed.
+        cache_path: response cache for LLM engines.
+        progress: show progress bars.
+    """
+    codes = regions_of(regions)
+    observed = load_observed(data_dir, regions=codes)
+    missing = sorted(set(codes) - set(observed.mobility["region"]))
+    if missing:
+        raise ValueError(f"no observed mobility for {', '.join(missing)}")
+    simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress)
+    inputs, targets = assemble(observed, simulated)
+    return compare(inputs, targets, scenario.engine.name, totals)

@@ -1,0 +1,341 @@
+"""Download the raw observed-data files from their official public locations, or import a copy.
+
+Every file is streamed into a hidden staging folder next to its destination, checked (complete,
+of the expected layout, readable by its loader) and only then moved into place with an atomic
+rename, so an interrupted or bad download never leaves a partial file behind. ``fetch_main`` is
+what ``socialtwin data fetch [--dest DIR] [--from DIR] [--base-url URL]`` calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from calibration.datasets import DatasetError, detect_layout
+from calibration.observed import find_raw_files
+from simulator.errors import SocialTwinError
+
+_GITHUB = "https://raw.githubusercontent.com"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One upstream file and where it goes in the destination folder.
+
+    Attributes:
+        url: official public location.
+        dest: path relative to the destination folder.
+        kind: the layout kind the file must have (see :data:`calibration.datasets.LAYOUTS`).
+        required: a failure of an optional file is reported but does not fail the fetch.
+
+    """
+
+    url: str
+    dest: str
+    kind: str
+    required: bool = True
+
+
+RAW_FILES: tuple[RawFile, ...] = (
+    RawFile(
+        f"{_GITHUB}/OxCGRT/covid-policy-tracker-legacy/main/legacy_data_202207/OxCGRT_latest.csv",
+        "policy/OxCGRT_latest.csv",
+        "policy",
+    ),
+    # The USA-covid-policy repository holds state data as coded by the states themselves
+    # (STATE_WIDE); the legacy file above already has the comparable STATE_TOTAL rows.
+    RawFile(
+        f"{_GITHUB}/OxCGRT/USA-covid-policy/master/data/OxCGRT_US_latest.csv",
+        "policy/usa/OxCGRT_US_latest.csv",
+        "policy",
+        required=False,
+    ),
+    RawFile(
+        f"{_GITHUB}/OxCGRT/covid-policy-dataset/main/data/OxCGRT_compact_national_v1.csv",
+        "policy/v1/OxCGRT_compact_national_v1.csv",
+        "policy",
+    ),
+    RawFile(
+        f"{_GITHUB}/OxCGRT/covid-policy-dataset/main/data/OxCGRT_compact_subnational_v1.csv",
+        "policy/v1/OxCGRT_compact_subnational_v1.csv",
+        "policy",
+    ),
+    *(
+        RawFile(
+            f"{_GITHUB}/OxCGRT/covid-policy-dataset/main/data/timeseries_indices/"
+            f"OxCGRT_timeseries_{index}_v1.csv",
+            f"policy/v1/OxCGRT_timeseries_{index}_v1.csv",
+            "policy_indices",
+        )
+        for index in (
+            "StringencyIndex",
+            "GovernmentResponseIndex",
+            "ContainmentHealthIndex",
+            "EconomicSupportIndex",
+        )
+    ),
+    RawFile(
+        "https://www.gstatic.com/covid19/mobility/Global_Mobility_Report.csv",
+        "mobility/Global_Mobility_Report.csv",
+        "mobility",
+    ),
+    RawFile(
+        f"{_GITHUB}/OpportunityInsights/EconomicTracker/main/data/"
+        "Google%20Mobility%20-%20National%20-%20Daily.csv",
+        "mobility/Google Mobility - National - Daily.csv",
+        "mobility",
+    ),
+    RawFile(
+        f"{_GITHUB}/OpportunityInsights/EconomicTracker/main/data/"
+        "Google%20Mobility%20-%20State%20-%20Daily.csv",
+        "mobility/Google Mobility - State - Daily.csv",
+        "mobility",
+    ),
+    RawFile(f"{_GITHUB}/nytimes/covid-19-data/master/us-states.csv", "epi/us-states.csv", "cases"),
+    RawFile(f"{_GITHUB}/nytimes/covid-19-data/master/us.csv", "epi/us.csv", "cases"),
+    RawFile(
+        f"{_GITHUB}/owid/covid-19-data/master/public/data/vaccinations/us_state_vaccinations.csv",
+        "epi/us_state_vaccinations.csv",
+        "vaccinations",
+    ),
+    RawFile(
+        f"{_GITHUB}/JieYingWu/COVID-19_US_County-level_Summaries/master/data/states_only.csv",
+        "population/states_only.csv",
+        "temperature",
+    ),
+)
+"""The files ``socialtwin data fetch`` downloads (sources and licences: ``data/SOURCES.md``)."""
+
+
+class FetchError(SocialTwinError, RuntimeError):
+    """One or more raw files could not be downloaded, copied or validated.
+
+    Attributes:
+        failures: one message per file that failed.
+        fetched: the files that were installed before the error was raised.
+
+    """
+
+    def __init__(self, message: str, failures: Sequence[str] = (), fetched: Sequence[Fetched] = ()):
+        super().__init__(message)
+        self.failures = list(failures)
+        self.fetched = list(fetched)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A raw file installed in the destination folder.
+
+    Attributes:
+        path: where it is.
+        source: the URL or local path it came from.
+        size: bytes.
+        sha256: hex digest of the content.
+        layout: the layout the loaders recognised.
+
+    """
+
+    path: Path
+    source: str
+    size: int
+    sha256: str
+    layout: str
+
+    def describe(self) -> str:
+        """One report line: path, size, checksum, layout."""
+        return f"{self.path}  {self.size:,} bytes  sha256:{self.sha256}  ({self.layout})"
+
+
+def _resolve(url: str, base_urls: str | Mapping[str, str] | None) -> str:
+    """Swap the scheme and host of ``url`` for a mirror, keeping the path."""
+    if base_urls is None:
+        return url
+    parts = urlsplit(url)
+    if isinstance(base_urls, str):
+        return base_urls.rstrip("/") + parts.path
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return base_urls[origin].rstrip("/") + parts.path if origin in base_urls else url
+
+
+def _download(url: str, target: Path, timeout: float) -> None:
+    """Stream ``url`` into ``target``; a body shorter than its Content-Length is an error."""
+    request = urllib.request.Request(url, headers={"User-Agent": "socialtwin-data-fetch"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response, target.open("wb") as out:
+            expected = response.headers.get("Content-Length")
+            size = 0
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                size += len(chunk)
+    except urllib.error.HTTPError as exc:
+        raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+    except urllib.error.URLError as exc:
+        raise FetchError(f"{url}: cannot connect ({exc.reason})") from exc
+    except OSError as exc:
+        raise FetchError(f"{url}: download failed ({exc})") from exc
+    if expected is not None and size != int(expected):
+        raise FetchError(f"{url}: truncated download: received {size:,} of {int(expected):,} bytes")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _install(target: Path, kind: str, source: str, produce: Callable[[Path], None]) -> Fetched:
+    """Produce a file in a staging folder, validate it, then atomically move it to ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=target.parent))
+    try:
+        partial = staging / target.name
+        produce(partial)
+        layout = detect_layout(partial)
+        if layout is None or layout.kind != kind:
+            found = "an unknown layout" if layout is None else f"a {layout.kind} file"
+            raise FetchError(f"{source}: expected a {kind} file, got {found}")
+        try:
+            layout.loader(partial)
+        except DatasetError as exc:
+            raise FetchError(f"{source}: invalid content: {exc}") from exc
+        fetched = Fetched(target, source, partial.stat().st_size, _sha256(partial), layout.name)
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return fetched
+
+
+def _run(
+    jobs: Sequence[tuple[Path, str, str, bool, Callable[[Path], None]]],
+    report: Callable[[str], None] | None,
+) -> list[Fetched]:
+    fetched: list[Fetched] = []
+    failures: list[str] = []
+    for target, kind, source, required, produce in jobs:
+        try:
+            fetched.append(_install(target, kind, source, produce))
+        except FetchError as exc:
+            message = f"{target.name}: {exc}"
+            if required:
+                failures.append(message)
+            if report:
+                report(("FAILED " if required else "skipped (optional) ") + message)
+            continue
+        if report:
+            report(fetched[-1].describe())
+    if failures:
+        raise FetchError(
+            f"{len(failures)} file(s) failed:\n  " + "\n  ".join(failures), failures, fetched
+        )
+    return fetched
+
+
+def fetch(
+    dest_dir: str | Path,
+    base_urls: str | Mapping[str, str] | None = None,
+    files: Sequence[RawFile] = RAW_FILES,
+    timeout: float = 120.0,
+    report: Callable[[str], None] | None = None,
+) -> list[Fetched]:
+    """Download ``files`` into ``dest_dir`` and validate each with its loader.
+
+    Args:
+        dest_dir: destination folder (created if needed); files land at ``RawFile.dest``.
+        base_urls: a mirror: a URL replacing the scheme and host of every file (the path is kept),
+            or a mapping from an official origin (``https://raw.githubusercontent.com``) to its
+            replacement.
+        files: which files; default :data:`RAW_FILES`.
+        timeout: seconds without data before a download is abandoned.
+        report: called with one line per file (size and SHA-256, or the failure).
+
+    Returns:
+        The installed files.
+
+    Raises:
+        FetchError: after trying every file, if any required one failed (HTTP error, truncated
+            download, wrong or invalid content); nothing partial is left in ``dest_dir``.
+
+    """
+    dest_dir = Path(dest_dir)
+    jobs = []
+    for raw in files:
+        url = _resolve(raw.url, base_urls)
+
+        def produce(target: Path, url: str = url) -> None:
+            _download(url, target, timeout)
+
+        jobs.append((dest_dir / raw.dest, raw.kind, url, raw.required, produce))
+    return _run(jobs, report)
+
+
+def import_local(
+    src_dir: str | Path, dest_dir: str | Path, report: Callable[[str], None] | None = None
+) -> list[Fetched]:
+    """Copy every raw file of a recognised layout from ``src_dir`` to ``dest_dir``, validating each.
+
+    Args:
+        src_dir: a local copy of the raw files (e.g. ``../shared/data`` or another fetch folder).
+        dest_dir: destination; files keep their path relative to ``src_dir``.
+        report: called with one line per file.
+
+    Returns:
+        The installed files.
+
+    Raises:
+        FetchError: ``src_dir`` holds no recognised file, or a file failed validation.
+        ValueError: ``src_dir`` and ``dest_dir`` are the same folder.
+
+    """
+    src_dir, dest_dir = Path(src_dir), Path(dest_dir)
+    if src_dir.resolve() == dest_dir.resolve():
+        raise ValueError(f"{src_dir}: source and destination are the same folder")
+    try:
+        found = find_raw_files(src_dir)
+    except DatasetError as exc:
+        raise FetchError(str(exc)) from exc
+    jobs = []
+    for kind, paths in found.items():
+        for path in paths:
+
+            def produce(target: Path, path: Path = path) -> None:
+                shutil.copyfile(path, target)
+
+            jobs.append((dest_dir / path.relative_to(src_dir), kind, str(path), True, produce))
+    if not jobs:
+        raise FetchError(f"{src_dir}: no raw data file of a known layout")
+    return _run(jobs, report)
+
+
+def fetch_main(
+    dest: str | Path, source_dir: str | Path | None = None, base_url: str | None = None
+) -> list[Path]:
+    """Entry point of ``socialtwin data fetch``: download (or import) and print a report.
+
+    Args:
+        dest: destination folder.
+        source_dir: import from this local folder instead of downloading.
+        base_url: download from this mirror instead of the official hosts.
+
+    Returns:
+        Paths of the installed files.
+
+    Raises:
+        FetchError: a required file failed (the message lists each one).
+
+    """
+    if source_dir is not None:
+        fetched = import_local(source_dir, dest, report=print)
+    else:
+        fetched = fetch(dest, base_urls=base_url, report=print)
+    return [item.path for item in fetched]

@@ -1,0 +1,36 @@
+"""socialtwin's simulator: synthetic populations of LLM-driven agents answering policy signals.
+
+The public API; everything else is private by default::
+
+    from simulator import load_scenario, run_scenario, write_run
+    scenario = load_scenario("scenarios/covid_us_2020.yaml").with_engine("rules")
+    result = run_scenario(scenario)
+    write_run(result, "runs/example")
+"""
+
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from simulator.behaviours import Behaviour, Option, RuleParameters  # noqa: E402
+from simulator.cognition import Engine, ResponseCache, RulesEngine, make_engine  # noqa: E402
+from simulator.cognition.archetypes import ArchetypeSet  # noqa: E402
+from simulator.errors import EngineError, ScenarioError, SocialTwinError  # noqa: E402
+from simulator.indicators import OXCGRT_INDICATORS, Indicator  # noqa: E402
+from simulator.model import AgentView, TwinModel  # noqa: E402
+from simulator.network import SocialNetwork  # noqa: E402
+from simulator.outputs import write_run  # noqa: E402
+from simulator.policy import PolicyTimeline, Signals  # noqa: E402
+from simulator.population import Population, PopulationError  # noqa: E402
+from simulator.regions import get_region, resolve_region  # noqa: E402
+from simulator.run import RunResult, apply_overrides, run_scenario  # noqa: E402
+from simulator.scenario import Scenario, load_scenario, scenario_from_dict  # noqa: E402
+
+__all__ = [
+    "AgentView", "ArchetypeSet", "Behaviour", "Engine", "EngineError", "Indicator",
+    "OXCGRT_INDICATORS", "Option", "PolicyTimeline", "Population", "PopulationError",
+    "ResponseCache", "RuleParameters", "RulesEngine", "RunResult", "Scenario", "ScenarioError",
+    "Signals", "SocialNetwork", "SocialTwinError", "TwinModel", "apply_overrides", "get_region",
+    "load_scenario", "make_engine", "resolve_region", "run_scenario", "scenario_from_dict",
+    "write_run",
+]

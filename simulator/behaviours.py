@@ -1,0 +1,123 @@
+"""Behaviours: what agents are asked each tick, their answer options, and the metrics they map to.
+
+An agent's answer to a behaviour is a distribution over the behaviour's options; each option has
+a value in [0, 1], the probability of doing the behaviour on a typical day implied by that
+answer. The behaviour probability is the expected option value under the distribution, so a
+confident "definitely" and a split "maybe" map to different probabilities, and nothing is lost by
+collapsing to the most likely option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+import yaml
+
+LIKELIHOOD_OPTIONS: tuple[tuple[str, float], ...] = (
+    ("No, not at all", 0.0),
+    ("Unlikely", 0.25),
+    ("Maybe", 0.5),
+    ("Likely", 0.75),
+    ("Yes, as usual", 1.0),
+)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer an agent can give.
+
+    Attributes:
+        label: the text shown to the agent.
+        value: probability of doing the behaviour that this answer implies, in [0, 1].
+    """
+
+    label: str
+    value: float
+
+
+@dataclass(frozen=True)
+class RuleParameters:
+    """Parameters of the transparent ``rules`` engine for one behaviour (see cognition/rules.py).
+
+    Attributes:
+        baseline: probability of the behaviour with no policy, no threat and neutral context.
+        policy: logit shift at the maximum level of each indicator (negative = the policy
+            suppresses the behaviour).
+        context: logit shift per unit of each context feature (``threat``, ``temperature``,
+            ``holiday``, ``vaccinated`` for COVID; any feature a scenario's context provides).
+        traits: logit shift per unit deviation of an archetype trait from the population
+            reference (traits are in [0, 1] or shares).
+    """
+
+    baseline: float = 0.5
+    policy: Mapping[str, float] = field(default_factory=dict)
+    context: Mapping[str, float] = field(default_factory=dict)
+    traits: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """A behaviour the population is asked about.
+
+    Attributes:
+        name: identifier, e.g. ``workplaces``.
+        question: the question put to an agent, in the second person.
+        options: the exclusive answers, with their implied probabilities.
+        metric: name of the observed metric the behaviour maps to (``None`` if unobserved).
+        expected_response: the expected sign of the response to a stronger policy dose: -1 the
+            behaviour falls, +1 it rises, 0 no expectation. Used by the plausibility checks.
+        rules: parameters of the ``rules`` engine for this behaviour.
+    """
+
+    name: str
+    question: str
+    options: tuple[Option, ...] = tuple(Option(label, value) for label, value in LIKELIHOOD_OPTIONS)
+    metric: str | None = None
+    expected_response: int = 0
+    rules: RuleParameters = field(default_factory=RuleParameters)
+
+    @property
+    def option_values(self) -> np.ndarray:
+        """Option values as an array of shape (n_options,)."""
+        return np.array([option.value for option in self.options], dtype=float)
+
+    def probability(self, distribution: Sequence[float]) -> float:
+        """Behaviour probability implied by a distribution over the options (expected value)."""
+        weights = np.asarray(distribution, dtype=float)
+        return float(weights @ self.option_values / weights.sum())
+
+
+def behaviour_from_dict(spec: Mapping) -> Behaviour:
+    """Build a :class:`Behaviour` from a validated scenario mapping."""
+    options = spec.get("options")
+    rules = spec.get("rules") or {}
+    return Behaviour(
+        name=spec["name"],
+        question=spec["question"],
+        options=(
+            tuple(Option(str(o["label"]), float(o["value"])) for o in options)
+            if options
+            else Behaviour.__dataclass_fields__["options"].default
+        ),
+        metric=spec.get("metric"),
+        expected_response=int(spec.get("expected_response", 0)),
+        rules=RuleParameters(
+            baseline=float(rules.get("baseline", 0.5)),
+            policy={k: float(v) for k, v in (rules.get("policy") or {}).items()},
+            context={k: float(v) for k, v in (rules.get("context") or {}).items()},
+            traits={k: float(v) for k, v in (rules.get("traits") or {}).items()},
+        ),
+    )
+
+
+PRESETS = ("google_mobility",)
+
+
+def preset_specs(name: str) -> list[dict]:
+    """The behaviour mappings of a shipped preset (``simulator/data/behaviours_<name>.yaml``)."""
+    path = resources.files("simulator") / "data" / f"behaviours_{name}.yaml"
+    with path.open() as handle:
+        return yaml.safe_load(handle)["behaviours"]

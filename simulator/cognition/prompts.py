@@ -1,0 +1,175 @@
+"""Prompts: a persona, the situation in plain words, and one question per behaviour.
+
+A prompt reads as a survey record: a preamble, the situation of the week (policy in the OxCGRT
+codebook's plain words, the epidemic and the season), the respondent's persona, then one
+question with numbered options, ending in ``"Answer: "``. Numbers are put into words by bins
+("many new cases", "about 20% vaccinated"), so ticks with the same situation render the same
+prompt and are served by the cache. The situation comes before the persona so that the shared
+prefix of a tick's archetypes is as long as possible. Every template can be overridden from the
+scenario's ``prompts`` section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from simulator.behaviours import Behaviour
+from simulator.indicators import Indicator
+from simulator.policy import Signals
+
+if TYPE_CHECKING:
+    from simulator.cognition.engine import Archetype
+
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "preamble": "Survey of residents of {region}, week of {date}.\n",
+    "signals": "Situation: {situation}\n",
+    "persona": "Respondent: {persona}\n",
+    "question": "Question: {question}\n{options}\n",
+}
+TOKEN_SUFFIX = "Answer: "
+JSON_SUFFIX = (
+    "Reply with only a JSON object that gives, for each option number, the probability that you "
+    'would choose it, for example {"1": 0.1, "2": 0.3, ...}. The probabilities must sum to 1.\n'
+    "Answer: "
+)
+
+_AGE = {"18-29": "in your twenties", "30-44": "aged 30 to 44", "45-64": "aged 45 to 64",
+        "65+": "aged 65 or over"}
+_EDUCATION = {
+    "less_than_high_school": "did not finish high school",
+    "high_school": "finished high school",
+    "some_college": "went to college without a bachelor's degree",
+    "bachelor_or_higher": "have a bachelor's degree or higher",
+}
+_WORK = {
+    "essential worker": "work in an essential job that cannot be done from home",
+    "employed": "have a job",
+    "not working": "are not working",
+}
+_PARTY = {"democrat": "a Democrat", "independent": "an independent", "republican": "a Republican"}
+_LEVEL_WORDS = {
+    "risk_tolerance": {"low": "avoid risks", "medium": "take some risks",
+                       "high": "are comfortable taking risks"},
+    "trust_government": {"low": "distrust the government", "medium": "somewhat trust the "
+                         "government", "high": "trust the government"},
+    "perceived_vulnerability": {"low": "do not consider yourself at risk from the virus",
+                                "medium": "consider yourself at some risk from the virus",
+                                "high": "consider yourself at high risk from the virus"},
+}
+
+
+def persona_text(attributes: Mapping[str, str]) -> str:
+    """Second-person persona from an archetype's binned attributes.
+
+    Unknown attributes (from a custom archetype definition) are rendered as ``name: label``.
+    """
+    a = dict(attributes)
+    sex = {"female": "a woman", "male": "a man"}.get(a.pop("sex", ""), "a person")
+    parts = [f"You are {sex} {_AGE.get(a.pop('age_band', ''), '')}".rstrip()]
+    if "race" in a:
+        parts[0] += f", {a.pop('race')}"
+    if "urbanicity" in a:
+        parts[0] += f", living in a {a.pop('urbanicity')} area"
+    sentences = [parts[0] + "."]
+    facts = []
+    if "education" in a:
+        facts.append(_EDUCATION.get(a.pop("education"), "have some education"))
+    if "work" in a:
+        facts.append(_WORK.get(a.pop("work"), "work"))
+    if "income_band" in a:
+        facts.append(f"have a {a.pop('income_band')} household income")
+    if facts:
+        sentences.append("You " + ", ".join(facts[:-1]) + (" and " if len(facts) > 1 else "")
+                         + facts[-1] + ".")
+    if "party" in a:
+        sentences.append(f"Politically you are {_PARTY.get(a.pop('party'), 'undecided')}.")
+    traits = [_LEVEL_WORDS[name][a.pop(name)] for name in list(_LEVEL_WORDS) if name in a]
+    if traits:
+        sentences.append("You " + ", ".join(traits[:-1]) + (" and " if len(traits) > 1 else "")
+                         + traits[-1] + ".")
+    sentences += [f"Your {name.replace('_', ' ')}: {label}." for name, label in a.items()]
+    return " ".join(sentences)
+
+
+def situation_text(signals: Signals, indicators: Mapping[str, Indicator],
+                   shown: tuple[str, ...]) -> str:
+    """The week's policy and context in plain words (bins, not raw numbers)."""
+    rules = [indicators[name].describe(signals.policy.get(name, 0.0)) for name in shown
+             if name in indicators]
+    sentences = []
+    if rules:
+        sentences.append("Current rules: " + "; ".join(rules) + ".")
+    sentences += _context_sentences(signals.context)
+    return " ".join(sentences)
+
+
+def _context_sentences(context: Mapping[str, float]) -> list[str]:
+    c = dict(context)
+    out = []
+    if "new_cases_per_100k" in c:
+        cases = c.pop("new_cases_per_100k")
+        level = ("almost no" if cases < 1 else "few" if cases < 5 else "a moderate number of"
+                 if cases < 15 else "many" if cases < 40 else "very many")
+        trend = ""
+        if "case_growth" in c:
+            growth = c.pop("case_growth")
+            trend = (" and they are rising fast" if growth > 0.25 else " and they are rising"
+                     if growth > 0.07 else " and they are falling" if growth < -0.07 else
+                     " and they are stable")
+        out.append(f"There are {level} new COVID-19 cases in your area{trend}.")
+    c.pop("new_deaths_per_100k", None)
+    if c.get("vaccinated_pct", 0) >= 1:
+        share = 5 * round(c.pop("vaccinated_pct") / 5)
+        out.append(f"About {max(share, 1)}% of people have had a COVID-19 vaccine.")
+    c.pop("vaccinated_pct", None)
+    if "temperature_f" in c:
+        t = c.pop("temperature_f")
+        weather = ("cold" if t < 40 else "cool" if t < 55 else "mild" if t < 68 else "warm"
+                   if t < 80 else "hot")
+        out.append(f"The weather is {weather}.")
+    if c.pop("holiday", 0) >= 0.2:
+        out.append("This week includes a public holiday.")
+    weeks = c.pop("weeks_under_restrictions", 0)
+    if weeks >= 4:
+        months = round(weeks / 4.35)
+        out.append(f"Restrictions have been in place for about {months} month"
+                   f"{'s' if months != 1 else ''}.")
+    out += [f"{name.replace('_', ' ').capitalize()}: {value:g}." for name, value in c.items()]
+    return out
+
+
+class PromptBuilder:
+    """Renders prompt prefixes and questions from (possibly user-supplied) templates.
+
+    Args:
+        region_name: name of the modelled region, shown in the preamble.
+        indicators: the indicator catalogue.
+        shown: indicators put to the agents.
+        templates: overrides of :data:`DEFAULT_TEMPLATES` (keys ``preamble``, ``signals``,
+            ``persona``, ``question``; placeholders ``{region}``, ``{date}``, ``{situation}``,
+            ``{persona}``, ``{question}``, ``{options}``).
+    """
+
+    def __init__(self, region_name: str, indicators: Mapping[str, Indicator],
+                 shown: tuple[str, ...], templates: Mapping[str, str] | None = None) -> None:
+        self.region_name = region_name
+        self.indicators = indicators
+        self.shown = shown
+        self.templates = {**DEFAULT_TEMPLATES, **(templates or {})}
+
+    def prefix(self, archetype: Archetype, signals: Signals) -> str:
+        """Preamble, situation and persona: shared by the behaviour questions of one request."""
+        t = self.templates
+        return (
+            t["preamble"].format(region=self.region_name,
+                                 date=signals.date.strftime("%d %B %Y").lstrip("0"))
+            + t["signals"].format(situation=situation_text(signals, self.indicators, self.shown))
+            + t["persona"].format(persona=persona_text(archetype.attributes))
+        )
+
+    def question(self, behaviour: Behaviour, elicitation: str) -> str:
+        """The question with its numbered options, ending with the answer cue."""
+        options = "\n".join(f"{i}. {o.label}" for i, o in enumerate(behaviour.options, start=1))
+        body = self.templates["question"].format(question=behaviour.question, options=options)
+        return body + (JSON_SUFFIX if elicitation == "verbalised_json" else TOKEN_SUFFIX)

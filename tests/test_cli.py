@@ -1,0 +1,112 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from simulator.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+COVID = ROOT / "scenarios" / "covid_us_2020.yaml"
+
+
+@pytest.fixture(scope="module")
+def run_dirs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    dirs = []
+    for name in ("a", "b"):
+        status = main(["run", str(COVID), "--engine", "rules", "--agents", "2000",
+                       "--out", str(out / name), "--quiet"])
+        assert status == 0
+        dirs.append(out / name)
+    return dirs
+
+
+def test_run_writes_the_run_folder(run_dirs):
+    out = run_dirs[0]
+    for name in ("manifest.json", "trajectories.csv", "trajectories.parquet", "report.md",
+                 "plots/trajectories.png", "plots/signals.png", "archetypes.csv",
+                 "timeline.csv", "decisions.csv", "population_summary.csv"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("scenario", "seed", "agents", "ticks", "engine", "wall_s", "versions",
+                "llm_calls", "cache_hits", "tokens_in", "tokens_out", "cost_usd",
+                "llm_calls_per_agent_tick", "archetypes", "failed_answers"):
+        assert key in manifest, key
+    assert manifest["agents"] == 2000 and manifest["ticks"] == 60
+    assert manifest["engine"] == "rules"
+    assert manifest["versions"]["mesa"] == "3.3.1"
+    report = (out / "report.md").read_text()
+    assert "covid_us_2020" in report and "plots/trajectories.png" in report
+    csv = pd.read_csv(out / "trajectories.csv")
+    parquet = pd.read_parquet(out / "trajectories.parquet")
+    assert len(csv) == len(parquet) and set(csv["behaviour"]) == set(parquet["behaviour"])
+
+
+def test_same_command_same_seed_identical_trajectories(run_dirs):
+    a, b = (d / "trajectories.csv" for d in run_dirs)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def write(tmp_path, data, name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def base():
+    return yaml.safe_load(COVID.read_text())
+
+
+def broken(kind):
+    data = base()
+    if kind == "missing field":
+        del data["period"]
+    elif kind == "unknown behaviour":
+        data["behaviours"] = ["parks", "time_travel"]
+    elif kind == "bad dates":
+        data["period"]["start"] = "2020-02-30"
+    elif kind == "negative population":
+        data["population"]["size"] = -10
+    elif kind == "unknown engine":
+        data["engine"]["name"] = "skynet"
+    return data
+
+
+@pytest.mark.parametrize("kind,expected", [
+    ("missing field", "period: missing required field"),
+    ("unknown behaviour", "behaviours[1]: unknown behaviour 'time_travel'"),
+    ("bad dates", "period.start: '2020-02-30' is not a date"),
+    ("negative population", "population.size: -10 is out of range"),
+    ("unknown engine", "engine.name: unknown engine 'skynet'"),
+])
+def test_malformed_scenarios_give_one_clear_error(tmp_path, capsys, kind, expected):
+    path = write(tmp_path, broken(kind))
+    status = main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("error:") == 1
+    assert str(path) in err and expected in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_file(tmp_path, capsys):
+    status = main(["run", str(tmp_path / "missing.yaml")])
+    assert status == 2 and "file not found" in capsys.readouterr().err
+
+
+def test_bad_override(tmp_path, capsys):
+    assert main(["run", str(COVID), "--agents", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "population.size" in capsys.readouterr().err
+
+
+def test_console_script_exit_status(tmp_path):
+    path = write(tmp_path, broken("unknown engine"))
+    done = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "unknown engine 'skynet'" in done.stderr

@@ -1,0 +1,220 @@
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pandas as pd
+import pytest
+from test_datasets import (
+    CLIMATE,
+    GOOGLE,
+    INDICES,
+    NYT_NATIONAL,
+    NYT_STATES,
+    OI_NATIONAL,
+    OI_STATES,
+    OXCGRT,
+    SHARED,
+    VACCINATIONS,
+    to_v1_layout,
+)
+
+from calibration.datasets import detect_layout
+from calibration.fetch import RAW_FILES, FetchError, RawFile, fetch, fetch_main, import_local
+from calibration.observed import load_observed
+
+pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data is not available")
+
+GITHUB = "https://raw.githubusercontent.com"
+COPIES = {
+    "policy/OxCGRT_latest.csv": OXCGRT,
+    "policy/usa/OxCGRT_US_latest.csv": OXCGRT,
+    "mobility/Global_Mobility_Report.csv": GOOGLE,
+    "mobility/Google Mobility - National - Daily.csv": OI_NATIONAL,
+    "mobility/Google Mobility - State - Daily.csv": OI_STATES,
+    "epi/us-states.csv": NYT_STATES,
+    "epi/us.csv": NYT_NATIONAL,
+    "epi/us_state_vaccinations.csv": VACCINATIONS,
+    "population/states_only.csv": CLIMATE,
+}
+
+
+def _url_file(root: Path, url: str) -> Path:
+    return root / unquote(urlsplit(url).path.lstrip("/"))
+
+
+def _write_v1_files(classic: pd.DataFrame, indices: pd.DataFrame, target: dict[str, Path]) -> None:
+    national = classic[classic["Jurisdiction"] == "NAT_TOTAL"]
+    to_v1_layout(national).to_csv(target["policy/v1/OxCGRT_compact_national_v1.csv"], index=False)
+    states = classic[classic["Jurisdiction"] == "STATE_TOTAL"]
+    to_v1_layout(states).to_csv(target["policy/v1/OxCGRT_compact_subnational_v1.csv"], index=False)
+    indices = indices.assign(
+        day=pd.to_datetime(indices["Date"]).dt.strftime("%d%b%Y"), CityCode="", CityName=""
+    )
+    ids = [
+        "CountryCode",
+        "CountryName",
+        "RegionCode",
+        "RegionName",
+        "CityCode",
+        "CityName",
+        "Jurisdiction",
+    ]
+    for name in (
+        "StringencyIndex",
+        "GovernmentResponseIndex",
+        "ContainmentHealthIndex",
+        "EconomicSupportIndex",
+    ):
+        wide = indices.pivot(index=ids, columns="day", values=name).reset_index()
+        wide.to_csv(target[f"policy/v1/OxCGRT_timeseries_{name}_v1.csv"], index=False)
+
+
+class MirrorHandler(SimpleHTTPRequestHandler):
+    """Serves the mirror; paths in ``short`` announce their full length but send half."""
+
+    short: set[str] = set()
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path not in self.short:
+            super().do_GET()
+            return
+        body = Path(self.translate_path(self.path)).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory):
+    """A local HTTP server whose paths mirror the official URLs of RAW_FILES."""
+    root = tmp_path_factory.mktemp("mirror")
+    target = {raw.dest: _url_file(root, raw.url) for raw in RAW_FILES}
+    for path in target.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    for dest, source in COPIES.items():
+        target[dest].write_bytes(source.read_bytes())
+    classic = pd.read_csv(OXCGRT, dtype={"RegionCode": str, "RegionName": str})
+    indices = pd.read_csv(INDICES, dtype=str, keep_default_na=False)
+    _write_v1_files(classic, indices, target)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(MirrorHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def _leftovers(dest: Path) -> list[Path]:
+    return [path for path in dest.rglob("*") if path.name.startswith(".fetch-")]
+
+
+def test_raw_files_point_at_official_hosts():
+    hosts = {urlsplit(raw.url).netloc for raw in RAW_FILES}
+    assert hosts == {"raw.githubusercontent.com", "www.gstatic.com"}
+    assert all(raw.url.startswith("https://") for raw in RAW_FILES)
+    assert len({raw.dest for raw in RAW_FILES}) == len(RAW_FILES)
+
+
+def test_fetch_main_from_mirror_installs_valid_files(mirror, tmp_path, capsys):
+    _, base_url = mirror
+    dest = tmp_path / "raw"
+    paths = fetch_main(dest, base_url=base_url)
+    assert sorted(paths) == sorted(dest / raw.dest for raw in RAW_FILES)
+    for raw in RAW_FILES:
+        assert detect_layout(dest / raw.dest).kind == raw.kind
+    report = capsys.readouterr().out.splitlines()
+    assert len(report) == len(RAW_FILES)
+    assert all("sha256:" in line and "bytes" in line for line in report)
+    assert not _leftovers(dest)
+    fetched, shipped = load_observed(dest, regions="all"), load_observed()
+    for field in ("policy", "mobility", "context"):
+        pd.testing.assert_frame_equal(getattr(fetched, field), getattr(shipped, field), rtol=1e-5)
+
+
+def test_fetch_404_is_a_clear_error_and_leaves_nothing(mirror, tmp_path):
+    _, base_url = mirror
+    missing = RawFile(f"{GITHUB}/OxCGRT/nowhere/main/missing.csv", "policy/missing.csv", "policy")
+    with pytest.raises(
+        FetchError, match=r"missing\.csv: .*/OxCGRT/nowhere/main/missing\.csv: HTTP 404"
+    ):
+        fetch(tmp_path, base_urls=base_url, files=[missing])
+    assert not (tmp_path / "policy" / "missing.csv").exists()
+    assert not _leftovers(tmp_path)
+
+
+def test_truncated_download_is_rejected(mirror, tmp_path, monkeypatch):
+    _, base_url = mirror
+    raw = next(raw for raw in RAW_FILES if raw.dest == "epi/us-states.csv")
+    monkeypatch.setattr(MirrorHandler, "short", {urlsplit(raw.url).path})
+    with pytest.raises(
+        FetchError, match=r"us-states\.csv: .* truncated download: received [\d,]+ of [\d,]+ bytes"
+    ) as info:
+        fetch(tmp_path, base_urls=base_url, files=[raw])
+    assert len(info.value.failures) == 1
+    assert not (tmp_path / raw.dest).exists()
+    assert not _leftovers(tmp_path)
+
+
+def test_file_cut_mid_row_is_rejected(mirror, tmp_path):
+    root, base_url = mirror
+    content = NYT_STATES.read_bytes()
+    cut = _url_file(root, f"{GITHUB}/cut/us-states.csv")
+    cut.parent.mkdir(parents=True, exist_ok=True)
+    cut.write_bytes(content[: len(content) // 2 + 7])
+    raw = RawFile(f"{GITHUB}/cut/us-states.csv", "epi/us-states.csv", "cases")
+    with pytest.raises(FetchError, match="invalid content: .*truncated file"):
+        fetch(tmp_path, base_urls=base_url, files=[raw])
+    assert not (tmp_path / raw.dest).exists()
+    assert not _leftovers(tmp_path)
+
+
+def test_wrong_layout_is_rejected_and_previous_file_kept(mirror, tmp_path):
+    _, base_url = mirror
+    good = next(raw for raw in RAW_FILES if raw.dest == "epi/us.csv")
+    fetch(tmp_path, base_urls=base_url, files=[good])
+    before = (tmp_path / good.dest).read_bytes()
+    wrong = RawFile(
+        next(raw.url for raw in RAW_FILES if raw.kind == "temperature"), good.dest, "cases"
+    )
+    with pytest.raises(FetchError, match="expected a cases file, got a temperature file"):
+        fetch(tmp_path, base_urls=base_url, files=[wrong])
+    assert (tmp_path / good.dest).read_bytes() == before
+    assert not _leftovers(tmp_path)
+
+
+def test_optional_failure_is_reported_not_raised(mirror, tmp_path):
+    root, base_url = mirror
+    host = {"https://raw.githubusercontent.com": base_url}
+    optional = RawFile(
+        f"{GITHUB}/OxCGRT/nowhere/OxCGRT_US_latest.csv", "policy/us.csv", "policy", required=False
+    )
+    good = next(raw for raw in RAW_FILES if raw.dest == "epi/us.csv")
+    lines = []
+    fetched = fetch(tmp_path, base_urls=host, files=[optional, good], report=lines.append)
+    assert [item.path for item in fetched] == [tmp_path / good.dest]
+    assert (
+        fetched[0].sha256
+        and fetched[0].size == (root / "nytimes/covid-19-data/master/us.csv").stat().st_size
+    )
+    assert lines[0].startswith("skipped (optional) us.csv") and "HTTP 404" in lines[0]
+
+
+def test_import_local_copies_recognised_files(tmp_path, capsys):
+    dest = tmp_path / "copy"
+    paths = fetch_main(dest, source_dir=SHARED)
+    assert len(paths) == 11
+    assert (dest / OXCGRT.relative_to(SHARED)).read_bytes() == OXCGRT.read_bytes()
+    assert not (dest / "persona").exists()
+    assert len(capsys.readouterr().out.splitlines()) == 11
+    with pytest.raises(ValueError, match="same folder"):
+        import_local(dest, dest)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FetchError, match="no raw data file of a known layout"):
+        import_local(tmp_path / "empty", tmp_path / "elsewhere")

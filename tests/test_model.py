@@ -1,0 +1,111 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator.cognition import Decisions, Engine
+from simulator.model import AgentView, TwinModel, random_stream
+from simulator.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(SCENARIOS / "stay_at_home.yaml").replace(population_size=600)
+
+
+@pytest.fixture(scope="module")
+def model(scenario):
+    model = TwinModel(scenario)
+    model.run()
+    return model
+
+
+def test_agents_are_thin_views(model):
+    agents = list(model.agents)
+    assert len(agents) == 600 and all(isinstance(a, AgentView) for a in agents[:5])
+    agent = agents[10]
+    assert agent.age == int(model.population["age"][agent.index])
+    assert agent.party in ("democrat", "independent", "republican")
+    assert set(agent.behaviour) == set(model.behaviour_names)
+    assert 0 <= agent.archetype < len(model.archetypes)
+    with pytest.raises(AttributeError):
+        _ = agent.no_such_attribute
+
+
+def test_trajectories_are_tidy(model):
+    frame = model.trajectories()
+    assert list(frame.columns) == ["tick", "date", "behaviour", "group", "subgroup", "value",
+                                   "agents", "change_pct"]
+    ticks = len(model.timeline)
+    assert frame["tick"].min() == -1 and frame["tick"].max() == ticks - 1
+    baseline = frame[frame["tick"] == -1]
+    np.testing.assert_allclose(baseline["change_pct"], 0.0, atol=1e-9)
+    population = frame[frame["group"] == "all"]
+    assert len(population) == (ticks + 1) * len(model.behaviour_names)
+    assert {"age_band", "party", "urbanicity"} <= set(frame["group"])
+    assert frame["value"].between(0, 1).all()
+    weighted = frame[(frame["group"] == "party") & (frame["tick"] == 3)
+                     & (frame["behaviour"] == "parks")]
+    overall = population[(population["tick"] == 3) & (population["behaviour"] == "parks")]
+    assert np.average(weighted["value"], weights=weighted["agents"]) == \
+        pytest.approx(overall["value"].iloc[0], rel=1e-6)
+
+
+def test_model_vars_match_the_table(model):
+    model_vars = model.datacollector.get_model_vars_dataframe()
+    assert len(model_vars) == len(model.timeline) + 1
+    assert model_vars["workplaces"].iloc[-1] == pytest.approx(model.state[:, 4].mean(), rel=1e-6)
+
+
+def test_lockdown_lowers_retail_and_raises_residential(model):
+    frame = model.trajectories()
+    population = frame[frame["group"] == "all"].pivot(index="date", columns="behaviour",
+                                                      values="change_pct")
+    lockdown = population.loc[pd.Timestamp("2020-04-13")]
+    assert lockdown["retail_and_recreation"] < -20
+    assert lockdown["residential"] > 20
+    assert population.loc[pd.Timestamp("2020-08-17"), "retail_and_recreation"] > \
+        lockdown["retail_and_recreation"]
+
+
+def test_same_seed_same_numbers(scenario, model):
+    again = TwinModel(scenario, agent_views=False)
+    again.run()
+    pd.testing.assert_frame_equal(again.trajectories(), model.trajectories())
+    other = TwinModel(scenario.replace(seed=scenario.seed + 1), agent_views=False)
+    other.run()
+    assert not np.allclose(other.state, model.state)
+
+
+def test_streams_are_named_not_shared():
+    a = random_stream(1, "noise").random(3)
+    assert np.array_equal(a, random_stream(1, "noise").random(3))
+    assert not np.array_equal(a, random_stream(1, "network").random(3))
+
+
+class FailingForArchetypeZero(Engine):
+    name = "failing"
+
+    def decide(self, requests):
+        p = np.full((len(requests), len(requests[0].behaviours)), 0.3)
+        if requests[0].signals.tick >= 2:
+            p[0] = np.nan
+        return Decisions(p)
+
+
+def test_failed_answers_keep_behaviour_and_are_counted(scenario):
+    model = TwinModel(scenario, engine=FailingForArchetypeZero(), agent_views=False)
+    model.step()
+    model.step()
+    members = model.archetypes.assignment == 0
+    before = model.state[members].copy()
+    others_before = model.state[~members].copy()
+    model.step()
+    assert model.failed_answers == len(model.behaviour_names)
+    # Failed agents move only through habit, peers and noise, not towards a made-up answer.
+    drift = np.abs(model.state[members] - before).mean()
+    assert drift < np.abs(model.state[~members] - others_before).mean() + 0.05
+    assert not np.isnan(model.state).any()

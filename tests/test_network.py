@@ -1,0 +1,79 @@
+import networkx as nx
+import numpy as np
+import pytest
+
+from simulator.network import SocialNetwork
+from simulator.population import Population
+from simulator.scenario import NetworkSpec
+
+
+@pytest.fixture(scope="module")
+def population():
+    return Population.synthesize("US_OH", 3000, np.random.default_rng(3))
+
+
+def build(population, **spec):
+    return SocialNetwork.build(population, NetworkSpec(**spec), np.random.default_rng(5))
+
+
+def test_households_are_fully_tied(population):
+    network = build(population)
+    household = population["household_id"]
+    i, j = network.edges["household"]
+    assert np.all(household[i] == household[j])
+    sizes = np.bincount(household)
+    expected_pairs = int((sizes * (sizes - 1) // 2).sum())
+    assert len(i) == expected_pairs
+
+
+def test_workplace_ties_link_employed_or_students(population):
+    network = build(population)
+    i, j = network.edges["workplace"]
+    employment = population.labels("employment")
+    age = population.labels("age_band")
+    eligible = (employment == "employed") | (age == "18-29")
+    assert eligible[i].all() and eligible[j].all()
+
+
+def test_matrix_is_row_normalised_and_symmetric_in_support(population):
+    network = build(population)
+    m = network.matrix
+    sums = np.asarray(m.sum(axis=1)).ravel()
+    connected = network.degree > 0
+    np.testing.assert_allclose(sums[connected], 1.0, rtol=1e-5)
+    support = (m > 0).astype(int)
+    assert (support != support.T).nnz == 0
+    assert m.diagonal().sum() == 0
+
+
+def test_peer_mean_is_the_neighbours_average(population):
+    network = build(population)
+    values = np.random.default_rng(0).random((len(population), 2)).astype(np.float32)
+    mean = network.peer_mean(values)
+    agent = int(np.flatnonzero(network.degree > 3)[0])
+    neighbours = network.matrix[agent].indices
+    np.testing.assert_allclose(mean[agent], values[neighbours].mean(axis=0), rtol=1e-5)
+
+
+def test_homophily_raises_party_assortativity(population):
+    party = population.labels("party")
+    values = {}
+    for homophily in (0.0, 0.9):
+        graph = build(population, homophily=homophily, workplace_size=0).to_networkx()
+        nx.set_node_attributes(graph, dict(enumerate(party)), "party")
+        values[homophily] = nx.attribute_assortativity_coefficient(graph, "party")
+    assert values[0.9] > values[0.0] + 0.1
+
+
+def test_networkx_view_matches_the_matrix(population):
+    network = build(population)
+    graph = network.to_networkx()
+    assert graph.number_of_nodes() == len(population)
+    assert graph.number_of_edges() == network.summary()["ties"]
+    kinds = {d["kind"] for _, _, d in graph.edges(data=True)}
+    assert kinds == {"household", "workplace", "community"}
+
+
+def test_same_stream_same_network(population):
+    a, b = build(population), build(population)
+    assert (a.matrix != b.matrix).nnz == 0

@@ -1,0 +1,140 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+
+from simulator.errors import ScenarioError
+from simulator.scenario import load_scenario, scenario_from_dict
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def minimal(**changes):
+    data = {
+        "name": "t",
+        "region": "US",
+        "period": {"start": "2020-03-02", "end": "2020-05-31"},
+        "population": {"size": 100},
+        "behaviours": "google_mobility",
+        "engine": "rules",
+    }
+    data.update(changes)
+    return data
+
+
+def error_of(data) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="bad.yaml")
+    return info.value
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")))
+def test_shipped_scenarios_load(path):
+    scenario = load_scenario(path)
+    assert scenario.behaviours
+    assert scenario.end > scenario.start
+
+
+def test_minimal_defaults():
+    scenario = scenario_from_dict(minimal())
+    assert scenario.region == "USA"
+    assert scenario.tick == "week"
+    assert scenario.start == dt.date(2020, 3, 2)
+    assert scenario.behaviour_names[0] == "retail_and_recreation"
+    assert len(scenario.behaviours) == 6
+    assert scenario.engine.name == "rules"
+    assert scenario.policy.source == "oxcgrt"
+    assert scenario.context.source == "observed"
+
+
+def test_missing_field_names_it():
+    data = minimal()
+    del data["population"]
+    error = error_of(data)
+    assert error.field == "population"
+    assert "bad.yaml" in str(error) and "missing" in str(error)
+
+
+def test_unknown_behaviour_lists_allowed():
+    error = error_of(minimal(behaviours=["parks", "teleporting"]))
+    assert error.field == "behaviours[1]"
+    assert "teleporting" in str(error) and "workplaces" in str(error)
+
+
+def test_unknown_preset():
+    error = error_of(minimal(behaviours="apple_mobility"))
+    assert "google_mobility" in str(error)
+
+
+@pytest.mark.parametrize("period,field", [
+    ({"start": "2020-13-01", "end": "2020-05-31"}, "period.start"),
+    ({"start": "2020-03-01", "end": "not a date"}, "period.end"),
+    ({"start": "2020-05-01", "end": "2020-03-01"}, "period.end"),
+])
+def test_bad_dates(period, field):
+    error = error_of(minimal(period=period))
+    assert error.field == field
+    assert "YYYY-MM-DD" in str(error) or "after" in str(error)
+
+
+def test_negative_population():
+    error = error_of(minimal(population={"size": -5}))
+    assert error.field == "population.size"
+    assert "-5" in str(error) and "from 1" in str(error)
+
+
+def test_unknown_engine():
+    error = error_of(minimal(engine={"name": "gpt-magic"}))
+    assert error.field == "engine.name"
+    assert "litellm:<model>" in str(error)
+
+
+def test_unknown_field_is_a_typo_not_ignored():
+    error = error_of(minimal(popultion={"size": 3}))
+    assert error.field == "popultion"
+    assert "population" in str(error)
+
+
+def test_unknown_region():
+    error = error_of(minimal(region="Atlantis"))
+    assert error.field == "region"
+
+
+def test_intervention_level_checked_against_codebook():
+    error = error_of(minimal(policy={"source": "interventions", "interventions": [
+        {"indicator": "c6_stay_at_home_requirements", "level": 5, "start": "2020-03-10"}]}))
+    assert error.field == "policy.interventions[0].level"
+    assert "from 0 to 3" in str(error)
+
+
+def test_api_keys_refused_in_scenario():
+    error = error_of(minimal(engine={"name": "litellm:gpt-4o-mini",
+                                    "options": {"api_key": "sk-secret"}}))
+    assert "environment" in str(error)
+    assert "sk-secret" not in str(error)
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario(tmp_path / "nope.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(broken)
+
+
+def test_relative_input_paths_resolve_against_the_file(tmp_path):
+    (tmp_path / "pop.yaml").write_text("name: x\n")
+    data = minimal(population={"size": 10, "marginals": "pop.yaml"})
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert load_scenario(path).marginals == (tmp_path / "pop.yaml").resolve()
+
+
+def test_overrides_are_recorded():
+    scenario = scenario_from_dict(minimal()).with_engine("litellm:ollama/llama3")
+    assert scenario.engine.name == "litellm:ollama/llama3"
+    assert scenario.raw["overrides"]["engine"]["name"] == "litellm:ollama/llama3"
+    with pytest.raises(ScenarioError):
+        scenario.with_engine("nonsense")
