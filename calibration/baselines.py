@@ -15,6 +15,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from calibration.calibrator import BehaviourCalibrator
 
@@ -82,16 +83,21 @@ class SignalRegression(Method):
         """Fit one regressor per metric on the rows where it is observed."""
         X = inputs[self.features].to_numpy(dtype=float)
         self.models_ = {}
-        for metric in observed.columns:
-            rows = observed[metric].notna().to_numpy()
-            self.models_[metric] = self.factory().fit(X[rows], observed[metric].to_numpy()[rows])
+        # One thread: on small data OpenMP threads cost far more than they save, oversubscribe
+        # the cores when sweeps run in parallel, and make results depend on the machine.
+        with threadpool_limits(1):
+            for metric in observed.columns:
+                rows = observed[metric].notna().to_numpy()
+                y = observed[metric].to_numpy()[rows]
+                self.models_[metric] = self.factory().fit(X[rows], y)
         return self
 
     def predict(self, inputs: pd.DataFrame) -> pd.DataFrame:
         """Each metric's regressor applied to the rows."""
         X = inputs[self.features].to_numpy(dtype=float)
-        return pd.DataFrame({m: model.predict(X) for m, model in self.models_.items()},
-                            index=inputs.index)
+        with threadpool_limits(1):
+            return pd.DataFrame({m: model.predict(X) for m, model in self.models_.items()},
+                                index=inputs.index)
 
 
 class CalibratedTwin(Method):
@@ -104,16 +110,17 @@ class CalibratedTwin(Method):
         features: the input columns (the simulated aggregates, for the twin).
         alpha: ridge penalty.
         lags: lags of the inputs.
-        region_effects: region fixed effects (see :class:`BehaviourCalibrator`).
+        region_effects: ``none``, ``offset`` or ``scale`` (see :class:`BehaviourCalibrator`).
         name: short name (e.g. ``twin[rules]``).
         description: what it is (defaults to a description of the twin).
     """
 
     def __init__(self, features: Sequence[str], alpha: float = 1.0, lags: int = 0,
-                 region_effects: bool = False, name: str = "twin",
+                 region_effects: str = "none", name: str = "twin",
                  description: str | None = None) -> None:
         self.name = name
-        effects = "region fixed effects" if region_effects else "one intercept"
+        effects = {"none": "one intercept", "offset": "region offsets",
+                   "scale": "region offsets and scales"}[region_effects]
         self.description = description or (
             f"calibrated twin: ridge (alpha={alpha:g}, lags={lags}, {effects}) on the "
             "simulated behaviour aggregates, pooled across regions")

@@ -31,26 +31,31 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
         lags: number of past ticks of every feature added to the design (0 = none). Rows must
             be in time order within each group; the first rows of a group repeat their first
             value as their past.
-        region_effects: fit region fixed effects: the slopes come from the variation over time
-            within each region (the within estimator), and each region seen in ``fit`` gets its
-            own offset; unseen regions get the mean offset. Without them one intercept serves
-            every region.
+        region_effects: ``"none"``: one intercept serves every region. ``"offset"``: region
+            fixed effects; the slopes come from the variation over time within each region
+            (the within estimator) and each region seen in ``fit`` gets its own offset.
+            ``"scale"``: as ``"offset"``, and each region's response is also scaled by the
+            spread of its observed metric (slopes fitted on within-region standardised
+            targets), for regions whose metrics swing more (e.g. summer parks in the north).
+            Regions not seen in ``fit`` get the mean offset and scale.
 
     Attributes:
         coef_: array of shape (n_metrics, n_features * (lags + 1)), on the standardised design.
-        intercept_: array of shape (n_metrics,).
+        intercept_: array of shape (n_metrics,), the mean of the region offsets.
         mean_: array of shape (n_features * (lags + 1),), design means.
         scale_: array of shape (n_features * (lags + 1),), design standard deviations.
         n_features_in_: number of features seen in ``fit``.
         feature_names_in_: feature names, when ``X`` was a DataFrame with string columns.
         metrics_: names of the metrics (the columns of ``y`` when it was a DataFrame).
         n_train_: array of shape (n_metrics,), rows each metric was fitted on.
-        groups_: region labels seen in ``fit`` (with ``region_effects``).
-        offsets_: array of shape (n_groups, n_metrics), the region offsets (with
-            ``region_effects``), used in place of ``intercept_``.
+        groups_: region labels seen in ``fit`` (``["all"]`` without region effects).
+        offsets_: array of shape (n_groups, n_metrics), the region offsets.
+        scales_: array of shape (n_groups, n_metrics), the region scales (1 unless ``"scale"``).
     """
 
-    def __init__(self, alpha: float = 1.0, lags: int = 0, region_effects: bool = False) -> None:
+    EFFECTS = ("none", "offset", "scale")
+
+    def __init__(self, alpha: float = 1.0, lags: int = 0, region_effects: str = "none") -> None:
         self.alpha = alpha
         self.lags = lags
         self.region_effects = region_effects
@@ -72,6 +77,9 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
             raise ValueError(f"lags must be a whole number >= 0, got {self.lags!r}")
         if not np.isscalar(self.alpha) or not self.alpha >= 0:
             raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
+        if self.region_effects not in self.EFFECTS:
+            raise ValueError(f"region_effects must be one of {self.EFFECTS}, got "
+                             f"{self.region_effects!r}")
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None")
@@ -89,11 +97,12 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
         z = (design - self.mean_) / self.scale_
         labels = np.zeros(len(z), dtype=int)
         self.groups_ = np.array(["all"], dtype=object)
-        if self.region_effects and groups is not None:
+        if self.region_effects != "none" and groups is not None:
             self.groups_, labels = np.unique(np.asarray(groups).astype(str), return_inverse=True)
         n_groups, n_metrics = len(self.groups_), targets.shape[1]
         coef = np.zeros((n_metrics, z.shape[1]))
         offsets = np.zeros((n_groups, n_metrics))
+        scales = np.ones((n_groups, n_metrics))
         counts = np.zeros(n_metrics, dtype=int)
         for m in range(n_metrics):
             rows = np.isfinite(targets[:, m])
@@ -109,14 +118,20 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
                                         for k in range(z.shape[1])], axis=1)[seen]
                               / size[seen, None])
             centre_y[seen] = np.bincount(gm, ym, n_groups)[seen] / size[seen]
-            zc, yc = zm - centre_z[gm], ym - centre_y[gm]
+            yc = ym - centre_y[gm]
+            if self.region_effects == "scale":
+                spread = np.sqrt(np.bincount(gm, yc**2, n_groups)[seen] / size[seen])
+                scales[seen, m] = np.maximum(spread, 1e-6 + 1e-3 * spread.mean())
+                yc = yc / scales[gm, m]
+            zc = zm - centre_z[gm]
             gram = zc.T @ zc + self.alpha * np.eye(zc.shape[1])
             coef[m] = np.linalg.solve(gram, zc.T @ yc)
-            offsets[:, m] = centre_y - centre_z @ coef[m]
-            offsets[~seen, m] = np.average(offsets[seen, m], weights=size[seen])
+            offsets[:, m] = centre_y - scales[:, m] * (centre_z @ coef[m])
+            for values in (offsets, scales):
+                values[~seen, m] = np.average(values[seen, m], weights=size[seen])
             counts[m] = int(rows.sum())
-        self.coef_, self.offsets_, self.n_train_ = coef, offsets, counts
-        self.intercept_ = offsets.mean(axis=0) if n_groups > 1 else offsets[0]
+        self.coef_, self.offsets_, self.scales_, self.n_train_ = coef, offsets, scales, counts
+        self.intercept_ = offsets.mean(axis=0)
         self.metrics_ = metrics if metrics is not None else list(range(targets.shape[1]))
         return self
 
@@ -133,16 +148,20 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, ensure_all_finite=True)
         z = (_lagged(X, self.lags, groups) - self.mean_) / self.scale_
-        predictions = z @ self.coef_.T + self._offsets_for(groups, len(z))
+        index = self._group_index(groups, len(z))
+        offsets = np.vstack([self.offsets_, self.offsets_.mean(axis=0)])
+        scales = np.vstack([self.scales_, self.scales_.mean(axis=0)])
+        predictions = offsets[index] + scales[index] * (z @ self.coef_.T)
         return predictions[:, 0] if self.single_output_ else predictions
 
-    def _offsets_for(self, groups, n_rows: int) -> np.ndarray:
-        """The offset of each row: its region's, or the mean offset for a region not seen in fit."""
-        if len(self.groups_) == 1 or groups is None:
-            return np.broadcast_to(self.intercept_, (n_rows, len(self.intercept_)))
+    def _group_index(self, groups, n_rows: int) -> np.ndarray:
+        """Row -> index into ``groups_``, or ``len(groups_)`` (the mean effects) if not seen."""
+        if len(self.groups_) == 1:
+            return np.zeros(n_rows, dtype=int)
+        if groups is None:
+            return np.full(n_rows, len(self.groups_))
         position = {label: k for k, label in enumerate(self.groups_)}
-        index = np.array([position.get(str(g), -1) for g in np.asarray(groups)])
-        return np.where(index[:, None] >= 0, self.offsets_[index], self.intercept_)
+        return np.array([position.get(str(g), len(self.groups_)) for g in np.asarray(groups)])
 
     def to_dict(self) -> dict:
         """The fitted calibrator as plain JSON-able data."""
@@ -158,6 +177,7 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
             "intercept": self.intercept_.tolist(),
             "groups": [str(g) for g in self.groups_],
             "offsets": self.offsets_.tolist(),
+            "scales": self.scales_.tolist(),
             "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(),
             "n_train": self.n_train_.tolist(),
@@ -179,6 +199,7 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
         model.intercept_ = np.asarray(data["intercept"], dtype=float)
         model.groups_ = np.asarray(data["groups"], dtype=object)
         model.offsets_ = np.asarray(data["offsets"], dtype=float)
+        model.scales_ = np.asarray(data["scales"], dtype=float)
         model.mean_ = np.asarray(data["mean"], dtype=float)
         model.scale_ = np.asarray(data["scale"], dtype=float)
         model.n_train_ = np.asarray(data["n_train"], dtype=int)

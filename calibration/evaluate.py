@@ -20,18 +20,20 @@ import pandas as pd
 from calibration.baselines import CalibratedTwin, Method, Persistence, gradient_boosting, ridge
 from calibration.datasets import MOBILITY_CATEGORIES
 from calibration.observed import ObservedData, load_observed, regions_of
+from simulator.errors import UsageError
 
 TRAIN_WINDOW = (dt.date(2020, 3, 1), dt.date(2020, 12, 31))
 TEST_WINDOW = (dt.date(2021, 1, 1), dt.date(2021, 4, 28))
-VALIDATION_START = dt.date(2020, 10, 1)
-"""Twin settings (penalty, lags) are chosen by fitting on training weeks before this date and
-scoring on the training weeks after it: the test window plays no part in any choice."""
+CV_BLOCKS = 5
+"""Calibrator settings (penalty, lags, region effects) are chosen by blocked cross-validation
+inside the training window: its weeks are cut into this many contiguous blocks, each held out in
+turn. The test window plays no part in any choice."""
 
 CASE_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k")
 FULL_CONTEXT = CASE_CONTEXT + ("vaccinated_pct", "temperature_f", "holiday")
 ALPHAS = (0.1, 1.0, 10.0, 100.0)
 LAGS = (0, 1, 2)
-REGION_EFFECTS = (False, True)
+REGION_EFFECTS = ("none", "offset", "scale")
 SIM_PREFIX = "sim_"
 
 
@@ -97,7 +99,7 @@ def baseline_methods(inputs: pd.DataFrame, targets: pd.DataFrame,
         CalibratedTwin(indicators, alpha, lags, effects, name="ridge_indicators",
                        description="the twin's calibrator on the OxCGRT indicators instead of "
                        f"the simulation (alpha={alpha:g}, lags={lags}, region effects "
-                       f"{'on' if effects else 'off'}): the twin without its agents"),
+                       f"{effects}): the twin without its agents"),
     ]
 
 
@@ -112,29 +114,41 @@ def rmse_table(predictions: dict[str, pd.DataFrame], targets: pd.DataFrame) -> p
 
 
 def choose_calibrator(inputs: pd.DataFrame, targets: pd.DataFrame, features: Sequence[str]
-                      ) -> tuple[float, int, bool, pd.DataFrame]:
-    """Penalty, lags and region effects of a calibrator, by validation inside the training window.
+                      ) -> tuple[float, int, str, pd.DataFrame]:
+    """Penalty, lags and region effects of a calibrator, by blocked cross-validation.
+
+    The training weeks are cut into :data:`CV_BLOCKS` contiguous blocks; each candidate is fitted
+    without one block and scored on it (macro RMSE), for every block in turn. Lags read the
+    simulated inputs of earlier weeks, never observed values, so a held-out block leaks nothing.
 
     Returns:
-        ``(alpha, lags, region_effects, scores)`` with the macro RMSE of every candidate on the
-        validation weeks.
+        ``(alpha, lags, region_effects, scores)`` with the mean held-out macro RMSE of every
+        candidate.
     """
-    train = inputs["window"] == "train"
-    early = train & (inputs["week"] < pd.Timestamp(VALIDATION_START))
-    late = train & (inputs["week"] >= pd.Timestamp(VALIDATION_START))
+    train = (inputs["window"] == "train").to_numpy()
+    weeks = np.sort(inputs.loc[train, "week"].unique())
+    block_of_week = dict(zip(weeks, np.arange(len(weeks)) * CV_BLOCKS // len(weeks),
+                             strict=True))
+    block = inputs["week"].map(block_of_week).to_numpy()
     scores = []
     for effects in REGION_EFFECTS:
         for alpha in ALPHAS:
             for lags in LAGS:
-                model = CalibratedTwin(features, alpha=alpha, lags=lags, region_effects=effects)
-                model.fit(inputs[early], targets[early])
-                predicted = model.predict(inputs[train])[late[train].to_numpy()]
-                macro = rmse_table({"m": predicted}, targets[late]).loc["m", "macro"]
+                errors = []
+                for held_out in range(CV_BLOCKS):
+                    fit_rows = train & (block != held_out)
+                    model = CalibratedTwin(features, alpha=alpha, lags=lags,
+                                           region_effects=effects)
+                    model.fit(inputs[fit_rows], targets[fit_rows])
+                    predicted = model.predict(inputs[train])
+                    scored = (block[train] == held_out)
+                    table = rmse_table({"m": predicted[scored]}, targets[train][scored])
+                    errors.append(table.loc["m", "macro"])
                 scores.append({"alpha": alpha, "lags": lags, "region_effects": effects,
-                               "validation_macro_rmse": macro})
+                               "cv_macro_rmse": float(np.mean(errors))})
     scores = pd.DataFrame(scores)
-    best = scores.loc[scores["validation_macro_rmse"].idxmin()]
-    return float(best["alpha"]), int(best["lags"]), bool(best["region_effects"]), scores
+    best = scores.loc[scores["cv_macro_rmse"].idxmin()]
+    return float(best["alpha"]), int(best["lags"]), str(best["region_effects"]), scores
 
 
 @dataclass
@@ -146,7 +160,7 @@ class Evaluation:
         train_table: the same on the training window (in-sample fit).
         predictions: tidy: region, week, window, metric, observed, one column per method.
         twin: the fitted twin (its calibrator is ``twin.calibrator``).
-        selection: validation scores of the twin's candidate settings.
+        selection: cross-validation scores of the twin's candidate settings.
         regions: regions evaluated.
         engine: the engine that produced the simulated aggregates.
         simulation: accounting of the simulations (agents, LLM calls, cache hits, wall time).
@@ -197,7 +211,7 @@ def compare(inputs: pd.DataFrame, targets: pd.DataFrame, engine: str,
     train = (inputs["window"] == "train").to_numpy()
     test = (inputs["window"] == "test").to_numpy()
     if not train.any() or not test.any():
-        raise ValueError("the data cover no whole training or test week; the protocol needs "
+        raise UsageError("the data cover no whole training or test week; the protocol needs "
                          f"{TRAIN_WINDOW[0]}..{TRAIN_WINDOW[1]} and {TEST_WINDOW[0]}.."
                          f"{TEST_WINDOW[1]}")
     inputs = inputs.assign(region_code=pd.factorize(inputs["region"], sort=True)[0])
@@ -281,7 +295,7 @@ def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Pat
     observed = load_observed(data_dir, regions=codes)
     missing = sorted(set(codes) - set(observed.mobility["region"]))
     if missing:
-        raise ValueError(f"no observed mobility for {', '.join(missing)}")
+        raise UsageError(f"no observed mobility for {', '.join(missing)}")
     simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress)
     inputs, targets = assemble(observed, simulated)
     return compare(inputs, targets, scenario.engine.name, totals)

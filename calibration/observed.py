@@ -54,6 +54,7 @@ from calibration.datasets import (
     load_vaccinations,
     to_weekly,
 )
+from simulator.errors import UsageError
 from simulator.regions import NATION, region_table, resolve_region, state_codes
 
 FIRST_WEEK = pd.Timestamp("2020-02-17")
@@ -120,7 +121,7 @@ def regions_of(selection: str | Iterable[str] | None) -> list[str]:
         Canonical codes in the order given, without duplicates.
 
     Raises:
-        ValueError: a token matches no region; the message lists what is allowed.
+        UsageError: a token matches no region; the message lists what is allowed.
 
     """
     if selection is None:
@@ -143,7 +144,7 @@ def regions_of(selection: str | Iterable[str] | None) -> list[str]:
             if key in set(country_codes()["iso3"]) or _SUBNATIONAL_CODE.match(key):
                 codes.append(key)
                 continue
-            raise ValueError(
+            raise UsageError(
                 f"unknown region {token!r}; allowed: {', '.join(_SELECTIONS)}, a US state code, "
                 "abbreviation or name, or an ISO 3166-1 alpha-3 country code"
             ) from exc
@@ -383,7 +384,7 @@ def load_observed(
 
     Raises:
         DatasetError: a raw file is missing or malformed.
-        ValueError: ``regions`` names an unknown region.
+        UsageError: ``regions`` names an unknown region.
 
     """
     codes = None if regions is None else regions_of(regions)

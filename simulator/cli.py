@@ -10,6 +10,11 @@ from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from simulator.errors import SocialTwinError  # noqa: E402
+from simulator.sweep_commands import register as register_sweep_commands  # noqa: E402
+
+COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2020.yaml"
+
 
 def _run(args: argparse.Namespace) -> int:
     from simulator.outputs import write_run
@@ -20,13 +25,92 @@ def _run(args: argparse.Namespace) -> int:
                                agents=args.agents, seed=args.seed)
     out = Path(args.out) if args.out else scenario.output
     result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet)
-    written = write_run(result, out)
+    sections = []
+    if not args.no_calibrate:
+        from calibration.calibrate import calibrate_run, calibration_gap, calibration_section
+
+        gap = calibration_gap(scenario, args.data_dir)
+        if gap is None:
+            calibration = calibrate_run(result.trajectories, scenario.region,
+                                        scenario.engine.name, args.data_dir)
+            sections.append(calibration_section(calibration, result.manifest))
+        else:
+            print(f"not calibrated: {gap}")
+    written = write_run(result, out, sections)
     m = result.manifest
     print(f"{scenario.name}: {m['agents']:,} agents x {m['ticks']} ticks on {m['engine']} "
           f"in {m['wall_s']:.1f} s; LLM calls {m['llm_calls']:,}, cache hits {m['cache_hits']:,}, "
           f"failed answers {m['failed_answers']}")
+    if "calibration" in m:
+        macro = m["calibration"]["macro_rmse"]
+        twin = next(k for k in macro if k.startswith("twin"))
+        print(f"calibrated: test macro RMSE {macro[twin]:.2f} pp (gradient boosting "
+              f"{macro['gbm']:.2f}, persistence {macro['persistence']:.2f})")
     print(f"wrote {written}/ (report.md, manifest.json, trajectories.csv/.parquet, plots/)")
     return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import json
+
+    import pandas as pd
+
+    from calibration.calibrate import calibrate_run
+
+    folder = Path(args.run_dir)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        trajectories = pd.read_csv(folder / "trajectories.csv", parse_dates=["date"])
+    except (OSError, ValueError) as error:
+        raise SocialTwinError(f"{folder}: not a readable run folder ({error})") from None
+    region = manifest["scenario"]["region"]
+    calibration = calibrate_run(trajectories, region, manifest["engine"], args.data_dir)
+    path = calibration.calibrator.save(Path(args.out) if args.out else folder / "calibrator.json")
+    print(calibration.evaluation.table.round(2).to_string())
+    print(f"wrote {path}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from calibration.evaluate import evaluate
+    from calibration.plots import plot_calibration, plot_residuals_by_region
+    from simulator.run import apply_overrides
+    from simulator.scenario import load_scenario
+
+    scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine)
+    evaluation = evaluate(scenario, regions=args.regions, data_dir=args.data_dir,
+                          agents=args.agents, seed=args.seed, cache_path=args.cache,
+                          progress=not args.json)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        evaluation.table.to_csv(out / "evaluation_table.csv", index_label="method")
+        evaluation.predictions.to_csv(out / "predictions.csv", index=False, float_format="%.6g")
+        evaluation.twin.calibrator.save(out / "calibrator.json")
+        (out / "evaluation.json").write_text(json.dumps(evaluation.to_json(), indent=2))
+        twin = evaluation.twin.name
+        for region in evaluation.regions[:1] + [r for r in ("USA",) if r in evaluation.regions]:
+            plot_calibration(evaluation.predictions, twin, out / "plots" / f"{region}.png", region)
+        if len(evaluation.regions) > 1:
+            plot_residuals_by_region(evaluation.predictions, twin, out / "plots" / "regions.png")
+    if args.json:
+        print(json.dumps(evaluation.to_json()))
+        return 0
+    table = evaluation.table.copy()
+    table.columns = [c.replace("_and_", "&").replace("_", " ") for c in table.columns]
+    print(f"Test RMSE (percentage points), {TEST} weeks, {len(evaluation.regions)} regions, "
+          f"engine {scenario.engine.name}")
+    print(table.round(2).to_string())
+    summary = evaluation.to_json()
+    print(f"twin vs gradient boosting: {summary['improvement_vs_gbm_pct']:+.1f}%; vs "
+          f"persistence: {summary['improvement_vs_persistence_pct']:+.1f}% (positive = lower "
+          "error)")
+    return 0
+
+
+TEST = "2021-01-01..2021-04-28"
 
 
 def _data_build_tables(args: argparse.Namespace) -> int:
@@ -56,8 +140,35 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default: the scenario's output)")
     run.add_argument("--cache", help="response cache file (default: per-user cache folder)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--no-calibrate", action="store_true",
+                     help="skip calibration against observed data")
+    run.add_argument("--data-dir", help="raw observed files (default: the shipped tables)")
     run.set_defaults(handler=_run)
 
+    calibrate = commands.add_parser(
+        "calibrate", help="fit the calibrator on a run folder and observed data")
+    calibrate.add_argument("run_dir", help="a run folder written by `socialtwin run`")
+    calibrate.add_argument("--data-dir", help="raw observed files (default: the shipped tables)")
+    calibrate.add_argument("--out", help="calibrator file (default: RUN_DIR/calibrator.json)")
+    calibrate.set_defaults(handler=_calibrate)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="the evaluation protocol: calibrate on 2020, test on Jan-Apr 2021")
+    evaluate.add_argument("--scenario", default=str(COVID_SCENARIO),
+                          help="case-study scenario (default: scenarios/covid_us_2020.yaml)")
+    evaluate.add_argument("--engine", help="local, rules or litellm:<model>")
+    evaluate.add_argument("--regions", default="all",
+                          help="nation, states, all, or codes such as US_CA,TX")
+    evaluate.add_argument("--data-dir", help="raw observed files (default: the shipped tables)")
+    evaluate.add_argument("--agents", type=int, default=2000, help="agents per region")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--cache", help="response cache file")
+    evaluate.add_argument("--out", help="folder for tables, predictions and plots")
+    evaluate.add_argument("--json", action="store_true",
+                          help="print one JSON object (macro RMSE per method, improvement)")
+    evaluate.set_defaults(handler=_evaluate)
+
+    register_sweep_commands(commands)
     data = commands.add_parser("data", help="observed data: fetch raw files, rebuild tables")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     build = data_commands.add_parser("build-tables",
@@ -69,8 +180,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``socialtwin`` command; returns the exit status."""
-    from simulator.errors import SocialTwinError
-
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

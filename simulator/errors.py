@@ -37,3 +37,7 @@ class ScenarioError(SocialTwinError, ValueError):
 
 class EngineError(SocialTwinError, RuntimeError):
     """A cognition engine cannot be created or cannot answer (and retrying will not help)."""
+
+
+class UsageError(SocialTwinError, ValueError):
+    """An argument of a command or function is invalid (e.g. an unknown region selection)."""

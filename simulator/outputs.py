@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,19 @@ from simulator.plots import plot_signals, plot_trajectories
 from simulator.run import RunResult
 
 
-def write_run(result: RunResult, out_dir: str | Path) -> Path:
+def write_run(result: RunResult, out_dir: str | Path,
+              sections: Sequence[Callable[[Path], str]] = ()) -> Path:
     """Write a run folder and return its path.
 
     Files: ``manifest.json``, ``trajectories.csv`` and ``.parquet``, ``decisions.csv``,
-    ``timeline.csv``, ``archetypes.csv``, ``population_summary.csv``, ``plots/*.png``,
-    ``report.md``, plus one CSV per extra table (e.g. calibration results).
+    ``timeline.csv``, ``archetypes.csv``, ``population_summary.csv``, ``plots/*.png`` and
+    ``report.md``.
+
+    Args:
+        result: the run.
+        out_dir: the run folder.
+        sections: later stages (e.g. calibration); each is called with the folder, writes its
+            own files there and returns a Markdown section for the report.
     """
     out = Path(out_dir)
     (out / "plots").mkdir(parents=True, exist_ok=True)
@@ -29,9 +37,6 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
     result.archetypes.to_csv(out / "archetypes.csv", index=False, float_format="%.6g")
     result.population_summary.to_csv(out / "population_summary.csv", index=False,
                                      float_format="%.6g")
-    for name, table in result.extras.items():
-        if isinstance(table, pd.DataFrame):
-            table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
     title = f"{result.scenario.name} — {result.manifest['engine']} engine, " \
             f"{result.manifest['agents']:,} agents"
     plots = [
@@ -39,15 +44,16 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
         plot_signals(result.timeline, out / "plots" / "signals.png",
                      title=f"Signals received — {result.scenario.region}"),
     ]
-    plots += result.extras.get("plots", [])
+    written = [section(out) for section in sections]
     result.manifest["files"] = sorted(str(p.relative_to(out)) for p in out.rglob("*")
                                       if p.is_file() and p.name != "manifest.json")
     (out / "manifest.json").write_text(json.dumps(_jsonable(result.manifest), indent=2))
-    (out / "report.md").write_text(report_markdown(result, out, plots))
+    (out / "report.md").write_text(report_markdown(result, out, plots, written))
     return out
 
 
-def report_markdown(result: RunResult, out: Path, plots: list[Path]) -> str:
+def report_markdown(result: RunResult, out: Path, plots: list[Path],
+                    sections: Sequence[str] = ()) -> str:
     """A human-readable report of a run (Markdown)."""
     m = result.manifest
     s = result.scenario
@@ -81,7 +87,7 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path]) -> str:
         "",
     ]
     lines += [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
-    for section in result.extras.get("report_sections", []):
+    for section in sections:
         lines += ["", section]
     lines += ["", "## Archetypes", "", _markdown_table(result.archetypes.head(12)),
               "", f"({len(result.archetypes)} archetypes; all in archetypes.csv.)"]

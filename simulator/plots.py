@@ -54,7 +54,7 @@ def plot_trajectories(trajectories: pd.DataFrame, path: str | Path,
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_signals(timeline: pd.DataFrame, path: str | Path, title: str = "") -> Path:
@@ -77,10 +77,11 @@ def plot_signals(timeline: pd.DataFrame, path: str | Path, title: str = "") -> P
         axes[0].set_title(title, fontsize=10)
     fig.autofmt_xdate()
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig: plt.Figure, path: str | Path) -> Path:
+def save_figure(fig: plt.Figure, path: str | Path) -> Path:
+    """Write a figure as PNG (creating the folder) and close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

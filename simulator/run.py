@@ -7,7 +7,7 @@ import datetime as dt
 import importlib.metadata
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +34,6 @@ class RunResult:
         archetypes: one row per archetype with its size and persona.
         population_summary: synthetic vs target marginals.
         manifest: the run record written to ``manifest.json``.
-        extras: further named tables added by later stages (e.g. calibration).
     """
 
     scenario: Scenario
@@ -44,7 +43,6 @@ class RunResult:
     archetypes: pd.DataFrame
     population_summary: pd.DataFrame
     manifest: dict
-    extras: dict = field(default_factory=dict)
 
 
 def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int | None = None,

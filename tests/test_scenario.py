@@ -29,7 +29,16 @@ def error_of(data) -> ScenarioError:
     return info.value
 
 
-@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")))
+SCENARIO_FILES = [p for p in sorted(SCENARIOS.glob("*.yaml"))
+                  if not {"variants", "grid"} & set(yaml.safe_load(p.read_text()))]
+
+
+def test_every_kind_of_scenario_ships():
+    names = {p.stem for p in SCENARIO_FILES}
+    assert {"covid_us_2020", "stay_at_home", "congestion_pricing"} <= names
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
 def test_shipped_scenarios_load(path):
     scenario = load_scenario(path)
     assert scenario.behaviours

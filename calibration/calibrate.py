@@ -1,0 +1,176 @@
+"""Calibrate a run: fit the calibrator on a run's trajectories and the region's observed metrics.
+
+This is the single-run path (``socialtwin calibrate``, the report of ``make run``, counterfactual
+sweeps): the calibrator is fitted on the run's own region over the training window and can then
+turn any run of the same scenario (a counterfactual variant) into observed units. The protocol
+over many regions is :func:`calibration.evaluate.evaluate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from calibration.calibrator import BehaviourCalibrator
+from calibration.datasets import MOBILITY_CATEGORIES
+from calibration.evaluate import (
+    SIM_PREFIX,
+    TEST_WINDOW,
+    TRAIN_WINDOW,
+    Evaluation,
+    assemble,
+    compare,
+    simulated_features,
+)
+from calibration.observed import load_observed
+from calibration.plots import plot_calibration
+from simulator.errors import UsageError
+
+
+@dataclass
+class RunCalibration:
+    """A run calibrated against its region's observations.
+
+    Attributes:
+        calibrator: fitted on the training window.
+        evaluation: the twin against the baselines on this one region (train and test tables).
+        region: the region.
+    """
+
+    calibrator: BehaviourCalibrator
+    evaluation: Evaluation
+    region: str
+
+
+def calibrate_run(trajectories: pd.DataFrame, region: str, engine: str,
+                  data_dir: str | Path | None = None) -> RunCalibration:
+    """Fit the calibrator for one run and score it against the baselines on the test window.
+
+    Args:
+        trajectories: the run's tidy trajectories.
+        region: the run's region.
+        engine: the engine that produced the run (for labels).
+        data_dir: raw upstream files instead of the shipped weekly tables.
+
+    Raises:
+        UsageError: the region has no observed data covering the training and test windows.
+    """
+    observed = load_observed(data_dir, regions=[region])
+    if observed.mobility.empty:
+        raise UsageError(f"no observed mobility for region {region}")
+    inputs, targets = assemble(observed, simulated_features(trajectories, region))
+    evaluation = compare(inputs, targets, engine)
+    return RunCalibration(evaluation.twin.calibrator, evaluation, region)
+
+
+def apply_calibrator(calibrator: BehaviourCalibrator, trajectories: pd.DataFrame,
+                     region: str) -> pd.DataFrame:
+    """Observed-unit predictions for a run: one row per week and metric.
+
+    Columns: region, week, metric, simulated (the behaviour's % change from baseline) and
+    calibrated (the predicted observed metric, e.g. Google mobility % change).
+    """
+    features = simulated_features(trajectories, region).sort_values("week")
+    names = list(calibrator.feature_names_in_)
+    missing = [n for n in names if n not in features.columns]
+    if missing:
+        raise UsageError(f"the run has no behaviours {[n[len(SIM_PREFIX):] for n in missing]} "
+                         "that the calibrator was fitted on")
+    predicted = calibrator.predict(features[names], groups=features["region"].to_numpy())
+    frames = []
+    for j, metric in enumerate(calibrator.metrics_):
+        source = SIM_PREFIX + str(metric)
+        frames.append(pd.DataFrame({
+            "region": features["region"].to_numpy(),
+            "week": features["week"].to_numpy(),
+            "metric": metric,
+            "simulated": features[source].to_numpy() if source in features else float("nan"),
+            "calibrated": predicted[:, j] if predicted.ndim == 2 else predicted,
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def calibration_section(calibration: RunCalibration, manifest: dict) -> Callable[[Path], str]:
+    """A report section for :func:`simulator.outputs.write_run` that writes the calibration files.
+
+    Files: ``calibrator.json`` (the fitted calibrator), ``calibration.csv`` (observed, simulated
+    and every method's prediction per week and metric), ``calibration_table.csv`` (test RMSE) and
+    ``plots/calibration.png``. The manifest gains a ``calibration`` entry.
+    """
+    evaluation = calibration.evaluation
+    twin = evaluation.twin.name
+
+    def write(out: Path) -> str:
+        calibration.calibrator.save(out / "calibrator.json")
+        evaluation.predictions.to_csv(out / "calibration.csv", index=False, float_format="%.6g")
+        evaluation.table.to_csv(out / "calibration_table.csv", index_label="method",
+                                float_format="%.4f")
+        plot = plot_calibration(evaluation.predictions, twin, out / "plots" / "calibration.png",
+                                calibration.region)
+        summary = evaluation.to_json()
+        manifest["calibration"] = {k: summary[k] for k in (
+            "macro_rmse", "improvement_vs_gbm_pct", "improvement_vs_persistence_pct", "twin",
+            "train_window", "test_window")}
+        return "\n".join([
+            "## Calibration",
+            "",
+            "The calibrator (ridge per metric on the simulated aggregates; settings chosen by "
+            "blocked cross-validation inside the training window: "
+            f"{_settings(calibration.calibrator)}) was fitted on "
+            f"{calibration.region}'s observed metrics over {summary['train_window'][0]} to "
+            f"{summary['train_window'][1]} and tested on {summary['test_window'][0]} to "
+            f"{summary['test_window'][1]}, which it never saw. Test RMSE in percentage points "
+            "(lower is better); every baseline is trained on the same weeks:",
+            "",
+            _table_markdown(evaluation.table),
+            "",
+            f"The twin is {summary['improvement_vs_gbm_pct']:+.1f}% against gradient boosting "
+            f"and {summary['improvement_vs_persistence_pct']:+.1f}% against persistence "
+            "(positive = lower error). This is one region; `socialtwin evaluate` runs the "
+            "protocol over the nation and the 51 states.",
+            "",
+            f"![calibration]({plot.relative_to(out)})",
+        ])
+
+    return write
+
+
+def _settings(calibrator: BehaviourCalibrator) -> str:
+    p = calibrator.get_params()
+    return f"alpha {p['alpha']:g}, {p['lags']} lag(s), region effects {p['region_effects']}"
+
+
+def _table_markdown(table: pd.DataFrame) -> str:
+    columns = list(table.columns)
+    lines = ["| method | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    for name, row in table.iterrows():
+        cells = " | ".join(f"{row[c]:.2f}" for c in columns)
+        lines.append(f"| {name} | {cells} |")
+    return "\n".join(lines)
+
+
+def calibration_gap(scenario, data_dir: str | Path | None = None) -> str | None:
+    """Why a scenario's run cannot be calibrated against observed data, or ``None`` if it can.
+
+    A run can be calibrated when its behaviours map to observed metrics, its period covers
+    weeks of both the training and the test window, and its region has observations.
+    """
+    metrics = {b.metric for b in scenario.behaviours if b.metric}
+    known = metrics & set(MOBILITY_CATEGORIES)
+    if not known:
+        return "no behaviour maps to an observed metric"
+    if scenario.tick != "week":
+        return "calibration is weekly; the scenario has daily ticks"
+    if scenario.start > TRAIN_WINDOW[1] - dt.timedelta(days=6) or \
+            scenario.end < TEST_WINDOW[0] + dt.timedelta(days=6):
+        return (f"the period {scenario.start}..{scenario.end} does not reach into both the "
+                f"training ({TRAIN_WINDOW[0]}..{TRAIN_WINDOW[1]}) and the test "
+                f"({TEST_WINDOW[0]}..{TEST_WINDOW[1]}) windows")
+    if load_observed(data_dir, regions=[scenario.region]).mobility.empty:
+        return f"no observed mobility for {scenario.region}"
+    return None
