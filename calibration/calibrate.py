@@ -29,6 +29,7 @@ from calibration.evaluate import (
 from calibration.observed import load_observed
 from calibration.plots import plot_calibration
 from simulator.errors import UsageError
+from simulator.outputs import markdown_table
 
 
 @dataclass
@@ -126,7 +127,7 @@ def calibration_section(calibration: RunCalibration, manifest: dict) -> Callable
             f"{summary['test_window'][1]}, which it never saw. Test RMSE in percentage points "
             "(lower is better); every baseline is trained on the same weeks:",
             "",
-            _table_markdown(evaluation.table),
+            markdown_table(_readable(evaluation.table), float_format=".2f"),
             "",
             f"The twin is {summary['improvement_vs_gbm_pct']:+.1f}% against gradient boosting "
             f"and {summary['improvement_vs_persistence_pct']:+.1f}% against persistence "
@@ -144,14 +145,10 @@ def _settings(calibrator: BehaviourCalibrator) -> str:
     return f"alpha {p['alpha']:g}, {p['lags']} lag(s), region effects {p['region_effects']}"
 
 
-def _table_markdown(table: pd.DataFrame) -> str:
-    columns = list(table.columns)
-    lines = ["| method | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
-             "|---|" + "---:|" * len(columns)]
-    for name, row in table.iterrows():
-        cells = " | ".join(f"{row[c]:.2f}" for c in columns)
-        lines.append(f"| {name} | {cells} |")
-    return "\n".join(lines)
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """An RMSE table with the method as a column and spaces in the metric names."""
+    table = table.rename(columns=lambda c: c.replace("_", " "))
+    return table.rename_axis("method").reset_index()
 
 
 def calibration_gap(scenario, data_dir: str | Path | None = None) -> str | None:

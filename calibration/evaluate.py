@@ -254,7 +254,7 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
         cache_path: response cache for LLM engines.
         progress: show a progress bar over regions.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from simulator.cognition import make_engine
     from simulator.run import run_scenario

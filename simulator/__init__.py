@@ -16,6 +16,7 @@ from simulator.behaviours import Behaviour, Option, RuleParameters  # noqa: E402
 from simulator.cognition import Engine, ResponseCache, RulesEngine, make_engine  # noqa: E402
 from simulator.cognition.archetypes import ArchetypeSet  # noqa: E402
 from simulator.errors import EngineError, ScenarioError, SocialTwinError  # noqa: E402
+from simulator.executors import make_executor  # noqa: E402
 from simulator.indicators import OXCGRT_INDICATORS, Indicator  # noqa: E402
 from simulator.model import AgentView, TwinModel  # noqa: E402
 from simulator.network import SocialNetwork  # noqa: E402
@@ -25,12 +26,16 @@ from simulator.population import Population, PopulationError  # noqa: E402
 from simulator.regions import get_region, resolve_region  # noqa: E402
 from simulator.run import RunResult, apply_overrides, run_scenario  # noqa: E402
 from simulator.scenario import Scenario, load_scenario, scenario_from_dict  # noqa: E402
+from simulator.sweep import SweepResult, run_sweep  # noqa: E402
+from simulator.sweep_outputs import write_sweep  # noqa: E402
+from simulator.variants import Variant, VariantSet, load_variants  # noqa: E402
 
 __all__ = [
     "AgentView", "ArchetypeSet", "Behaviour", "Engine", "EngineError", "Indicator",
     "OXCGRT_INDICATORS", "Option", "PolicyTimeline", "Population", "PopulationError",
     "ResponseCache", "RuleParameters", "RulesEngine", "RunResult", "Scenario", "ScenarioError",
-    "Signals", "SocialNetwork", "SocialTwinError", "TwinModel", "apply_overrides", "get_region",
-    "load_scenario", "make_engine", "resolve_region", "run_scenario", "scenario_from_dict",
-    "write_run",
+    "Signals", "SocialNetwork", "SocialTwinError", "SweepResult", "TwinModel", "Variant",
+    "VariantSet", "apply_overrides", "get_region", "load_scenario", "load_variants",
+    "make_engine", "make_executor", "resolve_region", "run_scenario", "run_sweep",
+    "scenario_from_dict", "write_run", "write_sweep",
 ]

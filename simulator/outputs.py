@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulator.fields import plain
 from simulator.plots import plot_signals, plot_trajectories
 from simulator.run import RunResult
 
@@ -47,7 +48,7 @@ def write_run(result: RunResult, out_dir: str | Path,
     written = [section(out) for section in sections]
     result.manifest["files"] = sorted(str(p.relative_to(out)) for p in out.rglob("*")
                                       if p.is_file() and p.name != "manifest.json")
-    (out / "manifest.json").write_text(json.dumps(_jsonable(result.manifest), indent=2))
+    (out / "manifest.json").write_text(json.dumps(plain(result.manifest), indent=2))
     (out / "report.md").write_text(report_markdown(result, out, plots, written))
     return out
 
@@ -89,7 +90,7 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
     lines += [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
     for section in sections:
         lines += ["", section]
-    lines += ["", "## Archetypes", "", _markdown_table(result.archetypes.head(12)),
+    lines += ["", "## Archetypes", "", markdown_table(result.archetypes.head(12)),
               "", f"({len(result.archetypes)} archetypes; all in archetypes.csv.)"]
     return "\n".join(lines) + "\n"
 
@@ -106,33 +107,23 @@ def _trajectory_table(trajectories: pd.DataFrame) -> str:
             "highest change %": f"{part['change_pct'].max():.1f}",
             "last change %": f"{part['change_pct'].iloc[-1]:.1f}",
         })
-    return _markdown_table(pd.DataFrame(rows))
+    return markdown_table(pd.DataFrame(rows))
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame, float_format: str = ".4g") -> str:
+    """A DataFrame as a Markdown table (the index is not shown; reset it to show it)."""
     if frame.empty:
         return "(none)"
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in frame.itertuples(False)]
+    body = ["| " + " | ".join(_fmt(v, float_format) for v in row) + " |"
+            for row in frame.itertuples(False)]
     return "\n".join([header, rule, *body])
 
 
-def _fmt(value) -> str:
+def _fmt(value, float_format: str = ".4g") -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float | np.floating):
-        return f"{value:.4g}"
+        return format(value, float_format)
     return str(value)
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value

@@ -1,0 +1,129 @@
+"""The ``socialtwin sweep`` and ``socialtwin plot`` commands (registered by simulator/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from simulator.errors import SocialTwinError
+from simulator.executors import EXECUTORS
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the ``sweep`` and ``plot`` subcommands to the ``socialtwin`` parser."""
+    sweep = commands.add_parser(
+        "sweep", help="run counterfactual variants x seeds and write a sweep folder",
+        description="Run every variant of a variants file under every seed (common random "
+                    "numbers), calibrate, check plausibility, and write a sweep folder.")
+    sweep.add_argument("scenario", help="scenario YAML file")
+    sweep.add_argument("--variants", required=True, help="variants YAML file")
+    sweep.add_argument("--seeds", type=int,
+                       help="number of seeds from the scenario's seed on (overrides the file)")
+    sweep.add_argument("--executor", choices=EXECUTORS, default="local",
+                       help="where runs happen (default: local)")
+    sweep.add_argument("--address", help="address of a running Dask scheduler or Ray cluster")
+    sweep.add_argument("--workers", type=int, default=1,
+                       help="worker processes (default: 1, in this process for local)")
+    sweep.add_argument("--engine", help="local, rules or litellm:<model> (overrides the scenario)")
+    sweep.add_argument("--agents", type=int, help="population size (overrides the scenario)")
+    sweep.add_argument("--cache", help="shared response cache file (default: per-user cache)")
+    sweep.add_argument("--yes", action="store_true",
+                       help="do not ask for confirmation before paid LLM calls")
+    sweep.add_argument("--out", help="sweep folder (default: runs/<variants file name>)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=_sweep)
+
+    plot = commands.add_parser("plot", help="redraw the plots of a run or sweep folder")
+    plot.add_argument("folder", help="a run folder or a sweep folder")
+    plot.set_defaults(handler=_plot)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from simulator.executors import make_executor
+    from simulator.run import apply_overrides
+    from simulator.scenario import load_scenario
+    from simulator.sweep import run_sweep
+    from simulator.sweep_outputs import write_sweep
+    from simulator.variants import load_variants
+
+    scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine,
+                               agents=args.agents)
+    variants = load_variants(args.variants)
+    seeds = variants.seeds_for(scenario, args.seeds)
+    if scenario.engine.name.startswith("litellm:") and \
+            not _confirm_cost(scenario, len(variants), len(seeds), args):
+        print("sweep cancelled")
+        return 1
+    out = Path(args.out) if args.out else scenario.output.parent / Path(args.variants).stem
+    with make_executor(args.executor, args.workers, args.address) as executor:
+        result = run_sweep(scenario, variants, seeds, executor, cache_path=args.cache,
+                           progress=not args.quiet)
+    written = write_sweep(result, out)
+    m = result.manifest
+    print(f"{scenario.name}: {len(variants)} variants x {len(seeds)} seeds = {m['runs']} runs of "
+          f"{m['agents']:,} agents on {m['engine']} via {m['executor']} ({m['workers']} "
+          f"workers) in {m['wall_s']:.1f} s; LLM calls {m['llm_calls']:,}, cache hits "
+          f"{m['cache_hits']:,}, failed answers {m['failed_answers']}")
+    print(f"plausibility: {m['checks_passed']} of {m['checks_total']} checks passed; "
+          f"calibration {m['calibration']}")
+    print(f"wrote {written}/ (report.md, manifest.json, results, summary, checks, plots/)")
+    return 0
+
+
+def _confirm_cost(scenario, n_variants: int, n_seeds: int, args: argparse.Namespace) -> bool:
+    """Print the most calls and cost a paid sweep can take; ask unless ``--yes``."""
+    from simulator.cognition import make_engine
+    from simulator.policy import tick_dates
+
+    ticks = len(tick_dates(scenario.start, scenario.end, scenario.tick)) + 1
+    archetypes, behaviours = scenario.engine.archetypes, len(scenario.behaviours)
+    questions = n_variants * n_seeds * ticks * archetypes * behaviours
+    engine = make_engine(scenario.engine.name, scenario.engine.options, None,
+                         scenario.policy.indicators, args.cache or scenario.engine.cache)
+    try:
+        estimate = engine.estimate(questions)
+    finally:
+        engine.close()
+    cost = "unknown (litellm has no price for this model)" if estimate["cost_usd"] is None \
+        else f"${estimate['cost_usd']:.2f}"
+    print(f"{engine.name}: at most {questions:,} LLM calls ({n_variants} variants x {n_seeds} "
+          f"seeds x {ticks} ticks x up to {archetypes} archetypes x {behaviours} behaviours); "
+          "the response cache serves repeated questions, so fewer are usually made")
+    print(f"estimated cost: at most {cost}")
+    if args.yes:
+        return True
+    try:
+        answer = input("Proceed? [y/N] ")
+    except EOFError:
+        print("(no answer on stdin: pass --yes to run without asking)")
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _plot(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simulator.plots import plot_signals, plot_trajectories
+    from simulator.sweep_plots import draw_sweep_plots
+
+    folder = Path(args.folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise SocialTwinError(f"{folder}: not a run or sweep folder (cannot read manifest.json: "
+                              f"{error})") from None
+    if manifest.get("kind") == "sweep":
+        written = draw_sweep_plots(folder)
+    else:
+        title = f"{manifest['scenario']['name']} — {manifest['engine']} engine, " \
+                f"{manifest['agents']:,} agents"
+        written = [
+            plot_trajectories(pd.read_parquet(folder / "trajectories.parquet"),
+                              folder / "plots" / "trajectories.png", title=title),
+            plot_signals(pd.read_csv(folder / "timeline.csv"), folder / "plots" / "signals.png",
+                         title=f"Signals received — {manifest['scenario']['region']}"),
+        ]
+    for path in written:
+        print(path)
+    return 0
