@@ -417,19 +417,8 @@ def load_oxcgrt(path: str | Path) -> pd.DataFrame:
         )
         if column in header
     }
-    ids = [name for name in ("RegionCode", "Jurisdiction", "CityCode") if name in header]
     sources = {**indicators, **flags, **indices, **cases}
-    frame = _read(
-        path,
-        ["CountryCode", "Date", *ids, *sources.values()],
-        text=["CountryCode", "Date", *ids],
-    )
-    _numeric(frame, sources.values(), path)
-    region = _oxcgrt_regions(frame)
-    frame = frame.loc[region.index].assign(region=region)
-    frame = frame.rename(columns={v: k for k, v in sources.items()})
-    frame["date"] = _dates(frame["Date"], path, "Date")
-    frame = frame.sort_values(["region", "date"])
+    frame = _read_oxcgrt_rows(path, header, sources).sort_values(["region", "date"])
     _fill_policy_gaps(frame, list(indicators), [*flags, *indices])
     jurisdictions = (
         sorted(frame["Jurisdiction"].dropna().unique()) if "Jurisdiction" in frame else []
@@ -439,6 +428,23 @@ def load_oxcgrt(path: str | Path) -> pd.DataFrame:
         "oxcgrt_v1" if variants - {None} else "oxcgrt_classic" if variants else "oxcgrt_indices"
     )
     return _finish(frame, path, layout, list(sources), jurisdictions=jurisdictions)
+
+
+def _read_oxcgrt_rows(path: Path, header: Sequence[str], sources: dict[str, str]
+                      ) -> pd.DataFrame:
+    """Rows of an OxCGRT file with canonical ``region``, ``date`` and the ``sources`` columns.
+
+    ``sources`` maps canonical names to the file's column names; their values must be numeric.
+    """
+    ids = [name for name in ("RegionCode", "Jurisdiction", "CityCode") if name in header]
+    frame = _read(path, ["CountryCode", "Date", *ids, *sources.values()],
+                  text=["CountryCode", "Date", *ids])
+    _numeric(frame, sources.values(), path)
+    region = _oxcgrt_regions(frame)
+    frame = frame.loc[region.index].assign(region=region)
+    frame = frame.rename(columns={v: k for k, v in sources.items()})
+    frame["date"] = _dates(frame["Date"], path, "Date")
+    return frame
 
 
 def _snake(name: str) -> str:
@@ -476,17 +482,7 @@ def load_oxcgrt_indices(path: str | Path, index: str | None = None) -> pd.DataFr
                 f"{path}: no index columns; expected one of "
                 f"{', '.join(names[0] for names in POLICY_INDICES.values())}"
             )
-        ids = [name for name in ("RegionCode", "Jurisdiction", "CityCode") if name in header]
-        frame = _read(
-            path,
-            ["CountryCode", "Date", *ids, *indices.values()],
-            text=["CountryCode", "Date", *ids],
-        )
-        _numeric(frame, indices.values(), path)
-        region = _oxcgrt_regions(frame)
-        frame = frame.loc[region.index].assign(region=region)
-        frame = frame.rename(columns={v: k for k, v in indices.items()})
-        frame["date"] = _dates(frame["Date"], path, "Date")
+        frame = _read_oxcgrt_rows(path, header, indices)
         layout = "oxcgrt_indices_long"
     else:
         match = re.search(r"timeseries_([A-Za-z]+?)(?:_v\d+)?$", path.stem)

@@ -1,7 +1,6 @@
 import os
 
 from helpers import LOCKDOWN, MOBILITY, archetype, signals
-
 from simulator.cognition.prompts import PromptBuilder, persona_text, situation_text
 from simulator.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
@@ -43,13 +42,30 @@ def test_question_ends_with_the_answer_cue_and_numbered_options():
     assert builder().question(MOBILITY[0], "verbalised_json").rstrip().endswith("Answer:")
 
 
+def test_shared_options_are_listed_once_in_the_prefix():
+    b = builder()
+    prefix = b.prefix(archetype(), signals(), MOBILITY)
+    assert prefix.endswith("Options for every question:\n1. No, not at all\n2. Unlikely\n"
+                           "3. Maybe\n4. Likely\n5. Yes, as usual\n")
+    question = b.question(MOBILITY[2], "token_probabilities", options_in_prefix=True)
+    assert question == f"Question: {MOBILITY[2].question}\nAnswer: "
+    assert "Options" not in b.prefix(archetype(), signals(), MOBILITY[:1])
+
+
+def test_prompts_carry_no_date():
+    b = builder()
+    early = b.prefix(archetype(), signals(LOCKDOWN, tick=1), MOBILITY)
+    later = b.prefix(archetype(), signals(LOCKDOWN, tick=9), MOBILITY)
+    assert early == later and "2020" not in early
+
+
 def test_situation_precedes_persona_so_archetypes_share_a_prefix():
     b = builder()
     s = signals(LOCKDOWN)
     man = archetype()
     man = man.__class__(1, {**man.attributes, "sex": "male"}, man.traits, man.size)
     shared = os.path.commonprefix([b.prefix(archetype(), s), b.prefix(man, s)])
-    assert "Situation: Current rules:" in shared and shared.endswith("You are a ")
+    assert "Situation this week: Current rules:" in shared and shared.endswith("You are a ")
 
 
 def test_templates_can_be_overridden():

@@ -11,9 +11,9 @@ import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import litellm  # noqa: E402
-from helpers import LOCKDOWN, MOBILITY, archetype, request  # noqa: E402
 from litellm import CustomLLM, ModelResponse  # noqa: E402
 
+from helpers import LOCKDOWN, MOBILITY, archetype, request  # noqa: E402
 from simulator.cognition import make_engine  # noqa: E402
 from simulator.cognition.cache import ResponseCache  # noqa: E402
 from simulator.cognition.prompts import JSON_SUFFIX, PromptBuilder  # noqa: E402

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from helpers import LOCKDOWN, MOBILITY, archetype, request
 
+from helpers import LOCKDOWN, MOBILITY, archetype, request
 from simulator.cognition.rules import RulesEngine
 from simulator.indicators import OXCGRT_INDICATORS
 

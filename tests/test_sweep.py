@@ -172,7 +172,8 @@ def test_paid_engines_ask_before_calling(tmp_path, capsys, monkeypatch):
                    "--out", str(tmp_path / "out")])
     printed = capsys.readouterr().out
     assert status == 1 and "sweep cancelled" in printed
-    assert "at most 70,272 LLM calls (4 variants x 3 seeds x 61 ticks x up to 16 archetypes " \
-        "x 6 behaviours)" in printed
+    k = load_scenario(SCENARIOS / "covid_us_2020.yaml").engine.archetypes
+    assert f"at most {4 * 3 * 61 * k * 6:,} LLM calls (4 variants x 3 seeds x 61 ticks x up to " \
+        f"{k} archetypes x 6 behaviours)" in printed
     assert "estimated cost: at most $" in printed
     assert not (tmp_path / "out").exists()

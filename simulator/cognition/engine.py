@@ -18,7 +18,7 @@ import numpy as np
 
 from simulator.behaviours import Behaviour
 from simulator.cognition.cache import ResponseCache
-from simulator.cognition.prompts import PromptBuilder
+from simulator.cognition.prompts import PromptBuilder, shared_options
 from simulator.errors import EngineError
 from simulator.policy import Signals
 
@@ -147,8 +147,9 @@ class Question:
 
     Attributes:
         key: cache key (hash of engine, model, prompt, options, elicitation, seed).
-        prefix: preamble + situation + persona (shared by the behaviours of one request).
-        suffix: the behaviour question with its numbered options, ending in ``"Answer: "``.
+        prefix: preamble, situation, persona and the options when all behaviours share them
+            (common to the questions of one request).
+        suffix: the behaviour question (with its options otherwise), ending in ``"Answer: "``.
         labels: option labels in order; the model answers with their numbers ``1..n``.
     """
 
@@ -227,8 +228,9 @@ class PromptedEngine(Engine):
         if self.prompts is None:
             raise EngineError(f"engine {self.name} has no prompt builder: create it with one "
                               "or let a TwinModel bind its own (Engine.bind)")
-        prefix = self.prompts.prefix(request.archetype, request.signals)
-        suffix = self.prompts.question(behaviour, self.elicitation)
+        prefix = self.prompts.prefix(request.archetype, request.signals, request.behaviours)
+        suffix = self.prompts.question(behaviour, self.elicitation,
+                                       shared_options(request.behaviours))
         labels = tuple(option.label for option in behaviour.options)
         key = cache_key(self.name, self.model, prefix + suffix, labels, self.elicitation, self.seed)
         return Question(key, prefix, suffix, labels)

@@ -2,16 +2,18 @@
 
 A prompt reads as a survey record: a preamble, the situation of the week (policy in the OxCGRT
 codebook's plain words, the epidemic and the season), the respondent's persona, then one
-question with numbered options, ending in ``"Answer: "``. Numbers are put into words by bins
-("many new cases", "about 20% vaccinated"), so ticks with the same situation render the same
-prompt and are served by the cache. The situation comes before the persona so that the shared
-prefix of a tick's archetypes is as long as possible. Every template can be overridden from the
-scenario's ``prompts`` section.
+question with numbered options, ending in ``"Answer: "``. When every behaviour has the same
+options they are listed once, after the persona, instead of under each question. Numbers are
+put into words by bins ("many new cases", "about 20% vaccinated") and the prompt carries no
+date, so weeks with the same situation render the same prompt and are served by the cache. The
+situation comes before the persona and the options before the questions, so that the prefix
+shared by a tick's archetypes, and by an archetype's questions, is as long as possible. Every
+template can be overridden from the scenario's ``prompts`` section.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from simulator.behaviours import Behaviour
@@ -22,10 +24,11 @@ if TYPE_CHECKING:
     from simulator.cognition.engine import Archetype
 
 DEFAULT_TEMPLATES: dict[str, str] = {
-    "preamble": "Survey of residents of {region}, week of {date}.\n",
-    "signals": "Situation: {situation}\n",
+    "preamble": "Survey of residents of {region}.\n",
+    "signals": "Situation this week: {situation}\n",
     "persona": "Respondent: {persona}\n",
-    "question": "Question: {question}\n{options}\n",
+    "options": "Options for every question:\n{options}",
+    "question": "Question: {question}\n{options}",
 }
 TOKEN_SUFFIX = "Answer: "
 JSON_SUFFIX = (
@@ -147,7 +150,7 @@ class PromptBuilder:
         indicators: the indicator catalogue.
         shown: indicators put to the agents.
         templates: overrides of :data:`DEFAULT_TEMPLATES` (keys ``preamble``, ``signals``,
-            ``persona``, ``question``; placeholders ``{region}``, ``{date}``, ``{situation}``,
+            ``persona``, ``options``, ``question``; placeholders ``{region}``, ``{situation}``,
             ``{persona}``, ``{question}``, ``{options}``).
     """
 
@@ -158,18 +161,32 @@ class PromptBuilder:
         self.shown = shown
         self.templates = {**DEFAULT_TEMPLATES, **(templates or {})}
 
-    def prefix(self, archetype: Archetype, signals: Signals) -> str:
-        """Preamble, situation and persona: shared by the behaviour questions of one request."""
+    def prefix(self, archetype: Archetype, signals: Signals,
+               behaviours: Sequence[Behaviour] = ()) -> str:
+        """Preamble, situation, persona and shared options: common to one request's questions."""
         t = self.templates
-        return (
-            t["preamble"].format(region=self.region_name,
-                                 date=signals.date.strftime("%d %B %Y").lstrip("0"))
+        text = (
+            t["preamble"].format(region=self.region_name)
             + t["signals"].format(situation=situation_text(signals, self.indicators, self.shown))
             + t["persona"].format(persona=persona_text(archetype.attributes))
         )
+        if shared_options(behaviours):
+            text += t["options"].format(options=_numbered(behaviours[0]))
+        return text
 
-    def question(self, behaviour: Behaviour, elicitation: str) -> str:
-        """The question with its numbered options, ending with the answer cue."""
-        options = "\n".join(f"{i}. {o.label}" for i, o in enumerate(behaviour.options, start=1))
+    def question(self, behaviour: Behaviour, elicitation: str,
+                 options_in_prefix: bool = False) -> str:
+        """The question (with its numbered options unless the prefix lists them) and the cue."""
+        options = "" if options_in_prefix else _numbered(behaviour)
         body = self.templates["question"].format(question=behaviour.question, options=options)
         return body + (JSON_SUFFIX if elicitation == "verbalised_json" else TOKEN_SUFFIX)
+
+
+def shared_options(behaviours: Sequence[Behaviour]) -> bool:
+    """True when there are several behaviours and all have the same option labels."""
+    labels = {tuple(o.label for o in b.options) for b in behaviours}
+    return len(behaviours) > 1 and len(labels) == 1
+
+
+def _numbered(behaviour: Behaviour) -> str:
+    return "".join(f"{i}. {o.label}\n" for i, o in enumerate(behaviour.options, start=1))
