@@ -124,6 +124,15 @@ def _data_build_tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_fetch(args: argparse.Namespace) -> int:
+    from calibration.fetch import fetch_main
+
+    installed = fetch_main(args.dest, source_dir=args.source, base_url=args.base_url)
+    print(f"{len(installed)} files in {args.dest}; use them with --data-dir {args.dest}, or "
+          f"rebuild the shipped tables with: socialtwin data build-tables --from {args.dest}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``socialtwin`` command."""
     parser = argparse.ArgumentParser(
@@ -171,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     register_sweep_commands(commands)
     data = commands.add_parser("data", help="observed data: fetch raw files, rebuild tables")
     data_commands = data.add_subparsers(dest="data_command", required=True)
+    fetch = data_commands.add_parser(
+        "fetch", help="download the raw upstream files from their official locations")
+    fetch.add_argument("--dest", default="data/raw", help="destination folder (default: data/raw)")
+    fetch.add_argument("--from", dest="source", help="import a local copy instead of downloading")
+    fetch.add_argument("--base-url", help="download from a mirror instead of the official hosts")
+    fetch.set_defaults(handler=_data_fetch)
     build = data_commands.add_parser("build-tables",
                                      help="rebuild the shipped derived tables from raw files")
     build.add_argument("--from", dest="source", required=True, help="folder of raw files")

@@ -103,7 +103,9 @@ class TwinModel(mesa.Model):
         self.network = SocialNetwork.build(self.population, scenario.network,
                                            random_stream(seed, "network"))
         self.timeline = timeline if timeline is not None else PolicyTimeline.from_scenario(scenario)
-        self.archetypes = ArchetypeSet.build(self.population, scenario.engine.archetypes, seed)
+        # Personas describe the population's structure, not a random stream: a fixed clustering
+        # seed keeps them the same across run seeds, which then share the response cache.
+        self.archetypes = ArchetypeSet.build(self.population, scenario.engine.archetypes, 0)
         self.prompts = PromptBuilder(get_region(scenario.region).name, self.timeline.indicators,
                                      self.timeline.shown, scenario.prompts)
         self.engine = engine if engine is not None else make_engine(

@@ -218,3 +218,24 @@ def test_import_local_copies_recognised_files(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FetchError, match="no raw data file of a known layout"):
         import_local(tmp_path / "empty", tmp_path / "elsewhere")
+
+
+def test_data_fetch_command_from_a_mirror(mirror, tmp_path, capsys):
+    from simulator.cli import main
+
+    _, base_url = mirror
+    dest = tmp_path / "raw"
+    assert main(["data", "fetch", "--dest", str(dest), "--base-url", base_url]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(RAW_FILES)} files in {dest}" in out and "--data-dir" in out
+    assert all((dest / raw.dest).is_file() for raw in RAW_FILES)
+
+
+def test_data_fetch_command_imports_a_local_copy(tmp_path, capsys):
+    from simulator.cli import main
+
+    assert main(["data", "fetch", "--dest", str(tmp_path / "copy"), "--from", str(SHARED)]) == 0
+    assert "11 files in" in capsys.readouterr().out
+    assert main(["data", "fetch", "--dest", str(tmp_path / "x"), "--from",
+                 str(tmp_path / "nothing")]) == 2
+    assert "error:" in capsys.readouterr().err
