@@ -66,6 +66,22 @@ class AgentView(mesa.Agent):
                         self.model.state[self.index].astype(float).tolist(), strict=True))
 
 
+REFERENCE_AGENTS = 20_000
+"""Size of the reference population on which a region's archetypes are defined."""
+
+
+def reference_population(region: str, marginals=None) -> Population:
+    """The population on which a region's archetypes are defined: fixed size, fixed seed.
+
+    Personas describe the structure of a place, not a random draw: defining them on a population
+    that does not depend on the run's seed or size gives every seed, every population size and
+    every variant of a sweep the same archetype prompts, so they share the response cache and
+    the number of LLM calls does not depend on the number of agents.
+    """
+    return Population.synthesize(region, REFERENCE_AGENTS, random_stream(0, "archetypes"),
+                                 marginals)
+
+
 class TwinModel(mesa.Model):
     """A synthetic population answering policy signals tick by tick.
 
@@ -103,9 +119,9 @@ class TwinModel(mesa.Model):
         self.network = SocialNetwork.build(self.population, scenario.network,
                                            random_stream(seed, "network"))
         self.timeline = timeline if timeline is not None else PolicyTimeline.from_scenario(scenario)
-        # Personas describe the population's structure, not a random stream: a fixed clustering
-        # seed keeps them the same across run seeds, which then share the response cache.
-        self.archetypes = ArchetypeSet.build(self.population, scenario.engine.archetypes, 0)
+        self.archetypes = ArchetypeSet.build(
+            self.population, scenario.engine.archetypes, 0,
+            reference=reference_population(scenario.region, scenario.marginals))
         self.prompts = PromptBuilder(get_region(scenario.region).name, self.timeline.indicators,
                                      self.timeline.shown, scenario.prompts)
         self.engine = engine if engine is not None else make_engine(

@@ -59,3 +59,35 @@ def test_one_request_per_archetype(population):
     archetypes = ArchetypeSet.build(population, 8, seed=0)
     requests = archetypes.requests(signals(), MOBILITY)
     assert len(requests) == 8 and all(r.behaviours == MOBILITY for r in requests)
+
+
+def test_a_reference_population_fixes_the_personas(population):
+    other = Population.synthesize("US_GA", 1500, np.random.default_rng(99))
+    a = ArchetypeSet.build(population, 12, seed=0, reference=population)
+    b = ArchetypeSet.build(other, 12, seed=0, reference=population)
+    assert [x.attributes for x in b.archetypes] == [x.attributes for x in a.archetypes]
+    assert sum(x.size for x in b.archetypes) == len(other)
+    assert np.array_equal(np.bincount(b.assignment), [x.size for x in b.archetypes])
+    # Without the shared reference the other draw would cluster its own way.
+    own = ArchetypeSet.build(other, 12, seed=0)
+    assert sum(x.size for x in own.archetypes) == len(other)
+
+
+def test_agents_join_the_nearest_archetype_and_empty_ones_are_left_out(population):
+    few = Population.synthesize("US_GA", 40, np.random.default_rng(5))
+    archetypes = ArchetypeSet.build(few, max_archetypes=100_000, seed=0, reference=population)
+    assert 0 < len(archetypes) <= 40
+    assert [a.index for a in archetypes.archetypes] == list(range(len(archetypes)))
+    assert all(a.size > 0 for a in archetypes.archetypes)
+    sizes = [a.size for a in archetypes.archetypes]
+    assert np.array_equal(np.bincount(archetypes.assignment), sizes)
+    # Uncapped, a persona group of the reference is its own archetype, so an agent whose
+    # group the reference has is shown exactly its own persona.
+    bins = persona_bins(few)
+    reference_groups = {tuple(row) for row in
+                         np.stack([codes for codes, _ in persona_bins(population).values()], 1)}
+    for agent in range(len(few)):
+        codes = tuple(int(bins[n][0][agent]) for n in bins)
+        if codes in reference_groups:
+            shown = archetypes.archetypes[archetypes.assignment[agent]].attributes
+            assert all(shown[n] == bins[n][1][codes[i]] for i, n in enumerate(bins))

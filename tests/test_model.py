@@ -109,3 +109,13 @@ def test_failed_answers_keep_behaviour_and_are_counted(scenario):
     drift = np.abs(model.state[members] - before).mean()
     assert drift < np.abs(model.state[~members] - others_before).mean() + 0.05
     assert not np.isnan(model.state).any()
+
+
+def test_seeds_and_sizes_share_the_archetype_personas(scenario):
+    # The personas come from the region's reference population, so runs with other seeds or
+    # sizes send the same prompts and are served from the same cached answers.
+    models = [TwinModel(scenario.replace(seed=seed, population_size=size), agent_views=False)
+              for seed, size in ((1, 600), (2, 600), (1, 3000))]
+    personas = [[a.attributes for a in m.archetypes.archetypes] for m in models]
+    assert personas[0] == personas[1] == personas[2]
+    assert [sum(a.size for a in m.archetypes.archetypes) for m in models] == [600, 600, 3000]

@@ -2,8 +2,10 @@
 
 Agents are grouped by the binned attributes the prompt shows. When the bins produce more groups
 than the cap K, the groups are merged by weighted k-means over their attribute encodings and each
-cluster is shown as its most common persona. Agents keep their own habit, peers and noise around
-their archetype's answer (see :class:`simulator.model.TwinModel`).
+cluster is shown as its most common persona. The personas are defined on a reference population
+of the place that does not depend on the run, so every seed and population size asks the same
+questions. Agents keep their own habit, peers and noise around their archetype's answer (see
+:class:`simulator.model.TwinModel`).
 """
 
 from __future__ import annotations
@@ -91,59 +93,68 @@ class ArchetypeSet:
         return len(self.archetypes)
 
     @classmethod
-    def build(cls, population: Population, max_archetypes: int, seed: int) -> ArchetypeSet:
+    def build(cls, population: Population, max_archetypes: int, seed: int,
+              reference: Population | None = None) -> ArchetypeSet:
         """Group agents by persona bins, capped at ``max_archetypes`` by weighted k-means.
 
+        The personas are defined on ``reference`` (the population itself when ``None``): its
+        persona groups are clustered, each cluster is shown as its most common persona, and every
+        agent of ``population`` joins the archetype whose centroid is nearest to its own persona
+        group. A reference that does not depend on the run (see
+        :func:`simulator.model.reference_population`) gives every seed and every population size
+        the same personas, hence the same prompts and shared cached answers. Archetypes with no
+        member in ``population`` are left out. Sizes and trait means come from ``population``.
+
         Args:
-            population: the synthetic population.
+            population: the synthetic population whose agents are assigned.
             max_archetypes: the cap K.
             seed: seed of the k-means initialisation (same seed, same archetypes).
+            reference: the population whose persona groups define the archetypes.
         """
-        bins = persona_bins(population)
-        widths = [max(len(labels) - 1, 1).bit_length() for _, labels in bins.values()]
-        shifts = np.concatenate([[0], np.cumsum(widths)[:-1]])
-        packed = np.zeros(len(population), dtype=np.int64)
-        for (codes, _), shift in zip(bins.values(), shifts, strict=True):
-            packed |= codes.astype(np.int64) << int(shift)
-        keys, group_of_agent, counts = np.unique(packed, return_inverse=True, return_counts=True)
-        masks = (1 << np.asarray(widths, dtype=np.int64)) - 1
-        combos = (keys[:, None] >> shifts[None, :]) & masks[None, :]
-        if len(combos) <= max_archetypes:
-            cluster_of_group = np.arange(len(combos))
+        reference = population if reference is None else reference
+        ref_combos, ref_counts, _, labels = _persona_groups(reference)
+        combos, counts, group_of_agent, _ = _persona_groups(population)
+        names = list(PERSONA_ATTRIBUTES)
+        ref_features = _encode(ref_combos, labels, names)
+        if len(ref_combos) <= max_archetypes:
+            cluster_of_ref = np.arange(len(ref_combos))
+            centres = ref_features
         else:
-            features = _encode(combos, [labels for _, labels in bins.values()], list(bins))
             kmeans = KMeans(n_clusters=max_archetypes, n_init=4, random_state=seed)
             # One thread: parallel reductions would make archetypes differ between machines,
             # and OpenMP threads oversubscribe the cores when sweeps run several models at once.
             with threadpool_limits(1):
-                cluster_of_group = kmeans.fit_predict(features, sample_weight=counts)
-        n_clusters = int(cluster_of_group.max()) + 1
+                centres = kmeans.fit(ref_features, sample_weight=ref_counts).cluster_centers_
+            cluster_of_ref = _nearest(ref_features, centres)
+        n_clusters = len(centres)
+        ref_sizes = np.bincount(cluster_of_ref, weights=ref_counts, minlength=n_clusters)
+        order = np.lexsort((np.arange(n_clusters), -ref_sizes))
+        cluster_of_group = _nearest(_encode(combos, labels, names), centres)
         sizes = np.bincount(cluster_of_group, weights=counts, minlength=n_clusters)
-        order = np.lexsort((np.arange(n_clusters), -sizes))
-        rank = np.empty(n_clusters, dtype=np.int32)
-        rank[order] = np.arange(n_clusters)
-        cluster_of_group = rank[cluster_of_group]
-        assignment = cluster_of_group[group_of_agent].astype(np.int32)
+        order = order[sizes[order] > 0]
+        rank = np.full(n_clusters, -1, dtype=np.int32)
+        rank[order] = np.arange(len(order))
+        assignment = rank[cluster_of_group][group_of_agent].astype(np.int32)
 
         traits = archetype_traits(population)
         trait_means = {
-            name: np.bincount(assignment, weights=values.astype(float), minlength=n_clusters)
-            / np.bincount(assignment, minlength=n_clusters)
+            name: np.bincount(assignment, weights=values.astype(float), minlength=len(order))
+            / np.bincount(assignment, minlength=len(order))
             for name, values in traits.items()
         }
         archetypes = []
-        for index in range(n_clusters):
-            members = cluster_of_group == index
+        for index, cluster in enumerate(order):
+            members = cluster_of_ref == cluster
             attributes = {}
-            for column, (name, (_, labels)) in enumerate(bins.items()):
-                votes = np.bincount(combos[members, column], weights=counts[members],
-                                    minlength=len(labels))
-                attributes[name] = labels[int(np.argmax(votes))]
+            for column, name in enumerate(names):
+                votes = np.bincount(ref_combos[members, column], weights=ref_counts[members],
+                                    minlength=len(labels[column]))
+                attributes[name] = labels[column][int(np.argmax(votes))]
             archetypes.append(Archetype(
                 index=index,
                 attributes=attributes,
                 traits={name: float(means[index]) for name, means in trait_means.items()},
-                size=int(counts[members].sum()),
+                size=int(sizes[cluster]),
             ))
         return cls(archetypes, assignment, len(combos))
 
@@ -171,3 +182,29 @@ def _encode(combos: np.ndarray, labels: list[tuple[str, ...]], names: list[str])
         else:
             parts.append(np.eye(len(options))[values] / np.sqrt(2))
     return np.hstack(parts)
+
+
+def _persona_groups(population: Population):
+    """Distinct persona-bin combinations of a population.
+
+    Returns:
+        ``(combos, counts, group_of_agent, labels)``: combos of shape (n_groups, n_attributes)
+        with the bin code of every attribute, agents per group, the group of every agent and the
+        bin labels of every attribute (in :data:`PERSONA_ATTRIBUTES` order).
+    """
+    bins = persona_bins(population)
+    widths = [max(len(labels) - 1, 1).bit_length() for _, labels in bins.values()]
+    shifts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    packed = np.zeros(len(population), dtype=np.int64)
+    for (codes, _), shift in zip(bins.values(), shifts, strict=True):
+        packed |= codes.astype(np.int64) << int(shift)
+    keys, group_of_agent, counts = np.unique(packed, return_inverse=True, return_counts=True)
+    masks = (1 << np.asarray(widths, dtype=np.int64)) - 1
+    combos = (keys[:, None] >> shifts[None, :]) & masks[None, :]
+    return combos, counts, group_of_agent, [labels for _, labels in bins.values()]
+
+
+def _nearest(features: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre (squared Euclidean distance; ties to the lowest index)."""
+    distances = np.stack([((features - centre) ** 2).sum(axis=1) for centre in centres], axis=1)
+    return distances.argmin(axis=1)
