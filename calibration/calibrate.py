@@ -95,7 +95,8 @@ def apply_calibrator(calibrator: BehaviourCalibrator, trajectories: pd.DataFrame
     return pd.concat(frames, ignore_index=True)
 
 
-def calibration_section(calibration: RunCalibration, manifest: dict) -> Callable[[Path], str]:
+def calibration_section(calibration: RunCalibration,
+                        manifest: dict) -> Callable[[Path], tuple[str, list[Path]]]:
     """A report section for :func:`simulator.outputs.write_run` that writes the calibration files.
 
     Files: ``calibrator.json`` (the fitted calibrator), ``calibration.csv`` (observed, simulated
@@ -105,7 +106,8 @@ def calibration_section(calibration: RunCalibration, manifest: dict) -> Callable
     evaluation = calibration.evaluation
     twin = evaluation.twin.name
 
-    def write(out: Path) -> str:
+    def write(out: Path) -> tuple[str, list[Path]]:
+        files = [out / "calibrator.json", out / "calibration.csv", out / "calibration_table.csv"]
         calibration.calibrator.save(out / "calibrator.json")
         evaluation.predictions.to_csv(out / "calibration.csv", index=False, float_format="%.6g")
         evaluation.table.to_csv(out / "calibration_table.csv", index_label="method",
@@ -116,7 +118,7 @@ def calibration_section(calibration: RunCalibration, manifest: dict) -> Callable
         manifest["calibration"] = {k: summary[k] for k in (
             "macro_rmse", "improvement_vs_gbm_pct", "improvement_vs_persistence_pct", "twin",
             "train_window", "test_window")}
-        return "\n".join([
+        text = "\n".join([
             "## Calibration",
             "",
             "The calibrator (ridge per metric on the simulated aggregates; settings chosen by "
@@ -136,6 +138,7 @@ def calibration_section(calibration: RunCalibration, manifest: dict) -> Callable
             "",
             f"![calibration]({plot.relative_to(out)})",
         ])
+        return text, [*files, plot]
 
     return write
 

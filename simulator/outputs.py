@@ -15,7 +15,7 @@ from simulator.run import RunResult
 
 
 def write_run(result: RunResult, out_dir: str | Path,
-              sections: Sequence[Callable[[Path], str]] = ()) -> Path:
+              sections: Sequence[Callable[[Path], tuple[str, list[Path]]]] = ()) -> Path:
     """Write a run folder and return its path.
 
     Files: ``manifest.json``, ``trajectories.csv`` and ``.parquet``, ``decisions.csv``,
@@ -26,18 +26,19 @@ def write_run(result: RunResult, out_dir: str | Path,
         result: the run.
         out_dir: the run folder.
         sections: later stages (e.g. calibration); each is called with the folder, writes its
-            own files there and returns a Markdown section for the report.
+            own files there and returns a Markdown section for the report and the files it
+            wrote. The manifest lists the files this run wrote, not others already in the folder.
     """
     out = Path(out_dir)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     trajectories = result.trajectories
-    trajectories.to_csv(out / "trajectories.csv", index=False, float_format="%.6g")
+    tables = {"trajectories": trajectories, "decisions": result.decisions,
+              "timeline": result.timeline, "archetypes": result.archetypes,
+              "population_summary": result.population_summary}
+    for name, table in tables.items():
+        table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
     trajectories.to_parquet(out / "trajectories.parquet", index=False)
-    result.decisions.to_csv(out / "decisions.csv", index=False, float_format="%.6g")
-    result.timeline.to_csv(out / "timeline.csv", index=False, float_format="%.6g")
-    result.archetypes.to_csv(out / "archetypes.csv", index=False, float_format="%.6g")
-    result.population_summary.to_csv(out / "population_summary.csv", index=False,
-                                     float_format="%.6g")
+    files = [out / f"{name}.csv" for name in tables] + [out / "trajectories.parquet"]
     title = f"{result.scenario.name} — {result.manifest['engine']} engine, " \
             f"{result.manifest['agents']:,} agents"
     plots = [
@@ -45,11 +46,15 @@ def write_run(result: RunResult, out_dir: str | Path,
         plot_signals(result.timeline, out / "plots" / "signals.png",
                      title=f"Signals received — {result.scenario.region}"),
     ]
-    written = [section(out) for section in sections]
-    result.manifest["files"] = sorted(str(p.relative_to(out)) for p in out.rglob("*")
-                                      if p.is_file() and p.name != "manifest.json")
+    texts = []
+    for section in sections:
+        text, written = section(out)
+        texts.append(text)
+        files += written
+    files += [*plots, out / "report.md"]
+    result.manifest["files"] = sorted(str(p.relative_to(out)) for p in files)
     (out / "manifest.json").write_text(json.dumps(plain(result.manifest), indent=2))
-    (out / "report.md").write_text(report_markdown(result, out, plots, written))
+    (out / "report.md").write_text(report_markdown(result, out, plots, texts))
     return out
 
 

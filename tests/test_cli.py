@@ -39,6 +39,9 @@ def test_run_writes_the_run_folder(run_dirs):
     assert manifest["agents"] == 2000 and manifest["ticks"] == 60
     assert manifest["engine"] == "rules"
     assert manifest["versions"]["mesa"] == "3.3.1"
+    on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*")
+                     if p.is_file() and p.name != "manifest.json")
+    assert manifest["files"] == on_disk and "calibrator.json" in on_disk
     report = (out / "report.md").read_text()
     assert "covid_us_2020" in report and "plots/trajectories.png" in report
     csv = pd.read_csv(out / "trajectories.csv")
