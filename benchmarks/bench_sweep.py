@@ -54,7 +54,7 @@ def main() -> None:
                 for label in ("cold", "warm"):
                     began = time.perf_counter()
                     result = run_sweep(scenario, variants, seeds=args.seeds, executor=executor,
-                                       calibrate=False, progress=False)
+                                       progress=False)
                     passes.append((label, time.perf_counter() - began, result))
             for label, wall, result in passes:
                 if reference is None:

@@ -1,9 +1,9 @@
 """Calibrate a run: fit the calibrator on a run's trajectories and the region's observed metrics.
 
 This is the single-run path (``socialtwin calibrate``, the report of ``make run``, counterfactual
-sweeps): the calibrator is fitted on the run's own region over the training window and can then
-turn any run of the same scenario (a counterfactual variant) into observed units. The protocol
-over many regions is :func:`calibration.evaluate.evaluate`.
+sweeps through :func:`calibrate_sweep`): the calibrator is fitted on the run's own region over the
+training window and can then turn any run of the same scenario (a counterfactual variant) into
+observed units. The protocol over many regions is :func:`calibration.evaluate.evaluate`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 
 from calibration.calibrator import BehaviourCalibrator
-from calibration.datasets import MOBILITY_CATEGORIES
 from calibration.evaluate import (
     SIM_PREFIX,
     TEST_WINDOW,
@@ -26,10 +25,11 @@ from calibration.evaluate import (
     compare,
     simulated_features,
 )
-from calibration.observed import load_observed
 from calibration.plots import plot_calibration
 from simulator.errors import UsageError
 from simulator.outputs import markdown_table
+from simulator.scenario import Scenario
+from simulator.sources import MOBILITY_CATEGORIES, load_observed
 
 
 @dataclass
@@ -174,3 +174,39 @@ def calibration_gap(scenario, data_dir: str | Path | None = None) -> str | None:
     if load_observed(data_dir, regions=[scenario.region]).mobility.empty:
         return f"no observed mobility for {scenario.region}"
     return None
+
+
+def calibrate_sweep(scenario: Scenario, baseline: str, seed: int, results: pd.DataFrame,
+                    data_dir: str | Path | None = None
+                    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str]:
+    """Fit the calibrator once on the baseline's first seed and apply it to every run.
+
+    Pass it to :func:`simulator.sweep.run_sweep` as ``calibrate`` (with
+    ``functools.partial(calibrate_sweep, data_dir=...)`` for raw data).
+
+    Returns:
+        ``(calibrated, evaluation, note)``: the tidy calibrated table (variant, seed, week,
+        behaviour, metric, simulated, calibrated, observed), the calibrator's test-window RMSE
+        table against the baselines, and how calibration went; the tables are ``None`` when
+        the scenario cannot be calibrated (see :func:`calibration_gap`).
+    """
+    gap = calibration_gap(scenario, data_dir)
+    if gap is not None:
+        return None, None, f"skipped: {gap}"
+    trajectories = results[(results["variant"] == baseline) & (results["seed"] == seed)]
+    fitted = calibrate_run(trajectories, scenario.region, scenario.engine.name, data_dir)
+    frames = []
+    for (variant, run_seed), run in results.groupby(["variant", "seed"], sort=False):
+        part = apply_calibrator(fitted.calibrator, run, scenario.region)
+        frames.append(part.drop(columns="region").assign(variant=variant, seed=run_seed))
+    calibrated = pd.concat(frames, ignore_index=True)
+    metrics = {b.metric: b.name for b in scenario.behaviours if b.metric}
+    calibrated["behaviour"] = calibrated["metric"].map(metrics)
+    observed = load_observed(data_dir, regions=[scenario.region]).mobility
+    observed = observed.drop(columns="region").melt(id_vars="week", var_name="metric",
+                                                    value_name="observed")
+    calibrated = calibrated.merge(observed, on=["week", "metric"], how="left")
+    columns = ["variant", "seed", "week", "behaviour", "metric", "simulated", "calibrated",
+               "observed"]
+    note = f"fitted on {baseline} (seed {seed}), applied to every run"
+    return calibrated[columns], fitted.evaluation.table, note

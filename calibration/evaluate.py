@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 
 from calibration.baselines import CalibratedTwin, Method, Persistence, gradient_boosting, ridge
-from calibration.datasets import MOBILITY_CATEGORIES
-from calibration.observed import ObservedData, load_observed, regions_of
 from simulator.errors import UsageError
+from simulator.sources import MOBILITY_CATEGORIES, ObservedData, load_observed, regions_of
 
 TRAIN_WINDOW = (dt.date(2020, 3, 1), dt.date(2020, 12, 31))
 TEST_WINDOW = (dt.date(2021, 1, 1), dt.date(2021, 4, 28))

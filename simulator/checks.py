@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from simulator.behaviours import Behaviour
+from simulator.sources import load_observed
 from simulator.variants import VariantSet
 
 NOISE_SE = 2.0
@@ -152,8 +153,6 @@ def calibrated_range(metric: str) -> tuple[float, float]:
 @functools.cache
 def _largest_observed() -> dict[str, float]:
     """The largest weekly value of each observed metric over every region shipped."""
-    from calibration.observed import load_observed
-
     mobility = load_observed().mobility.drop(columns=["region", "week"])
     return {str(k): float(v) for k, v in mobility.max().items()}
 

@@ -114,18 +114,22 @@ TEST = "2021-01-01..2021-04-28"
 
 
 def _data_build_tables(args: argparse.Namespace) -> int:
-    from calibration.build_tables import build_tables as build_calibration_tables
-    from simulator.build_tables import build_all as build_simulator_tables
+    # The builders are offline scripts of the source tree (tools/), not part of the package.
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "tools" / "build_tables.py").is_file():
+        raise SocialTwinError(f"data build-tables runs from a source checkout of socialtwin: "
+                              f"{root / 'tools'} has no build_tables.py")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from tools.build_tables import build_all
 
-    raw = Path(args.source)
-    written = list(build_simulator_tables(raw)) + list(build_calibration_tables(raw))
-    for path in written:
+    for path in build_all(args.source):
         print(path)
     return 0
 
 
 def _data_fetch(args: argparse.Namespace) -> int:
-    from calibration.fetch import fetch_main
+    from simulator.sources.fetch import fetch_main
 
     installed = fetch_main(args.dest, source_dir=args.source, base_url=args.base_url)
     print(f"{len(installed)} files in {args.dest}; use them with --data-dir {args.dest}, or "

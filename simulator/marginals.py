@@ -15,7 +15,7 @@ import yaml
 from scipy.special import ndtr
 
 from simulator.errors import SocialTwinError
-from simulator.regions import NATION, get_region
+from simulator.sources.regions import NATION, get_region
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "age_band": ("18-29", "30-44", "45-64", "65+"),

@@ -15,8 +15,8 @@ from simulator.cognition.archetypes import ArchetypeSet
 from simulator.network import SocialNetwork
 from simulator.policy import PolicyTimeline, Signals
 from simulator.population import Population
-from simulator.regions import get_region
 from simulator.scenario import Scenario
+from simulator.sources.regions import get_region
 
 SUBGROUPS: tuple[str, ...] = ("age_band", "party", "urbanicity", "sex", "education")
 """Population attributes whose subgroup means the data collector records every tick."""

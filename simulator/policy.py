@@ -16,8 +16,14 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import ScenarioError
-from simulator.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS, Indicator, stringency_index
 from simulator.scenario import Scenario
+from simulator.sources import load_observed, load_oxcgrt
+from simulator.sources.indicators import (
+    DEFAULT_SHOWN,
+    OXCGRT_INDICATORS,
+    Indicator,
+    stringency_index,
+)
 
 RESTRICTION_THRESHOLD = 40.0
 """Stringency index at or above which a day counts towards ``weeks_under_restrictions``."""
@@ -171,8 +177,6 @@ def _oxcgrt_frame(scenario: Scenario, dates: pd.DatetimeIndex, days: int):
     region = spec.region or scenario.region
     indicators = [name for name in OXCGRT_INDICATORS if name in spec.indicators]
     if spec.file is not None:
-        from calibration.datasets import load_oxcgrt
-
         data = load_oxcgrt(spec.file)
         data = data[data["region"] == region]
         if data.empty:
@@ -188,8 +192,6 @@ def _oxcgrt_frame(scenario: Scenario, dates: pd.DatetimeIndex, days: int):
             raise ScenarioError(scenario.source, "policy.file",
                                 "daily ticks need a raw OxCGRT file (the shipped table is weekly)",
                                 "a path to OxCGRT_latest.csv or an OxCGRT v1 file, or tick: week")
-        from calibration.observed import load_observed
-
         weekly = load_observed(regions=[region]).policy
         weekly = weekly[weekly["region"] == region].set_index("week")
         frame = weekly.reindex(dates)[[c for c in indicators + ["stringency_index"]
@@ -212,8 +214,6 @@ def _context_frame(scenario: Scenario, dates: pd.DatetimeIndex) -> pd.DataFrame:
     elif spec.source == "constant":
         frame = pd.DataFrame({k: [v] * len(dates) for k, v in spec.values.items()})
     else:
-        from calibration.observed import load_observed
-
         observed = load_observed(spec.data_dir, regions=[scenario.region]).context
         weekly = observed[observed["region"] == scenario.region].set_index("week").sort_index()
         weekly = weekly.drop(columns=["region"])

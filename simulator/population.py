@@ -31,7 +31,7 @@ from simulator.marginals import (
 )
 from simulator.marginals import CATEGORIES as _ALL_CATEGORIES
 from simulator.psychographics import TRAITS, PartyModel
-from simulator.regions import NATION, region_table, resolve_region, state_codes
+from simulator.sources.regions import NATION, region_table, resolve_region, state_codes
 
 __all__ = ["Population", "PopulationError"]
 

@@ -18,8 +18,8 @@ from typing import Any
 from simulator.behaviours import PRESETS, Behaviour, behaviour_from_dict, preset_specs
 from simulator.errors import ScenarioError
 from simulator.fields import TOP, FieldReader, plain, read_yaml
-from simulator.indicators import OXCGRT_INDICATORS, Indicator
-from simulator.regions import resolve_region
+from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator
+from simulator.sources.regions import resolve_region
 
 TICKS = ("day", "week")
 POLICY_SOURCES = ("oxcgrt", "interventions")

@@ -19,7 +19,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,12 @@ ACCOUNTING = ("agents", "ticks", "agent_ticks", "questions", "llm_calls", "cache
               "build_s", "wall_s")
 INTERVAL = 0.95
 """Coverage of the t intervals across seeds."""
+
+SweepCalibration = Callable[
+    [Scenario, str, int, pd.DataFrame], tuple[pd.DataFrame | None, pd.DataFrame | None, str]
+]
+"""Calibrates a sweep: ``(scenario, baseline variant, seed, results)`` to ``(calibrated table or
+None, test-window RMSE table or None, note)``; :func:`calibration.calibrate.calibrate_sweep`."""
 
 _ENGINES: dict[tuple, Engine] = {}
 
@@ -120,8 +126,7 @@ def run_sweep(
     seeds: Sequence[int] | int | None = None,
     executor: Executor | None = None,
     cache_path: str | Path | None = None,
-    calibrate: bool = True,
-    data_dir: str | Path | None = None,
+    calibrate: SweepCalibration | None = None,
     progress: bool = True,
 ) -> SweepResult:
     """Run every variant under every seed and summarise, calibrate and check the results.
@@ -137,9 +142,10 @@ def run_sweep(
         executor: where the runs happen; ``None`` runs them in this process.
         cache_path: the shared response cache of language-model engines; ``None`` uses the
             scenario's or the per-user cache.
-        calibrate: fit the calibrator on the baseline (first seed) and apply it to every run,
-            when the region has observed data and behaviours have metrics.
-        data_dir: raw upstream files for calibration instead of the shipped tables.
+        calibrate: how to calibrate the results, e.g.
+            :func:`calibration.calibrate.calibrate_sweep` (fit the calibrator on the baseline's
+            first seed and apply it to every run); ``None`` leaves them uncalibrated. The
+            calibration layer sits above the simulator, so it is passed in, not imported.
         progress: show a progress bar of finished runs.
 
     Raises:
@@ -168,9 +174,9 @@ def run_sweep(
     runs = pd.DataFrame([{"variant": o.variant, "seed": o.seed, **o.accounting}
                          for o in outputs])
     calibrated, evaluation, calibration_note = (None, None, "not requested")
-    if calibrate:
-        calibrated, evaluation, calibration_note = calibrate_sweep(
-            scenario, variant_set.baseline, seeds[0], results, data_dir)
+    if calibrate is not None:
+        calibrated, evaluation, calibration_note = calibrate(
+            scenario, variant_set.baseline, seeds[0], results)
     means = period_means(results, calibrated)
     checks = check_sweep(means, results, calibrated, variant_set, scenario.behaviours)
     result = SweepResult(
@@ -227,42 +233,6 @@ def release_engines() -> None:
     """Close the engines this process keeps for sweep tasks (frees a loaded model)."""
     while _ENGINES:
         _ENGINES.popitem()[1].close()
-
-
-def calibrate_sweep(scenario: Scenario, baseline: str, seed: int, results: pd.DataFrame,
-                    data_dir: str | Path | None = None
-                    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str]:
-    """Fit the calibrator once on the baseline's first seed and apply it to every run.
-
-    Returns:
-        ``(calibrated, evaluation, note)``: the tidy calibrated table (variant, seed, week,
-        behaviour, metric, simulated, calibrated, observed), the calibrator's test-window RMSE
-        table against the baselines, and how calibration went; the tables are ``None`` when
-        the scenario cannot be calibrated (see :func:`calibration.calibrate.calibration_gap`).
-    """
-    from calibration.calibrate import apply_calibrator, calibrate_run, calibration_gap
-    from calibration.observed import load_observed
-
-    gap = calibration_gap(scenario, data_dir)
-    if gap is not None:
-        return None, None, f"skipped: {gap}"
-    trajectories = results[(results["variant"] == baseline) & (results["seed"] == seed)]
-    fitted = calibrate_run(trajectories, scenario.region, scenario.engine.name, data_dir)
-    frames = []
-    for (variant, run_seed), run in results.groupby(["variant", "seed"], sort=False):
-        part = apply_calibrator(fitted.calibrator, run, scenario.region)
-        frames.append(part.drop(columns="region").assign(variant=variant, seed=run_seed))
-    calibrated = pd.concat(frames, ignore_index=True)
-    metrics = {b.metric: b.name for b in scenario.behaviours if b.metric}
-    calibrated["behaviour"] = calibrated["metric"].map(metrics)
-    observed = load_observed(data_dir, regions=[scenario.region]).mobility
-    observed = observed.drop(columns="region").melt(id_vars="week", var_name="metric",
-                                                    value_name="observed")
-    calibrated = calibrated.merge(observed, on=["week", "metric"], how="left")
-    columns = ["variant", "seed", "week", "behaviour", "metric", "simulated", "calibrated",
-               "observed"]
-    note = f"fitted on {baseline} (seed {seed}), applied to every run"
-    return calibrated[columns], fitted.evaluation.table, note
 
 
 def seed_summary(frame: pd.DataFrame, keys: Sequence[str], column: str) -> pd.DataFrame:

@@ -40,6 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from calibration.calibrate import calibrate_sweep
     from simulator.executors import make_executor
     from simulator.run import apply_overrides
     from simulator.scenario import load_scenario
@@ -58,7 +59,7 @@ def _sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else scenario.output.parent / Path(args.variants).stem
     with make_executor(args.executor, args.workers, args.address) as executor:
         result = run_sweep(scenario, variants, seeds, executor, cache_path=args.cache,
-                           progress=not args.quiet)
+                           calibrate=calibrate_sweep, progress=not args.quiet)
     written = write_sweep(result, out)
     m = result.manifest
     print(f"{scenario.name}: {len(variants)} variants x {len(seeds)} seeds = {m['runs']} runs of "

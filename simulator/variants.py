@@ -47,9 +47,9 @@ import pandas as pd
 
 from simulator.errors import ScenarioError
 from simulator.fields import TOP, FieldReader, read_yaml
-from simulator.indicators import OXCGRT_INDICATORS
 from simulator.policy import PolicyTimeline
 from simulator.scenario import Intervention, Scenario
+from simulator.sources.indicators import OXCGRT_INDICATORS
 
 STRINGENCY = "stringency"
 """Indicator selector meaning every indicator the stringency index counts."""

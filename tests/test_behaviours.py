@@ -1,7 +1,7 @@
 import pytest
 
 from simulator.behaviours import Behaviour, Option, behaviour_from_dict, preset_specs
-from simulator.indicators import OXCGRT_INDICATORS, stringency_index
+from simulator.sources.indicators import OXCGRT_INDICATORS, stringency_index
 
 
 def test_probability_is_the_expected_option_value():

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.datasets import (
+from simulator.sources import (
     MOBILITY_CATEGORIES,
     POLICY_INDICATORS,
     DatasetError,

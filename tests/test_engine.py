@@ -7,7 +7,7 @@ from helpers import MOBILITY, archetype, request
 from simulator.cognition import Answer, PromptBuilder, PromptedEngine, ResponseCache
 from simulator.cognition.engine import EngineStats
 from simulator.errors import EngineError
-from simulator.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
+from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
 
 class Scripted(PromptedEngine):

@@ -26,7 +26,7 @@ def small():
 @pytest.fixture(scope="module")
 def reference(small):
     scenario, variants = small
-    return run_sweep(scenario, variants, calibrate=False, progress=False)
+    return run_sweep(scenario, variants, progress=False)
 
 
 def test_local_executor_maps_in_order_in_process():
@@ -61,7 +61,7 @@ def test_make_executor_rejects_what_it_cannot_run():
 def test_local_processes_give_identical_results(small, reference):
     scenario, variants = small
     with LocalExecutor(2) as executor:
-        result = run_sweep(scenario, variants, executor=executor, calibrate=False,
+        result = run_sweep(scenario, variants, executor=executor,
                            progress=False)
     pd.testing.assert_frame_equal(result.results, reference.results, check_exact=True)
     assert result.manifest["worker_processes"] == 2
@@ -71,7 +71,7 @@ def test_local_processes_give_identical_results(small, reference):
 def test_dask_local_cluster_gives_identical_results(small, reference):
     scenario, variants = small
     with make_executor("dask", workers=2) as executor:
-        result = run_sweep(scenario, variants, executor=executor, calibrate=False,
+        result = run_sweep(scenario, variants, executor=executor,
                            progress=False)
     pd.testing.assert_frame_equal(result.results, reference.results, check_exact=True)
     assert result.manifest["executor"] == "dask" and result.manifest["workers"] == 2
@@ -83,7 +83,7 @@ def test_ray_gives_identical_results(small, reference, monkeypatch):
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     scenario, variants = small
     with make_executor("ray", workers=2) as executor:
-        result = run_sweep(scenario, variants, executor=executor, calibrate=False,
+        result = run_sweep(scenario, variants, executor=executor,
                            progress=False)
     pd.testing.assert_frame_equal(result.results, reference.results, check_exact=True)
     assert result.manifest["executor"] == "ray"

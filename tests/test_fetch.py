@@ -20,9 +20,8 @@ from test_datasets import (
     to_v1_layout,
 )
 
-from calibration.datasets import detect_layout
-from calibration.fetch import RAW_FILES, FetchError, RawFile, fetch, fetch_main, import_local
-from calibration.observed import load_observed
+from simulator.sources import detect_layout, load_observed
+from simulator.sources.fetch import RAW_FILES, FetchError, RawFile, fetch, fetch_main, import_local
 
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data is not available")
 

@@ -16,7 +16,7 @@ from simulator.cognition.engine import DecisionRequest
 from simulator.cognition.local import MIN_BATCH, ROW_GROUP, LocalEngine, _batches
 from simulator.cognition.prompts import PromptBuilder
 from simulator.errors import EngineError
-from simulator.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
+from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
 PROMPTS = PromptBuilder("California", OXCGRT_INDICATORS, DEFAULT_SHOWN)
 NAMES = [b.name for b in MOBILITY]

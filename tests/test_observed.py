@@ -5,19 +5,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.build_tables import DATA_DIR, build_tables
-from calibration.datasets import MOBILITY_CATEGORIES, DatasetError
-from calibration.observed import (
+from simulator.sources import (
     CONTEXT_COLUMNS,
+    MOBILITY_CATEGORIES,
     POLICY_COLUMNS,
     TABLE_FILES,
+    DatasetError,
     ObservedData,
     find_raw_files,
     load_observed,
     regions_of,
     weekly_observed,
 )
-from simulator.regions import state_codes
+from simulator.sources.regions import state_codes
+from tools.build_observed_tables import DATA_DIR, build_all
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data is not available")
@@ -30,7 +31,7 @@ def shipped() -> ObservedData:
 
 @needs_shared
 def test_shipped_tables_equal_builder_output(tmp_path):
-    written = build_tables(SHARED, tmp_path)
+    written = build_all(SHARED, tmp_path)
     assert [path.name for path in written] == list(TABLE_FILES.values())
     for path in written:
         assert path.read_bytes() == (DATA_DIR / path.name).read_bytes(), path.name

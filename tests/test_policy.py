@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from simulator.errors import ScenarioError
-from simulator.indicators import OXCGRT_INDICATORS, stringency_index
 from simulator.policy import PolicyTimeline, tick_dates
 from simulator.scenario import load_scenario, scenario_from_dict
+from simulator.sources.indicators import OXCGRT_INDICATORS, stringency_index
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT.parent / "shared" / "data"

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator import build_tables
 from simulator.marginals import data_table
 from simulator.population import (
     ESSENTIAL_SHARE_BY_EDUCATION,
@@ -14,7 +13,8 @@ from simulator.population import (
     PopulationError,
 )
 from simulator.psychographics import TRAITS
-from simulator.regions import state_codes
+from simulator.sources.regions import region_table, state_codes
+from tools import build_population_tables as build_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CITY = ROOT / "scenarios" / "populations" / "example_city.yaml"
@@ -183,7 +183,7 @@ def test_state_differences_show_up_alone_and_within_the_nation():
 def test_nation_spreads_agents_over_states_by_population():
     nation = population("USA")
     counts = np.bincount(nation["state"], minlength=len(state_codes())) / len(nation)
-    table = data_table("regions.csv").set_index("code")
+    table = region_table()
     expected = table.loc[state_codes(), "population"].to_numpy(float)
     assert np.allclose(counts, expected / expected.sum(), atol=2e-4)
 

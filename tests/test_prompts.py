@@ -2,7 +2,7 @@ import os
 
 from helpers import LOCKDOWN, MOBILITY, archetype, signals
 from simulator.cognition.prompts import PromptBuilder, persona_text, situation_text
-from simulator.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
+from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
 
 def builder(**templates):

@@ -1,6 +1,6 @@
 import pytest
 
-from simulator.regions import NATION, all_regions, get_region, resolve_region, state_codes
+from simulator.sources.regions import NATION, all_regions, get_region, resolve_region, state_codes
 
 
 @pytest.mark.parametrize("alias", ["US_CA", "us-ca", "CA", "California", "california"])

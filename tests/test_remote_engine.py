@@ -19,7 +19,7 @@ from simulator.cognition.cache import ResponseCache  # noqa: E402
 from simulator.cognition.prompts import JSON_SUFFIX, PromptBuilder  # noqa: E402
 from simulator.cognition.remote import LiteLLMEngine  # noqa: E402
 from simulator.errors import EngineError  # noqa: E402
-from simulator.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS  # noqa: E402
+from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS  # noqa: E402
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 PROVIDER = "scripted"

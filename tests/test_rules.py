@@ -3,7 +3,7 @@ import pytest
 
 from helpers import LOCKDOWN, MOBILITY, archetype, request
 from simulator.cognition.rules import RulesEngine
-from simulator.indicators import OXCGRT_INDICATORS
+from simulator.sources.indicators import OXCGRT_INDICATORS
 
 NAMES = [b.name for b in MOBILITY]
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from calibration.calibrate import calibrate_sweep
 from simulator.cli import main
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario
@@ -31,7 +32,7 @@ def sweep(scenario):
         Variant("half", (Scale(0.5),), dose=0.5),
         Variant("none", (Scale(0.0),), dose=0.0),
     ], seeds=2)
-    return run_sweep(scenario, variants, progress=False)
+    return run_sweep(scenario, variants, calibrate=calibrate_sweep, progress=False)
 
 
 def test_results_are_tidy_per_variant_and_seed(sweep, scenario):

@@ -7,13 +7,20 @@ is ``<ISO2>_<abbreviation>`` (``US_CA``). Users may write the common aliases ``U
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import pandas as pd
 
+from simulator.errors import UsageError
+
 NATION = "USA"
+
+_SELECTIONS = ("all", "nation", "states")
+_SUBNATIONAL_CODE = re.compile(r"^[A-Z]{2}_[A-Z0-9]{1,4}$")
 
 
 @dataclass(frozen=True)
@@ -44,8 +51,8 @@ class Region:
 
 @lru_cache(maxsize=1)
 def region_table() -> pd.DataFrame:
-    """The shipped region table (``simulator/data/regions.csv``), indexed by code."""
-    path = resources.files("simulator") / "data" / "regions.csv"
+    """The shipped region table (``simulator/sources/data/regions.csv``), indexed by code."""
+    path = resources.files("simulator.sources") / "data" / "regions.csv"
     with path.open() as handle:
         return pd.read_csv(handle, dtype={"code": str, "abbrev": str}).set_index("code")
 
@@ -102,3 +109,72 @@ def get_region(value: str) -> Region:
         fips=int(row["fips"]),
         population=int(row["population"]),
     )
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> pd.DataFrame:
+    """ISO 3166-1 alpha-2 -> alpha-3 codes (``simulator/sources/data/country_codes.csv``)."""
+    path = resources.files("simulator.sources") / "data" / "country_codes.csv"
+    with path.open() as handle:
+        return pd.read_csv(handle, keep_default_na=False, dtype=str)
+
+
+def iso3_of(iso2: pd.Series) -> pd.Series:
+    """ISO alpha-3 codes of ISO alpha-2 codes (NaN when unknown)."""
+    table = country_codes()
+    return iso2.str.strip().str.upper().map(dict(zip(table["iso2"], table["iso3"], strict=True)))
+
+
+def us_region_of(names: pd.Series) -> pd.Series:
+    """Map US state names, abbreviations or codes to registry codes (NaN when unknown)."""
+    lookup = {}
+    for name in names.dropna().unique():
+        candidate = str(name).removesuffix(" State")
+        try:
+            lookup[name] = resolve_region(candidate)
+        except KeyError:
+            continue
+    return names.map(lookup)
+
+
+def regions_of(selection: str | Iterable[str] | None) -> list[str]:
+    """Canonical region codes for a user's selection.
+
+    Args:
+        selection: ``"all"`` (or None: the nation and the 50 states and DC), ``"nation"``,
+            ``"states"``, or codes, abbreviations or names as a comma-separated string or an
+            iterable (``"CA,US_NY,Texas"``). ISO 3166-1 alpha-3 codes (``DEU``) and sub-national
+            codes (``UK_ENG``) outside the US registry are accepted for non-US data.
+
+    Returns:
+        Canonical codes in the order given, without duplicates.
+
+    Raises:
+        UsageError: a token matches no region; the message lists what is allowed.
+
+    """
+    if selection is None:
+        selection = "all"
+    tokens = selection.split(",") if isinstance(selection, str) else list(selection)
+    codes: list[str] = []
+    for token in (str(token).strip() for token in tokens):
+        if token.lower() in _SELECTIONS:
+            expanded = {
+                "all": [NATION, *state_codes()],
+                "nation": [NATION],
+                "states": state_codes(),
+            }
+            codes.extend(expanded[token.lower()])
+            continue
+        try:
+            codes.append(resolve_region(token))
+        except KeyError as exc:
+            key = token.upper().replace("-", "_")
+            if key in set(country_codes()["iso3"]) or _SUBNATIONAL_CODE.match(key):
+                codes.append(key)
+                continue
+            raise UsageError(
+                f"unknown region {token!r}; allowed: {', '.join(_SELECTIONS)}, a US state code, "
+                "abbreviation or name, or an ISO 3166-1 alpha-3 country code"
+            ) from exc
+    return list(dict.fromkeys(codes))

@@ -1,9 +1,9 @@
-"""Build the small derived tables of figures that ship in ``simulator/data`` from raw public data.
+"""Build the US population tables of figures that ship in ``simulator/data`` from raw public data.
 
 The raw files (``../shared/data`` in development, or a copy fetched by ``socialtwin data fetch``)
 are never shipped; only aggregates computed here are (cell counts, shares, fitted coefficients).
-Run ``socialtwin data build-tables --from DIR`` (or ``make tables``) to rebuild them. Every table
-written carries its source in ``simulator/data/SOURCES.md``.
+``tools/build_tables.py`` runs these builders (``socialtwin data build-tables --from DIR`` or
+``make tables``). Every table written carries its source in ``simulator/data/SOURCES.md``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from simulator.marginals import (
 )
 from simulator.psychographics import BIG_FIVE_TERMS, PARTY_ID_LEVELS, TRAITS, big_five_design
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "simulator" / "data"
 
 _DEMOGRAPHICS = "population/us_states_demographics_2018_jieyingwu_states_only.csv"
 _ACS = "population/acs2012_person_sample_openintro_acs12.csv"
@@ -41,38 +41,6 @@ _ANES_EDUCATION = {1: 0, 2: 0, 3: 1, 4: 1, 5: 2, 6: 3, 7: 3}
 _ANES_INCOME_BAND = {1: 0, 2: 0, 3: 1, 4: 2, 5: 2}
 _ANES_INCOME_PERCENTILE_BOUNDS = (0.165, 0.335, 0.675, 0.955)
 _SEED_YEARS = (2000, 2012)
-
-
-def build_regions(raw_dir: Path) -> pd.DataFrame:
-    """Region registry: the US nation, the 50 states and DC with their 2019 populations.
-
-    Source: ``population/oi_geoids_state_pop2019.csv`` (Opportunity Insights, Census 2019
-    estimates).
-    """
-    states = pd.read_csv(raw_dir / "population" / "oi_geoids_state_pop2019.csv")
-    table = pd.DataFrame(
-        {
-            "code": "US_" + states["stateabbrev"],
-            "name": states["statename"],
-            "country": "USA",
-            "abbrev": states["stateabbrev"],
-            "fips": states["statefips"].astype(int),
-            "population": states["state_pop2019"].astype(int),
-        }
-    )
-    nation = pd.DataFrame(
-        [
-            {
-                "code": "USA",
-                "name": "United States",
-                "country": "USA",
-                "abbrev": "US",
-                "fips": 0,
-                "population": int(table["population"].sum()),
-            }
-        ]
-    )
-    return pd.concat([nation, table], ignore_index=True)
 
 
 def build_population_seed(raw_dir: Path) -> pd.DataFrame:
@@ -384,7 +352,6 @@ def build_trust_government_model(raw_dir: Path) -> pd.DataFrame:
 
 
 BUILDERS = {
-    "regions.csv": build_regions,
     "population_seed.csv": build_population_seed,
     "education_split.csv": build_education_split,
     "urbanicity_split.csv": build_urbanicity_split,
@@ -676,9 +643,3 @@ def build_all(raw_dir: Path, out_dir: Path = DATA_DIR) -> list[Path]:
         written.append(path)
     return written
 
-
-if __name__ == "__main__":
-    import sys
-
-    for written_path in build_all(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")):
-        print(written_path)

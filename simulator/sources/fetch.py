@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from calibration.datasets import DatasetError, detect_layout
-from calibration.observed import find_raw_files
 from simulator.errors import SocialTwinError
+from simulator.sources.layouts import detect_layout, find_raw_files
+from simulator.sources.reading import DatasetError
 
 _GITHUB = "https://raw.githubusercontent.com"
 _CHUNK = 1 << 20
@@ -34,7 +34,7 @@ class RawFile:
     Attributes:
         url: official public location.
         dest: path relative to the destination folder.
-        kind: the layout kind the file must have (see :data:`calibration.datasets.LAYOUTS`).
+        kind: the layout kind the file must have (see :data:`simulator.sources.layouts.LAYOUTS`).
         required: a failure of an optional file is reported but does not fail the fetch.
 
     """

@@ -1,0 +1,170 @@
+"""Weekly observed data: policy signals, mobility and context, by region and week.
+
+:func:`weekly_observed` is the one place where raw upstream files become the weekly tables; the
+shipped tables (``simulator/sources/data/weekly_*.csv``, written by
+``tools/build_observed_tables.py``) and :func:`load_observed` on a directory of raw files both go
+through it. Weeks start on Monday and are labelled by that Monday (``week``). How each table is
+aggregated is told by :mod:`simulator.sources.weekly` (policy, mobility, the choice of one source
+per region) and :mod:`simulator.sources.context` (cases, vaccination, temperature, holidays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from simulator.sources.climate import load_monthly_temperatures
+from simulator.sources.context import weekly_context
+from simulator.sources.epidemic import load_cases, load_vaccinations
+from simulator.sources.layouts import find_raw_files
+from simulator.sources.mobility import load_mobility
+from simulator.sources.oxcgrt import load_oxcgrt
+from simulator.sources.reading import DatasetError
+from simulator.sources.regions import regions_of
+from simulator.sources.weekly import POLICY_COLUMNS, by_preference, weekly_mobility, weekly_policy
+
+FIRST_WEEK = pd.Timestamp("2020-02-17")
+"""Monday of the first week of the shipped tables."""
+LAST_WEEK = pd.Timestamp("2021-04-26")
+"""Monday of the last week of the shipped tables."""
+
+TABLE_FILES: dict[str, str] = {
+    "policy": "weekly_policy.csv",
+    "mobility": "weekly_mobility.csv",
+    "context": "weekly_context.csv",
+}
+"""Shipped table per :class:`ObservedData` field, in ``simulator/sources/data``."""
+
+
+@dataclass(frozen=True, eq=False)
+class ObservedData:
+    """The weekly observed tables, each keyed by ``region`` and ``week`` (a Monday).
+
+    Attributes:
+        policy: OxCGRT indicators and indices (:data:`POLICY_COLUMNS`), weekly means.
+        mobility: the six mobility categories, percent change from baseline.
+        context: :data:`CONTEXT_COLUMNS`.
+
+    """
+
+    policy: pd.DataFrame
+    mobility: pd.DataFrame
+    context: pd.DataFrame
+
+    @property
+    def regions(self) -> list[str]:
+        """Regions present in any of the tables, sorted."""
+        frames = (self.policy, self.mobility, self.context)
+        return sorted(set().union(*(frame["region"] for frame in frames)))
+
+
+def _window(frame: pd.DataFrame, regions: Sequence[str] | None, start, end) -> pd.DataFrame:
+    keep = (frame["week"] >= start) & (frame["week"] <= end)
+    if regions is not None:
+        keep &= frame["region"].isin(regions)
+    frame = frame[keep].astype({"region": str})
+    return frame.sort_values(["region", "week"]).reset_index(drop=True)
+
+
+def weekly_observed(
+    files: Mapping[str, Sequence[Path]],
+    regions: Sequence[str] | None = None,
+    start: pd.Timestamp = FIRST_WEEK,
+    end: pd.Timestamp = LAST_WEEK,
+) -> ObservedData:
+    """Build the weekly tables from raw upstream files.
+
+    Args:
+        files: kind -> paths in preference order, as returned by :func:`find_raw_files`; the
+            ``policy`` and ``mobility`` kinds are required, ``cases``, ``vaccinations`` and
+            ``temperature`` are optional (their context columns are NaN without them).
+        regions: canonical codes to keep; None keeps every region found.
+        start: Monday of the first week kept.
+        end: Monday of the last week kept.
+
+    Returns:
+        The :class:`ObservedData`. Policy and mobility have a row where data exist; context has a
+        row for every region and week of the window.
+
+    Raises:
+        DatasetError: a required kind is missing, or a file is malformed.
+
+    """
+    missing = [kind for kind in ("policy", "mobility") if not files.get(kind)]
+    if missing:
+        raise DatasetError(
+            f"no raw {' or '.join(missing)} file found; expected an OxCGRT CSV (classic "
+            "OxCGRT_latest.csv or v1 layout) and a mobility CSV (Google's "
+            "Global_Mobility_Report.csv, Opportunity Insights' 'Google Mobility - * - Daily.csv' "
+            "or OWID's changes-visitors-covid.csv)"
+        )
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    daily_policy = [load_oxcgrt(path) for path in files["policy"]]
+    # Files coding every policy in force (*_TOTAL jurisdictions) before state- or federal-only ones.
+    daily_policy.sort(key=lambda f: not all(j.endswith("_TOTAL") for j in f.attrs["jurisdictions"]))
+    policy = by_preference([weekly_policy(daily) for daily in daily_policy], "week")
+    mobility = by_preference([weekly_mobility(load_mobility(p)) for p in files["mobility"]], "week")
+    temperature_files = files.get("temperature", [])
+    context = weekly_context(
+        cases=[load_cases(path) for path in files.get("cases", [])],
+        vaccinations=[load_vaccinations(path) for path in files.get("vaccinations", [])],
+        temperatures=load_monthly_temperatures(temperature_files[0]) if temperature_files else None,
+        weeks=pd.date_range(start, end, freq="7D"),
+        regions=regions,
+        also_found=(policy, mobility),
+    )
+    return ObservedData(
+        policy=_window(
+            policy.reindex(columns=["region", "week", *POLICY_COLUMNS]), regions, start, end
+        ),
+        mobility=_window(mobility, regions, start, end),
+        context=_window(context, regions, start, end),
+    )
+
+
+def _shipped_table(name: str) -> pd.DataFrame:
+    path = resources.files("simulator.sources") / "data" / name
+    with path.open() as handle:
+        frame = pd.read_csv(handle, parse_dates=["week"])
+    values = frame.columns.drop(["region", "week"])
+    frame[values] = frame[values].astype(float)
+    frame["week"] = frame["week"].astype("datetime64[ns]")
+    return frame
+
+
+def load_observed(
+    data_dir: str | Path | None = None,
+    regions: str | Iterable[str] | None = None,
+    *,
+    start: str | pd.Timestamp = FIRST_WEEK,
+    end: str | pd.Timestamp = LAST_WEEK,
+) -> ObservedData:
+    """Load the weekly observed tables: the shipped ones, or built from a directory of raw files.
+
+    Args:
+        data_dir: None reads the tables shipped in ``simulator/sources/data`` (offline; weeks
+            :data:`FIRST_WEEK` .. :data:`LAST_WEEK`). A directory is searched for raw upstream
+            files (:func:`find_raw_files`) that are aggregated as the builder does.
+        regions: a selection for :func:`regions_of`; None keeps all (for raw data, every region
+            found in the files).
+        start: Monday of the first week kept.
+        end: Monday of the last week kept.
+
+    Returns:
+        The :class:`ObservedData`.
+
+    Raises:
+        DatasetError: a raw file is missing or malformed.
+        UsageError: ``regions`` names an unknown region.
+
+    """
+    codes = None if regions is None else regions_of(regions)
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if data_dir is None:
+        tables = {field: _shipped_table(name) for field, name in TABLE_FILES.items()}
+        return ObservedData(**{field: _window(t, codes, start, end) for field, t in tables.items()})
+    return weekly_observed(find_raw_files(data_dir), codes, start, end)

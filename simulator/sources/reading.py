@@ -1,0 +1,180 @@
+"""Reading and validating upstream CSV files: the checks every loader of the data layer shares.
+
+Each loader reads one family of upstream layouts into a tidy daily frame with a canonical
+``region`` code and a ``date`` column (``datetime64[ns]``). Any problem with a file (missing
+columns, unparsable dates, non-numeric values, a file cut mid-row, a known layout with no data
+rows) raises :class:`DatasetError` naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from simulator.errors import SocialTwinError
+
+
+class DatasetError(SocialTwinError, ValueError):
+    """An observed-data file is missing, malformed or not of the expected layout."""
+
+
+def read_header(path: Path) -> list[str]:
+    """Column names of a CSV file, after checking it exists, is not empty and is not cut mid-row.
+
+    A file cut mid-row (an interrupted download) has a last line without its newline and with fewer
+    fields than the header; every upstream file ends with a newline.
+    """
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise DatasetError(f"{path}: empty file (0 bytes)")
+    with path.open("rb") as handle:
+        first = handle.readline()
+        handle.seek(max(0, size - 65536))
+        tail = handle.read()
+    header = next(csv.reader([first.decode("utf-8-sig", errors="replace").rstrip("\r\n")]))
+    if not tail.endswith(b"\n") and b"\n" in tail:
+        last = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace").rstrip("\r")
+        fields = next(csv.reader([last]), [])
+        if len(fields) < len(header):
+            raise DatasetError(
+                f"{path}: truncated file: the last line has {len(fields)} of {len(header)} fields "
+                "and no line end (an interrupted download?)"
+            )
+    return [name.strip() for name in header]
+
+
+def require_columns(
+    path: Path, header: Iterable[str], required: Sequence[str], layout: str
+) -> None:
+    """Raise a :class:`DatasetError` naming the columns of ``required`` missing from ``header``."""
+    missing = [name for name in required if name not in set(header)]
+    if missing:
+        raise DatasetError(
+            f"{path}: missing column(s) {', '.join(map(repr, missing))} for the {layout} layout; "
+            f"expected columns: {', '.join(required)}"
+        )
+
+
+def read_columns(
+    path: Path,
+    usecols: Sequence[str],
+    *,
+    text: Sequence[str] = (),
+    na_values: Sequence[str] = (),
+    keep_default_na: bool = True,
+    row_filter: Callable[[pd.DataFrame], pd.Series] | None = None,
+) -> pd.DataFrame:
+    """Read the named columns; ``text`` columns stay strings; ``row_filter`` runs per chunk."""
+    options = {
+        "usecols": list(dict.fromkeys(usecols)),
+        "dtype": dict.fromkeys(text, str),
+        "na_values": list(na_values) or None,
+        "keep_default_na": keep_default_na,
+        "low_memory": False,
+        "encoding": "utf-8-sig",
+    }
+    try:
+        if row_filter is None:
+            frame = pd.read_csv(path, **options)
+        else:
+            chunks = pd.read_csv(path, chunksize=500_000, **options)
+            frame = pd.concat([chunk[row_filter(chunk)] for chunk in chunks])
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DatasetError(f"{path}: cannot be parsed as CSV: {exc}") from exc
+    if frame.empty:
+        raise DatasetError(f"{path}: no data rows (only a header, or every row was filtered out)")
+    return frame
+
+
+def to_numeric(frame: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
+    """Convert ``columns`` to float in place; non-numeric entries are an error naming the line."""
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            frame[column] = values.astype(float)
+            continue
+        stripped = values.astype("string").str.strip()
+        converted = pd.to_numeric(stripped, errors="coerce")
+        bad = converted.isna() & stripped.notna() & (stripped != "")
+        if bad.any():
+            lines = (bad[bad].index[:3] + 2).tolist()
+            examples = stripped[bad].unique()[:3].tolist()
+            raise DatasetError(
+                f"{path}: column {column!r} has non-numeric values {examples} "
+                f"(first at line(s) {lines})"
+            )
+        frame[column] = converted.astype(float)
+
+
+def parse_dates(values: pd.Series, path: Path, column: str) -> pd.Series:
+    """Parse ``YYYY-MM-DD`` or ``YYYYMMDD`` dates; anything else is an error naming the line."""
+    text = values.astype("string").str.strip()
+    compact = text.dropna().str.fullmatch(r"\d{8}").all()
+    parsed = pd.to_datetime(text, format="%Y%m%d" if compact else "ISO8601", errors="coerce")
+    bad = parsed.isna()
+    if bad.any():
+        lines = (bad[bad].index[:3] + 2).tolist()
+        examples = text[bad].fillna("<empty>").unique()[:3].tolist()
+        raise DatasetError(
+            f"{path}: column {column!r} has unparsable dates {examples} (first at line(s) "
+            f"{lines}); expected YYYY-MM-DD or YYYYMMDD"
+        )
+    return parsed.dt.normalize().astype("datetime64[ns]")
+
+
+def ymd_dates(frame: pd.DataFrame, path: Path) -> pd.Series:
+    """Dates of an Opportunity Insights file: a ``date`` column or ``year``/``month``/``day``."""
+    if "date" in frame:
+        return parse_dates(frame["date"], path, "date")
+    parts = frame[["year", "month", "day"]].copy()
+    to_numeric(parts, ["year", "month", "day"], path)
+    parsed = pd.to_datetime(parts, errors="coerce")
+    if parsed.isna().any():
+        line = int(parsed.isna().idxmax()) + 2
+        raise DatasetError(f"{path}: invalid year/month/day at line {line}")
+    return parsed.astype("datetime64[ns]")
+
+
+def date_columns(header: Iterable[str]) -> list[str]:
+    """The date columns of an Opportunity Insights file: ``date`` or ``year``/``month``/``day``."""
+    names = set(header)
+    return ["year", "month", "day"] if {"year", "month", "day"} <= names - {"date"} else ["date"]
+
+
+def check_unique(frame: pd.DataFrame, path: Path) -> None:
+    """Raise a :class:`DatasetError` when a region has two rows for one date."""
+    duplicated = frame.duplicated(["region", "date"])
+    if duplicated.any():
+        first = frame.loc[duplicated].iloc[0]
+        raise DatasetError(
+            f"{path}: duplicate rows for region {first['region']} on {first['date']:%Y-%m-%d}"
+        )
+
+
+def finish(
+    frame: pd.DataFrame, path: Path, layout: str, columns: Sequence[str], **attrs: object
+) -> pd.DataFrame:
+    """Sort, reject duplicate (region, date) rows, and attach ``layout`` and ``source`` attrs."""
+    frame = frame.loc[:, ["region", "date", *columns]].astype({"region": str})
+    frame = frame.sort_values(["region", "date"])
+    check_unique(frame, path)
+    frame = frame.reset_index(drop=True)
+    frame.attrs.update(layout=layout, source=str(path), **attrs)
+    return frame
+
+
+def is_blank(values: pd.Series) -> pd.Series:
+    """True where a value is missing or only white space."""
+    return values.isna() | (values.astype("string").str.strip() == "")
+
+
+
+def drop_unmapped(frame: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+    """Rows whose ``region`` is known, and the sorted ``labels`` of the rows dropped."""
+    unmapped = sorted(labels[frame["region"].isna()].dropna().astype(str).unique())
+    return frame[frame["region"].notna()].copy(), unmapped

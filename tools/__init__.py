@@ -1,0 +1,1 @@
+"""Offline scripts that build the small tables shipped in the package from raw public data."""
