@@ -12,8 +12,9 @@ metrics. Flat responses pass (monotonic, not strictly); the table shows their ra
 Bounded: every simulated value is a probability in [0, 1]; every calibrated value lies in
 [-100, U] percentage points, where -100 is the physical floor of a % change in visits and U is
 ``max(100, 1.5 x the largest weekly value of the metric in any region of the shipped observed
-data)`` (for parks, whose summer peaks reach +476, U = 714): a calibrated counterfactual beyond
-it extrapolates far outside anything observed.
+data)`` (US states and every country; for parks, whose summer peaks reach +476 in South Dakota,
+U = 714; for workplaces, +141.5 in Réunion, U = 212): a calibrated counterfactual beyond it
+extrapolates far outside anything observed.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from simulator.behaviours import PRESETS, Behaviour, behaviour_from_dict, preset
 from simulator.errors import ScenarioError
 from simulator.fields import TOP, FieldReader, plain, read_yaml
 from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator
-from simulator.sources.regions import resolve_region
+from simulator.sources.regions import RegionError, resolve_region
 
 TICKS = ("day", "week")
 POLICY_SOURCES = ("oxcgrt", "interventions")
@@ -255,6 +255,9 @@ def scenario_from_dict(
     )
 
 
+REGION_HINT = ("a region code, ISO alpha-2 code or English name such as FRA, FR, France, US_CA "
+               "or Texas; `socialtwin regions` lists them")
+
 _TOP_KEYS = (
     "name", "description", "region", "period", "tick", "population", "seed", "behaviours",
     "policy", "context", "engine", "network", "dynamics", "prompts", "output",
@@ -264,9 +267,9 @@ _TOP_KEYS = (
 def _region(read: FieldReader, value: str, field: str) -> str:
     try:
         return resolve_region(value)
-    except KeyError as error:
-        raise read.fail(field, f"{value!r} is not a known region",
-                        error.args[0].split("allowed: ")[-1]) from None
+    except RegionError as error:
+        problem = str(error).split(";")[0]
+        raise read.fail(field, problem, REGION_HINT) from None
 
 
 def _behaviours(read: FieldReader, value: Any) -> tuple[Behaviour, ...]:

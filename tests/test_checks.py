@@ -80,7 +80,7 @@ def test_bounds_of_values_and_calibrated_metrics():
     assert rows[0]["detail"] == "[0, 1]; observed 0 to 1.2"
     low, high = calibrated_range("parks")
     assert low == -100 and high == pytest.approx(1.5 * 476.0)
-    assert calibrated_range("workplaces") == (-100, 100)
+    assert calibrated_range("residential") == (-100, 100)
     calibrated = pd.DataFrame({"metric": ["workplaces", "workplaces", "parks"],
                                "calibrated": [-20.0, -101.0, 300.0]})
     rows = bounded(results([0.5]), calibrated, [FALLS])

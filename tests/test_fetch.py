@@ -6,10 +6,12 @@ from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 import pytest
-from test_datasets import (
+from shared_files import (
     CLIMATE,
     GOOGLE,
     INDICES,
+    JHU_CASES,
+    JHU_DEATHS,
     NYT_NATIONAL,
     NYT_STATES,
     OI_NATIONAL,
@@ -17,6 +19,8 @@ from test_datasets import (
     OXCGRT,
     SHARED,
     VACCINATIONS,
+    WORLD_OWID_MOBILITY,
+    WORLD_VACCINATIONS,
     to_v1_layout,
 )
 
@@ -36,7 +40,13 @@ COPIES = {
     "epi/us.csv": NYT_NATIONAL,
     "epi/us_state_vaccinations.csv": VACCINATIONS,
     "population/states_only.csv": CLIMATE,
+    "mobility/changes-visitors-covid.csv": WORLD_OWID_MOBILITY,
+    "epi/confirmed_cases.csv": JHU_CASES,
+    "epi/confirmed_deaths.csv": JHU_DEATHS,
+    "epi/vaccinations.csv": WORLD_VACCINATIONS,
 }
+LOCAL_FILES = 19
+"""Files of a recognised layout in shared/data: 11 for the US, 8 in world/."""
 
 
 def _url_file(root: Path, url: str) -> Path:
@@ -116,7 +126,7 @@ def _leftovers(dest: Path) -> list[Path]:
 
 def test_raw_files_point_at_official_hosts():
     hosts = {urlsplit(raw.url).netloc for raw in RAW_FILES}
-    assert hosts == {"raw.githubusercontent.com", "www.gstatic.com"}
+    assert hosts == {"raw.githubusercontent.com", "www.gstatic.com", "ourworldindata.org"}
     assert all(raw.url.startswith("https://") for raw in RAW_FILES)
     assert len({raw.dest for raw in RAW_FILES}) == len(RAW_FILES)
 
@@ -132,7 +142,7 @@ def test_fetch_main_from_mirror_installs_valid_files(mirror, tmp_path, capsys):
     assert len(report) == len(RAW_FILES)
     assert all("sha256:" in line and "bytes" in line for line in report)
     assert not _leftovers(dest)
-    fetched, shipped = load_observed(dest, regions="all"), load_observed()
+    fetched, shipped = load_observed(dest, regions="all"), load_observed(regions="all")
     for field in ("policy", "mobility", "context"):
         pd.testing.assert_frame_equal(getattr(fetched, field), getattr(shipped, field), rtol=1e-5)
 
@@ -208,10 +218,10 @@ def test_optional_failure_is_reported_not_raised(mirror, tmp_path):
 def test_import_local_copies_recognised_files(tmp_path, capsys):
     dest = tmp_path / "copy"
     paths = fetch_main(dest, source_dir=SHARED)
-    assert len(paths) == 11
+    assert len(paths) == LOCAL_FILES
     assert (dest / OXCGRT.relative_to(SHARED)).read_bytes() == OXCGRT.read_bytes()
     assert not (dest / "persona").exists()
-    assert len(capsys.readouterr().out.splitlines()) == 11
+    assert len(capsys.readouterr().out.splitlines()) == LOCAL_FILES
     with pytest.raises(ValueError, match="same folder"):
         import_local(dest, dest)
     (tmp_path / "empty").mkdir()
@@ -234,7 +244,7 @@ def test_data_fetch_command_imports_a_local_copy(tmp_path, capsys):
     from simulator.cli import main
 
     assert main(["data", "fetch", "--dest", str(tmp_path / "copy"), "--from", str(SHARED)]) == 0
-    assert "11 files in" in capsys.readouterr().out
+    assert f"{LOCAL_FILES} files in" in capsys.readouterr().out
     assert main(["data", "fetch", "--dest", str(tmp_path / "x"), "--from",
                  str(tmp_path / "nothing")]) == 2
     assert "error:" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.sources import TABLE_FILES, find_raw_files, regions_of, weekly_observed
+from simulator.sources import TABLE_FILES, find_raw_files, weekly_observed
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "simulator" / "sources" / "data"
 
@@ -26,7 +26,7 @@ def build_all(raw_dir: str | Path, out_dir: str | Path = DATA_DIR) -> list[Path]
         The paths written.
 
     """
-    observed = weekly_observed(find_raw_files(raw_dir), regions_of("all"))
+    observed = weekly_observed(find_raw_files(raw_dir))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -100,11 +100,32 @@ RAW_FILES: tuple[RawFile, ...] = (
         "mobility/Google Mobility - State - Daily.csv",
         "mobility",
     ),
+    # Our World in Data's grapher export of Google's reports: every country, into 2022 (Google's
+    # own file above is large and a copy may stop earlier).
+    RawFile(
+        "https://ourworldindata.org/grapher/changes-visitors-covid.csv",
+        "mobility/changes-visitors-covid.csv",
+        "mobility",
+    ),
     RawFile(f"{_GITHUB}/nytimes/covid-19-data/master/us-states.csv", "epi/us-states.csv", "cases"),
     RawFile(f"{_GITHUB}/nytimes/covid-19-data/master/us.csv", "epi/us.csv", "cases"),
     RawFile(
         f"{_GITHUB}/owid/covid-19-data/master/public/data/vaccinations/us_state_vaccinations.csv",
         "epi/us_state_vaccinations.csv",
+        "vaccinations",
+    ),
+    *(
+        RawFile(
+            f"{_GITHUB}/OxCGRT/covid-policy-tracker-legacy/main/legacy_data_202207/timeseries/"
+            f"confirmed_{measure}.csv",
+            f"epi/confirmed_{measure}.csv",
+            "cases",
+        )
+        for measure in ("cases", "deaths")
+    ),
+    RawFile(
+        f"{_GITHUB}/owid/covid-19-data/master/public/data/vaccinations/vaccinations.csv",
+        "epi/vaccinations.csv",
         "vaccinations",
     ),
     RawFile(
@@ -113,7 +134,10 @@ RAW_FILES: tuple[RawFile, ...] = (
         "temperature",
     ),
 )
-"""The files ``socialtwin data fetch`` downloads (sources and licences: ``data/SOURCES.md``)."""
+"""The files ``socialtwin data fetch`` downloads (sources and licences: ``data/SOURCES.md``).
+
+CRU CY temperatures are not among them: CRU publishes one fixed-width text file per country;
+stack them into one CSV (``country``, ``YEAR``, ``JAN`` .. ``DEC``) for ``--data-dir``."""
 
 
 class FetchError(SocialTwinError, RuntimeError):

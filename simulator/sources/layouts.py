@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulator.sources.climate import TEMPERATURE_COLUMNS, load_monthly_temperatures
+from simulator.sources.climate import CRU_MONTHS, TEMPERATURE_COLUMNS, load_monthly_temperatures
 from simulator.sources.epidemic import load_cases, load_vaccinations
 from simulator.sources.mobility import load_mobility, mobility_layout
 from simulator.sources.oxcgrt import load_oxcgrt, load_oxcgrt_indices, oxcgrt_columns
-from simulator.sources.reading import DatasetError
+from simulator.sources.reading import DatasetError, wide_date_columns
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,34 @@ LAYOUTS: tuple[Layout, ...] = (
         lambda names: {"case_count", "death_count"} <= names and "countyfips" not in names,
     ),
     Layout(
+        "oxcgrt_timeseries_cases",
+        "cases",
+        load_cases,
+        lambda names: "country_code" in names and bool(wide_date_columns(names)),
+    ),
+    Layout(
         "owid_vaccinations",
         "vaccinations",
         load_vaccinations,
-        lambda names: {"date", "people_vaccinated_per_hundred"} <= names,
+        lambda names: "people_vaccinated_per_hundred" in names and bool({"date", "Day"} & names),
     ),
     Layout(
         "jieyingwu_climate",
         "temperature",
         load_monthly_temperatures,
         lambda names: {"FIPS", *TEMPERATURE_COLUMNS} <= names,
+    ),
+    Layout(
+        "cru_normals",
+        "temperature",
+        load_monthly_temperatures,
+        lambda names: {"country", *CRU_MONTHS} <= names and "YEAR" not in names,
+    ),
+    Layout(
+        "cru_series",
+        "temperature",
+        load_monthly_temperatures,
+        lambda names: {"country", "YEAR", *CRU_MONTHS} <= names,
     ),
 )
 """Known layouts; within a kind, earlier layouts are the preferred source."""

@@ -21,7 +21,7 @@ from simulator.sources.reading import (
     to_numeric,
     ymd_dates,
 )
-from simulator.sources.regions import NATION, iso3_of, region_table, us_region_of
+from simulator.sources.regions import NATION, codes_of, region_table, state_codes
 
 MOBILITY_CATEGORIES: tuple[str, ...] = (
     "retail_and_recreation",
@@ -73,7 +73,7 @@ def _google_mobility(path: Path, header: list[str]) -> pd.DataFrame:
         frame["iso_3166_2_code"] if "iso_3166_2_code" in frame else pd.Series(pd.NA, frame.index)
     )
     sub_code = iso_sub.where(~is_blank(iso_sub)).str.strip().str.replace("-", "_", regex=False)
-    frame["region"] = iso3_of(frame["country_region_code"]).where(national, sub_code)
+    frame["region"] = codes_of(frame["country_region_code"], nations=True).where(national, sub_code)
     labels = frame["country_region_code"].where(national, frame["sub_region_1"])
     frame, unmapped = drop_unmapped(frame, labels)
     frame["date"] = parse_dates(frame["date"], path, "date")
@@ -87,12 +87,12 @@ def oi_region(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Region of an Opportunity Insights row: state abbreviation or FIPS, else the US nation."""
     if "stateabbrev" in header:
-        frame["region"] = us_region_of(frame["stateabbrev"])
+        frame["region"] = codes_of(frame["stateabbrev"], country=NATION)
         return drop_unmapped(frame, frame["stateabbrev"])
     if "statefips" in header:
         to_numeric(frame, ["statefips"], path)
-        table = region_table()
-        by_fips = dict(zip(table["fips"].astype(float), table.index, strict=True))
+        states = region_table().loc[state_codes(), "fips"]
+        by_fips = dict(zip(states.astype(float), states.index, strict=True))
         frame["region"] = frame["statefips"].where(frame["statefips"] > 0).map(by_fips)
         return drop_unmapped(frame, frame["statefips"])
     frame["region"] = NATION
@@ -145,8 +145,8 @@ def _owid_mobility(path: Path, header: list[str]) -> pd.DataFrame:
         na_values=[""],
     )
     code = frame["Code"].astype("string").str.strip()
-    # OWID_* codes are OWID's own aggregates (World, continents) rather than places.
-    frame["region"] = code.where(~is_blank(code) & ~code.str.startswith("OWID_"))
+    # OWID_* codes are OWID's own aggregates (World, continents), except OWID_KOS (Kosovo).
+    frame["region"] = codes_of(code.where(~is_blank(code)), nations=True)
     frame, unmapped = drop_unmapped(frame, frame["Entity"])
     frame["date"] = parse_dates(frame[date_column], path, date_column)
     to_numeric(frame, found.values(), path)

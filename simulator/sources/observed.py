@@ -24,7 +24,7 @@ from simulator.sources.layouts import find_raw_files
 from simulator.sources.mobility import load_mobility
 from simulator.sources.oxcgrt import load_oxcgrt
 from simulator.sources.reading import DatasetError
-from simulator.sources.regions import regions_of
+from simulator.sources.regions import is_nation, regions_of
 from simulator.sources.weekly import POLICY_COLUMNS, by_preference, weekly_mobility, weekly_policy
 
 FIRST_WEEK = pd.Timestamp("2020-02-17")
@@ -60,6 +60,12 @@ class ObservedData:
         """Regions present in any of the tables, sorted."""
         frames = (self.policy, self.mobility, self.context)
         return sorted(set().union(*(frame["region"] for frame in frames)))
+
+
+def world_regions(observed: ObservedData) -> list[str]:
+    """The countries (not sub-national regions) with both policy and mobility rows, sorted."""
+    both = set(observed.policy["region"]) & set(observed.mobility["region"])
+    return sorted(code for code in both if is_nation(code))
 
 
 def _window(frame: pd.DataFrame, regions: Sequence[str] | None, start, end) -> pd.DataFrame:
@@ -106,16 +112,16 @@ def weekly_observed(
     daily_policy = [load_oxcgrt(path) for path in files["policy"]]
     # Files coding every policy in force (*_TOTAL jurisdictions) before state- or federal-only ones.
     daily_policy.sort(key=lambda f: not all(j.endswith("_TOTAL") for j in f.attrs["jurisdictions"]))
-    policy = by_preference([weekly_policy(daily) for daily in daily_policy], "week")
-    mobility = by_preference([weekly_mobility(load_mobility(p)) for p in files["mobility"]], "week")
-    temperature_files = files.get("temperature", [])
+    policy = by_preference([weekly_policy(daily) for daily in daily_policy], "week", end)
+    mobility = by_preference([weekly_mobility(load_mobility(p)) for p in files["mobility"]],
+                             "week", end)
     context = weekly_context(
         cases=[load_cases(path) for path in files.get("cases", [])],
         vaccinations=[load_vaccinations(path) for path in files.get("vaccinations", [])],
-        temperatures=load_monthly_temperatures(temperature_files[0]) if temperature_files else None,
+        temperatures=[load_monthly_temperatures(path) for path in files.get("temperature", [])],
         weeks=pd.date_range(start, end, freq="7D"),
         regions=regions,
-        also_found=(policy, mobility),
+        signals=(policy, mobility),
     )
     return ObservedData(
         policy=_window(
@@ -149,7 +155,8 @@ def load_observed(
         data_dir: None reads the tables shipped in ``simulator/sources/data`` (offline; weeks
             :data:`FIRST_WEEK` .. :data:`LAST_WEEK`). A directory is searched for raw upstream
             files (:func:`find_raw_files`) that are aggregated as the builder does.
-        regions: a selection for :func:`regions_of`; None keeps all (for raw data, every region
+        regions: a selection for :func:`regions_of` (``world``: the countries with policy and
+            mobility data, :func:`world_regions`); None keeps all (for raw data, every region
             found in the files).
         start: Monday of the first week kept.
         end: Monday of the last week kept.
@@ -162,8 +169,15 @@ def load_observed(
         UsageError: ``regions`` names an unknown region.
 
     """
-    codes = None if regions is None else regions_of(regions)
     start, end = pd.Timestamp(start), pd.Timestamp(end)
+    tokens = [] if regions is None else (
+        regions.split(",") if isinstance(regions, str) else list(regions))
+    if any(str(token).strip().lower() == "world" for token in tokens):
+        everything = load_observed(data_dir, start=start, end=end)
+        codes = regions_of(regions, world=world_regions(everything))
+        return ObservedData(**{name: _window(getattr(everything, name), codes, start, end)
+                               for name in TABLE_FILES})
+    codes = None if regions is None else regions_of(regions)
     if data_dir is None:
         tables = {field: _shipped_table(name) for field, name in TABLE_FILES.items()}
         return ObservedData(**{field: _window(t, codes, start, end) for field, t in tables.items()})

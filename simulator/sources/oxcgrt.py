@@ -18,11 +18,13 @@ from simulator.sources.reading import (
     DatasetError,
     finish,
     is_blank,
+    melt_wide,
     parse_dates,
     read_columns,
     read_header,
     require_columns,
     to_numeric,
+    wide_date_columns,
 )
 
 # Which version of a v1 indicator stands for "the policy": classic (no suffix), then the majority
@@ -30,7 +32,6 @@ from simulator.sources.reading import (
 _VARIANT_RANK = {"": 0, "M": 1, "EV": 2, "E": 3}
 _INDICATOR_COLUMN = re.compile(r"^(?P<code>[CEH]\d)(?P<variant>M|EV|E|NV|V)?_(?P<label>.+)$")
 _JURISDICTION_RANK = {"TOTAL": 0, "WIDE": 1, "ALL": 1, "GOV": 2}
-_WIDE_DATE_COLUMN = re.compile(r"^\d{2}[A-Z][a-z]{2}\d{4}$")
 
 
 def oxcgrt_columns(header: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -201,7 +202,7 @@ def load_oxcgrt_indices(path: str | Path, index: str | None = None) -> pd.DataFr
     """
     path = Path(path)
     header = read_header(path)
-    wide_dates = [column for column in header if _WIDE_DATE_COLUMN.match(column)]
+    wide_dates = wide_date_columns(header)
     if not wide_dates:
         indices = _index_columns(header)
         require_columns(path, header, ("CountryCode", "Date"), "OxCGRT indices")
@@ -226,10 +227,7 @@ def load_oxcgrt_indices(path: str | Path, index: str | None = None) -> pd.DataFr
         to_numeric(frame, wide_dates, path)
         region = _oxcgrt_regions(frame)
         frame = pd.concat([region, frame.loc[region.index, wide_dates]], axis=1)
-        frame = frame.melt(
-            id_vars=["region"], value_vars=wide_dates, var_name="Date", value_name=index_name
-        )
-        frame["date"] = pd.to_datetime(frame["Date"], format="%d%b%Y").astype("datetime64[ns]")
+        frame = melt_wide(frame, ["region"], wide_dates, index_name)
         indices = {index_name: index_name}
         layout = "oxcgrt_timeseries"
     frame = frame.sort_values(["region", "date"])

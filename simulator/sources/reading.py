@@ -9,6 +9,7 @@ rows) raises :class:`DatasetError` naming the file and what is wrong.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -111,18 +112,28 @@ def to_numeric(frame: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
         frame[column] = converted.astype(float)
 
 
+_DATE_FORMATS = ((r"\d{8}", "%Y%m%d"), (r"\d{2}-\d{2}-\d{4}", "%d-%m-%Y"))
+"""Date spellings other than ISO 8601 that upstream files use, by the pattern that tells them."""
+
+
 def parse_dates(values: pd.Series, path: Path, column: str) -> pd.Series:
-    """Parse ``YYYY-MM-DD`` or ``YYYYMMDD`` dates; anything else is an error naming the line."""
+    """Parse dates; anything that is not a date is an error naming the line.
+
+    Accepted: ``YYYY-MM-DD`` (ISO 8601), ``YYYYMMDD`` (OxCGRT) and ``DD-MM-YYYY`` (some copies
+    of Our World in Data's grapher exports), one spelling per column.
+    """
     text = values.astype("string").str.strip()
-    compact = text.dropna().str.fullmatch(r"\d{8}").all()
-    parsed = pd.to_datetime(text, format="%Y%m%d" if compact else "ISO8601", errors="coerce")
+    present = text.dropna()
+    spelling = next((fmt for pattern, fmt in _DATE_FORMATS
+                     if len(present) and present.str.fullmatch(pattern).all()), "ISO8601")
+    parsed = pd.to_datetime(text, format=spelling, errors="coerce")
     bad = parsed.isna()
     if bad.any():
         lines = (bad[bad].index[:3] + 2).tolist()
         examples = text[bad].fillna("<empty>").unique()[:3].tolist()
         raise DatasetError(
             f"{path}: column {column!r} has unparsable dates {examples} (first at line(s) "
-            f"{lines}); expected YYYY-MM-DD or YYYYMMDD"
+            f"{lines}); expected YYYY-MM-DD, YYYYMMDD or DD-MM-YYYY"
         )
     return parsed.dt.normalize().astype("datetime64[ns]")
 
@@ -178,3 +189,19 @@ def drop_unmapped(frame: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame,
     """Rows whose ``region`` is known, and the sorted ``labels`` of the rows dropped."""
     unmapped = sorted(labels[frame["region"].isna()].dropna().astype(str).unique())
     return frame[frame["region"].notna()].copy(), unmapped
+
+
+_WIDE_DATE_COLUMN = re.compile(r"^\d{2}[A-Z][a-z]{2}\d{4}$")
+
+
+def wide_date_columns(header: Iterable[str]) -> list[str]:
+    """The day columns (``01Jan2020``) of a wide OxCGRT time-series file, in file order."""
+    return [column for column in header if _WIDE_DATE_COLUMN.match(column)]
+
+
+def melt_wide(frame: pd.DataFrame, ids: Sequence[str], days: Sequence[str], name: str
+              ) -> pd.DataFrame:
+    """A wide time series (one column per day) as rows: ``ids``, ``date`` and ``name``."""
+    long = frame.melt(id_vars=list(ids), value_vars=list(days), var_name="Date", value_name=name)
+    long["date"] = pd.to_datetime(long["Date"], format="%d%b%Y").astype("datetime64[ns]")
+    return long.drop(columns="Date")

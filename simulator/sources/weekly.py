@@ -56,13 +56,33 @@ def to_weekly(
     return weekly
 
 
-def by_preference(frames: Sequence[pd.DataFrame], key: str) -> pd.DataFrame:
-    """Stack frames given in preference order, keeping for each region only its best source."""
+def by_preference(frames: Sequence[pd.DataFrame], key: str, until: pd.Timestamp | None = None
+                  ) -> pd.DataFrame:
+    """Stack frames of one kind, keeping for each region only the rows of its best source.
+
+    One source per region for the whole period, so that training and test weeks come from one
+    consistent source. The best is the source whose data reach furthest (its last ``key``,
+    counted up to ``until``, the end of the table): a source that stops early (Google's own
+    file ends in December 2020) cannot give test weeks. Among sources that reach as far, the
+    earlier frame wins, so callers pass frames in order of preference (for mobility: Opportunity
+    Insights, then Google, then OWID; for cases: NYT, Opportunity Insights, then JHU via OxCGRT).
+
+    Args:
+        frames: frames with ``region`` and ``key`` columns, preferred first.
+        key: the time column (``week`` or ``date``).
+        until: the last time that counts towards a source's reach (None: no limit).
+    """
     if not frames:
         return pd.DataFrame(columns=["region", key])
     stacked = pd.concat([frame.assign(_rank=rank) for rank, frame in enumerate(frames)])
-    best = stacked.groupby("region")["_rank"].transform("min")
-    chosen = stacked[stacked["_rank"] == best].drop_duplicates(["region", key], keep="first")
+    reach = stacked.groupby(["region", "_rank"])[key].max()
+    if until is not None:
+        reach = reach.clip(upper=until)
+    ranked = reach.rename("reach").reset_index().sort_values(
+        ["region", "reach", "_rank"], ascending=[True, False, True])
+    best = ranked.drop_duplicates("region").set_index("region")["_rank"]
+    chosen = stacked[stacked["_rank"] == stacked["region"].map(best)]
+    chosen = chosen.drop_duplicates(["region", key], keep="first")
     return chosen.drop(columns="_rank").sort_values(["region", key]).reset_index(drop=True)
 
 
