@@ -134,7 +134,8 @@ def calibration_section(calibration: RunCalibration,
             f"The twin is {summary['improvement_vs_gbm_pct']:+.1f}% against gradient boosting "
             f"and {summary['improvement_vs_persistence_pct']:+.1f}% against persistence "
             "(positive = lower error). This is one region; `socialtwin evaluate` runs the "
-            "protocol over the nation and the 51 states.",
+            "protocol over many (`--regions all` for the US nation and states, `--regions "
+            "world` for every country).",
             "",
             f"![calibration]({plot.relative_to(out)})",
         ])

@@ -1,10 +1,11 @@
 """The evaluation protocol: calibrate on 2020, test on January-April 2021, against baselines.
 
-Weekly resolution, US nation and states (any regions with observed data), OxCGRT indicators as
-signals, the six Google mobility categories as observed metrics. A week belongs to a window only
-if all seven of its days do, so the week of 28 December 2020 is in neither and no test day is
-ever seen in training. Metric: RMSE in percentage points per category, pooled over regions, and
-its macro average over the categories. Every method is fitted on the same training rows.
+Weekly resolution, any regions with policy and mobility data (the US nation and states, every
+country), OxCGRT indicators as signals, the six Google mobility categories as observed metrics.
+A week belongs to a window only if all seven of its days do, so the week of 28 December 2020 is
+in neither and no test day is ever seen in training. Metric: RMSE in percentage points per
+category, pooled over regions, and its macro average over the categories; the same per region.
+Every method is fitted on the same training rows.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ import pandas as pd
 
 from calibration.baselines import CalibratedTwin, Method, Persistence, gradient_boosting, ridge
 from simulator.errors import UsageError
-from simulator.sources import MOBILITY_CATEGORIES, ObservedData, load_observed, regions_of
+from simulator.sources import (
+    MOBILITY_CATEGORIES,
+    ObservedData,
+    load_observed,
+    regions_of,
+    world_regions,
+)
 
 TRAIN_WINDOW = (dt.date(2020, 3, 1), dt.date(2020, 12, 31))
 TEST_WINDOW = (dt.date(2021, 1, 1), dt.date(2021, 4, 28))
@@ -112,6 +119,24 @@ def rmse_table(predictions: dict[str, pd.DataFrame], targets: pd.DataFrame) -> p
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def region_rmse_table(predictions: dict[str, pd.DataFrame], targets: pd.DataFrame,
+                      regions: pd.Series) -> pd.DataFrame:
+    """RMSE per region, method and category (and their macro mean), one row per region and method.
+
+    Args:
+        predictions: method -> predictions of the rows of ``targets``.
+        targets: observed metrics.
+        regions: the region of each row.
+    """
+    frames = []
+    for region in sorted(regions.unique()):
+        rows = (regions == region).to_numpy()
+        table = rmse_table({k: v[rows] for k, v in predictions.items()}, targets[rows])
+        frames.append(table.rename_axis("method").reset_index().assign(region=region))
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[["region", *frame.columns.drop("region")]]
+
+
 def choose_calibrator(inputs: pd.DataFrame, targets: pd.DataFrame, features: Sequence[str]
                       ) -> tuple[float, int, str, pd.DataFrame]:
     """Penalty, lags and region effects of a calibrator, by blocked cross-validation.
@@ -155,8 +180,10 @@ class Evaluation:
     """Result of the protocol.
 
     Attributes:
-        table: RMSE per method (rows) and category (columns, plus ``macro``), test window.
-        train_table: the same on the training window (in-sample fit).
+        table: RMSE per method (rows) and category (columns, plus ``macro``), test window,
+            pooled over the regions.
+        by_region: the same per region (columns region, method, categories, macro).
+        train_table: the pooled table on the training window (in-sample fit).
         predictions: tidy: region, week, window, metric, observed, one column per method.
         twin: the fitted twin (its calibrator is ``twin.calibrator``).
         selection: cross-validation scores of the twin's candidate settings.
@@ -164,9 +191,11 @@ class Evaluation:
         engine: the engine that produced the simulated aggregates.
         simulation: accounting of the simulations (agents, LLM calls, cache hits, wall time).
         methods: method name -> description.
+        excluded: regions of a ``world`` selection left out, with the reason.
     """
 
     table: pd.DataFrame
+    by_region: pd.DataFrame
     train_table: pd.DataFrame
     predictions: pd.DataFrame
     twin: CalibratedTwin
@@ -175,6 +204,7 @@ class Evaluation:
     engine: str
     simulation: dict = field(default_factory=dict)
     methods: dict = field(default_factory=dict)
+    excluded: dict = field(default_factory=dict)
 
     def improvement_pct(self, baseline: str = "gbm") -> float:
         """How much lower the twin's macro RMSE is than a baseline's, in % of the baseline's."""
@@ -198,6 +228,10 @@ class Evaluation:
             "improvement_vs_persistence_pct": round(self.improvement_pct("persistence"), 2),
             "twin": self.twin.calibrator.get_params(),
             "simulation": self.simulation,
+            "per_region": {region: {row["method"]: round(float(row["macro"]), 4)
+                                    for _, row in rows.iterrows()}
+                           for region, rows in self.by_region.groupby("region")},
+            "excluded": self.excluded,
         }
 
 
@@ -219,9 +253,11 @@ def compare(inputs: pd.DataFrame, targets: pd.DataFrame, engine: str,
     methods: list[Method] = [twin, *baseline_methods(inputs, targets, indicators)]
     predictions = {m.name: m.fit(inputs[train], targets[train]).predict(inputs) for m in methods}
     table = rmse_table({k: v[test] for k, v in predictions.items()}, targets[test])
+    by_region = region_rmse_table({k: v[test] for k, v in predictions.items()}, targets[test],
+                                  inputs.loc[test, "region"])
     train_table = rmse_table({k: v[train] for k, v in predictions.items()}, targets[train])
     tidy = _tidy(inputs, targets, predictions, features)
-    return Evaluation(table, train_table, tidy, twin, selection,
+    return Evaluation(table, by_region, train_table, tidy, twin, selection,
                       sorted(inputs["region"].unique()), engine, simulation or {},
                       {m.name: m.description for m in methods})
 
@@ -261,7 +297,8 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
     engine = make_engine(scenario.engine.name, scenario.engine.options, None,
                          scenario.policy.indicators, cache_path or scenario.engine.cache)
     frames, totals = [], {"agents_per_region": agents, "llm_calls": 0, "cache_hits": 0,
-                          "failed_answers": 0, "agent_ticks": 0, "wall_s": 0.0}
+                          "failed_answers": 0, "agent_ticks": 0, "wall_s": 0.0,
+                          "missing_inputs": {}}
     try:
         for region in tqdm(regions, desc="simulating regions", disable=not progress, delay=3):
             variant = scenario.replace(region=region, population_size=agents, seed=seed)
@@ -269,6 +306,8 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
             frames.append(simulated_features(result.trajectories, region))
             for key in ("llm_calls", "cache_hits", "failed_answers", "agent_ticks", "wall_s"):
                 totals[key] += result.manifest[key]
+            if result.manifest["missing_inputs"]:
+                totals["missing_inputs"][region] = result.manifest["missing_inputs"]
     finally:
         engine.close()
     totals["wall_s"] = round(totals["wall_s"], 1)
@@ -282,19 +321,57 @@ def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Pat
     """Run the whole protocol for one scenario (and its engine) over a set of regions.
 
     Args:
-        scenario: the case-study scenario (e.g. scenarios/covid_us_2020.yaml, engine applied).
-        regions: ``nation``, ``states``, ``all``, or codes.
-        data_dir: raw upstream files to use instead of the shipped weekly tables.
+        scenario: the case-study scenario (e.g. scenarios/covid_us_2020.yaml, engine applied);
+            its region is replaced by each region in turn.
+        regions: ``all`` (the US nation and states), ``nation``, ``states``, ``world`` (every
+            country with policy and mobility data; those without population data are left out
+            and listed in :attr:`Evaluation.excluded`), or codes and names (``FRA,IND``).
+        data_dir: raw upstream files to use instead of the shipped weekly tables, for the
+            observed metrics and for the policy and context the agents receive.
         agents: population size per region.
         seed: run seed.
         cache_path: response cache for LLM engines.
         progress: show progress bars.
+
+    Raises:
+        UsageError: a region named explicitly lacks policy, mobility or population data (every
+            such region is named, with what it lacks), or no region is left.
     """
-    codes = regions_of(regions)
-    observed = load_observed(data_dir, regions=codes)
-    missing = sorted(set(codes) - set(observed.mobility["region"]))
-    if missing:
-        raise UsageError(f"no observed mobility for {', '.join(missing)}")
+    from simulator.run import apply_overrides
+
+    observed = load_observed(data_dir, regions=regions)
+    tokens = regions.split(",") if isinstance(regions, str) else list(regions)
+    world = any(str(token).strip().lower() == "world" for token in tokens)
+    requested = world_regions(observed) if world else regions_of(regions)
+    lacking = _lacking(observed, requested, scenario.marginals is not None)
+    if lacking and not world:
+        raise UsageError("cannot evaluate " + "; ".join(f"{code}: {why}"
+                                                        for code, why in lacking.items()))
+    codes = [code for code in requested if code not in lacking]
+    if not codes:
+        raise UsageError("no region left to evaluate: " + "; ".join(
+            f"{code}: {why}" for code, why in lacking.items()))
+    if data_dir is not None:
+        scenario = apply_overrides(scenario, data_dir=data_dir)
     simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress)
     inputs, targets = assemble(observed, simulated)
-    return compare(inputs, targets, scenario.engine.name, totals)
+    evaluation = compare(inputs, targets, scenario.engine.name, totals)
+    evaluation.excluded = lacking
+    return evaluation
+
+
+def _lacking(observed: ObservedData, codes: Sequence[str], marginals: bool) -> dict[str, str]:
+    """What each region lacks of the protocol's inputs: mobility, policy or population data."""
+    from simulator.population.targets import shipped_attributes
+    from simulator.sources.regions import region_table
+
+    mobility, policy = set(observed.mobility["region"]), set(observed.policy["region"])
+    lacking = {}
+    for code in codes:
+        if code not in mobility:
+            lacking[code] = "no observed mobility"
+        elif code not in policy:
+            lacking[code] = "no OxCGRT policy"
+        elif not marginals and not (code in region_table().index and shipped_attributes(code)):
+            lacking[code] = "no population data (UN WPP has no age-by-sex figures for it)"
+    return lacking

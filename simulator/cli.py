@@ -22,9 +22,12 @@ def _run(args: argparse.Namespace) -> int:
     from simulator.scenario import load_scenario
 
     scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine,
-                               agents=args.agents, seed=args.seed)
+                               agents=args.agents, seed=args.seed, region=args.region,
+                               data_dir=args.data_dir)
     out = Path(args.out) if args.out else scenario.output
     result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet)
+    for note in result.manifest["missing_inputs"]:
+        print(f"missing input: {note}")
     sections = []
     if not args.no_calibrate:
         from calibration.calibrate import calibrate_run, calibration_gap, calibration_section
@@ -87,6 +90,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         evaluation.table.to_csv(out / "evaluation_table.csv", index_label="method")
+        evaluation.by_region.to_csv(out / "evaluation_by_region.csv", index=False,
+                                    float_format="%.4f")
         evaluation.predictions.to_csv(out / "predictions.csv", index=False, float_format="%.6g")
         evaluation.twin.calibrator.save(out / "calibrator.json")
         (out / "evaluation.json").write_text(json.dumps(evaluation.to_json(), indent=2))
@@ -100,17 +105,56 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 0
     table = evaluation.table.copy()
     table.columns = [c.replace("_and_", "&").replace("_", " ") for c in table.columns]
-    print(f"Test RMSE (percentage points), {TEST} weeks, {len(evaluation.regions)} regions, "
-          f"engine {scenario.engine.name}")
+    tested = evaluation.by_region["region"].nunique()
+    print(f"Test RMSE (percentage points), {TEST} weeks, pooled over {len(evaluation.regions)} "
+          f"regions ({tested} with test weeks), engine {scenario.engine.name}")
     print(table.round(2).to_string())
     summary = evaluation.to_json()
     print(f"twin vs gradient boosting: {summary['improvement_vs_gbm_pct']:+.1f}%; vs "
           f"persistence: {summary['improvement_vs_persistence_pct']:+.1f}% (positive = lower "
           "error)")
+    if len(evaluation.regions) > 1:
+        print(_spread(evaluation))
+    for code, why in evaluation.excluded.items():
+        print(f"left out: {code} ({why})")
+    for notes in evaluation.simulation.get("missing_inputs", {}).values():
+        print(f"missing inputs: {'; '.join(notes)}")
     return 0
 
 
+def _spread(evaluation) -> str:
+    """Per-region macro RMSE of each method: median and quartiles, and regions the twin wins."""
+    macro = evaluation.by_region.pivot(index="region", columns="method", values="macro")
+    twin = evaluation.twin.name
+    lines = ["Per region (test macro RMSE): median [25th-75th percentile]"]
+    for method in evaluation.table.index:
+        low, middle, high = macro[method].quantile([0.25, 0.5, 0.75])
+        lines.append(f"  {method:<18} {middle:6.2f} [{low:.2f}-{high:.2f}]")
+    for baseline in ("persistence", "gbm"):
+        wins = int((macro[twin] < macro[baseline]).sum())
+        lines.append(f"twin below {baseline} in {wins} of {len(macro)} regions")
+    return "\n".join(lines)
+
+
 TEST = "2021-01-01..2021-04-28"
+
+
+def _regions(args: argparse.Namespace) -> int:
+    from simulator.population.targets import shipped_attributes
+    from simulator.sources import all_regions, load_observed
+
+    observed = load_observed()
+    tables = {name: set(getattr(observed, name)["region"])
+              for name in ("policy", "mobility", "context")}
+    print(f"{'code':<7} {'name':<34} what ships (policy, mobility, context; population attributes)")
+    for region in all_regions():
+        shipped = [name for name, found in tables.items() if region.code in found]
+        attributes = shipped_attributes(region.code)
+        population = (f"population: {', '.join(attributes)}" if attributes
+                      else "no population data (give a marginals file)")
+        observed = " ".join(shipped) or "no observed data (use --data-dir)"
+        print(f"{region.code:<7} {region.name[:34]:<34} {observed}; {population}")
+    return 0
 
 
 def _data_build_tables(args: argparse.Namespace) -> int:
@@ -155,8 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-calibrate", action="store_true",
                      help="skip calibration against observed data")
-    run.add_argument("--data-dir", help="raw observed files (default: the shipped tables)")
+    run.add_argument("--region", help="region to model instead of the scenario's (a code, ISO "
+                     "alpha-2 code or name; `socialtwin regions` lists them)")
+    run.add_argument("--data-dir", help="raw observed files for policy, context and calibration "
+                     "(default: the shipped tables)")
     run.set_defaults(handler=_run)
+
+    regions = commands.add_parser(
+        "regions", help="list the regions a twin can model and what data ship for each")
+    regions.set_defaults(handler=_regions)
 
     calibrate = commands.add_parser(
         "calibrate", help="fit the calibrator on a run folder and observed data")
@@ -171,14 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
                           help="case-study scenario (default: scenarios/covid_us_2020.yaml)")
     evaluate.add_argument("--engine", help="local, rules or litellm:<model>")
     evaluate.add_argument("--regions", default="all",
-                          help="nation, states, all, or codes such as US_CA,TX")
-    evaluate.add_argument("--data-dir", help="raw observed files (default: the shipped tables)")
+                          help="all (US nation and states), nation, states, world (every "
+                               "country with policy and mobility data), or codes and names "
+                               "such as FRA,IND,US_CA,Texas")
+    evaluate.add_argument("--data-dir", help="raw observed files for the observed metrics, the "
+                          "policy and the context (default: the shipped tables)")
     evaluate.add_argument("--agents", type=int, default=2000, help="agents per region")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--cache", help="response cache file")
     evaluate.add_argument("--out", help="folder for tables, predictions and plots")
     evaluate.add_argument("--json", action="store_true",
-                          help="print one JSON object (macro RMSE per method, improvement)")
+                          help="print one JSON object (macro RMSE per method, improvement, "
+                               "per-region table)")
     evaluate.set_defaults(handler=_evaluate)
 
     register_sweep_commands(commands)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zlib
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from simulator.scenario import Scenario
 from simulator.sources.regions import get_region
 
 SUBGROUPS: tuple[str, ...] = ("age_band", "party", "urbanicity", "sex", "education")
-"""Population attributes whose subgroup means the data collector records every tick."""
+"""Population attributes whose subgroup means the data collector records every tick (those the
+population records)."""
 
 _EPIDEMIC_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k",
                      "vaccinated_pct", "holiday", "weeks_under_restrictions")
@@ -119,9 +121,9 @@ class TwinModel(mesa.Model):
         self.network = SocialNetwork.build(self.population, scenario.network,
                                            random_stream(seed, "network"))
         self.timeline = timeline if timeline is not None else PolicyTimeline.from_scenario(scenario)
-        self.archetypes = ArchetypeSet.build(
-            self.population, scenario.engine.archetypes, 0,
-            reference=reference_population(scenario.region, scenario.marginals))
+        self.archetypes = _build_archetypes(
+            self.population, scenario.engine.archetypes,
+            reference_population(scenario.region, scenario.marginals))
         self.prompts = PromptBuilder(get_region(scenario.region).name, self.timeline.indicators,
                                      self.timeline.shown, scenario.prompts)
         self.engine = engine if engine is not None else make_engine(
@@ -245,7 +247,7 @@ class TwinModel(mesa.Model):
         for j, behaviour in enumerate(self.behaviour_names):
             values = self.state[:, j].astype(np.float64)
             rows.append(("all", "all", float(values.mean()), n))
-            for group in SUBGROUPS:
+            for group in (g for g in SUBGROUPS if g in self.population.columns):
                 labels = Population.CATEGORIES[group]
                 codes = self.population[group]
                 counts = np.bincount(codes, minlength=len(labels))
@@ -275,3 +277,55 @@ class TwinModel(mesa.Model):
     def decisions(self) -> pd.DataFrame:
         """Archetype answers per tick (tick, archetype, one column per behaviour; NaN = failed)."""
         return pd.concat(self.decision_log, ignore_index=True)
+
+
+# A bridge to simulator.cognition.archetypes, which reads every persona attribute from the
+# population, until it reads only those in ``population.columns``: an attribute the place does
+# not record (race and party outside the US) enters the grouping as one constant value, which
+# separates no agents, and is then removed from every persona and trait, so that no prompt and
+# no rule shows it.
+_UNRECORDED_VALUE = {"risk_tolerance": 0.5, "trust_government": 0.5, "trust_science": 0.5,
+                     "perceived_vulnerability": 0.5, "conformity": 0.5}
+_PERSONA_SOURCES = {"work": ("employment", "essential_worker")}
+_TRAIT_SOURCES = {"age_65_plus": ("age_band",), "female": ("sex",), "employed": ("employment",),
+                  "urban": ("urbanicity",), "rural": ("urbanicity",),
+                  "republican": ("party",), "democrat": ("party",)}
+
+
+class _RecordedColumns:
+    """A population whose unrecorded columns read as one constant value (see above)."""
+
+    def __init__(self, population: Population) -> None:
+        self.population = population
+
+    def __len__(self) -> int:
+        return len(self.population)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self.population.columns:
+            return self.population[name]
+        return np.full(len(self.population), _UNRECORDED_VALUE.get(name, 0), dtype=np.float32
+                       if name in _UNRECORDED_VALUE else np.int8)
+
+
+def _build_archetypes(population: Population, cap: int, reference: Population) -> ArchetypeSet:
+    """The archetypes of a population, showing only the attributes its place records."""
+    missing = set(Population.CATEGORIES) | {"employment", "essential_worker", "trust_government"}
+    missing -= set(population.columns)
+    if not missing:
+        return ArchetypeSet.build(population, cap, 0, reference=reference)
+    built = ArchetypeSet.build(_RecordedColumns(population), cap, 0,
+                               reference=_RecordedColumns(reference))
+
+    def recorded(name: str, sources: dict) -> bool:
+        return not set(sources.get(name, (name,))) & missing
+
+    built.archetypes = [
+        dataclasses.replace(
+            archetype,
+            attributes={k: v for k, v in archetype.attributes.items()
+                        if recorded(k, _PERSONA_SOURCES)},
+            traits={k: v for k, v in archetype.traits.items() if recorded(k, _TRAIT_SOURCES)})
+        for archetype in built.archetypes
+    ]
+    return built

@@ -8,10 +8,14 @@ distributions, clustering, assortativity.
 - Households: every pair of agents sharing a ``household_id`` is tied.
 - Workplaces and schools: employed agents (and not-employed agents under 30, as students) are
   ordered by a homophily key and cut into groups of about ``workplace_size``; each member is tied
-  to its two nearest colleagues on each side of a ring inside the group.
+  to its two nearest colleagues on each side of a ring inside the group. Where the population
+  does not record employment (countries), every adult under 65 is taken to work or study (an
+  assumption).
 - Community: each agent is tied to ``community_degree`` others near it in an order that sorts by
   (state, urbanicity, party, age band, education) with probability ``homophily`` and at random
   otherwise, so that ``homophily`` = 0 gives random mixing and 1 strong assortative mixing.
+
+Homophily keys the population does not record are left out of the order.
 """
 
 from __future__ import annotations
@@ -130,13 +134,16 @@ def _homophily_order(keys: list[np.ndarray], homophily: float,
 def _workplace_ties(population: Population, spec: NetworkSpec,
                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     cats = Population.CATEGORIES
-    employed = population["employment"] == cats["employment"].index("employed")
+    if "employment" in population.columns:
+        employed = population["employment"] == cats["employment"].index("employed")
+    else:
+        employed = population["age_band"] < cats["age_band"].index("65+")
     student = ~employed & (population["age_band"] == cats["age_band"].index("18-29"))
     members = np.flatnonzero(employed | student)
     if len(members) < 2 or spec.workplace_size < 2:
         return np.empty(0, np.int32), np.empty(0, np.int32)
     keys = [population[name][members].astype(np.int64)
-            for name in ("state", "urbanicity", "education")]
+            for name in _recorded(population, ("state", "urbanicity", "education"))]
     keys.insert(0, student[members].astype(np.int64))
     ordered = members[_homophily_order(keys, spec.homophily, rng)]
     group = np.arange(len(ordered)) // spec.workplace_size
@@ -158,8 +165,8 @@ def _community_ties(population: Population, spec: NetworkSpec,
     n = len(population)
     if n < 2 or spec.community_degree < 1:
         return np.empty(0, np.int32), np.empty(0, np.int32)
-    keys = [population[name].astype(np.int64)
-            for name in ("state", "urbanicity", "party", "age_band", "education")]
+    keys = [population[name].astype(np.int64) for name in
+            _recorded(population, ("state", "urbanicity", "party", "age_band", "education"))]
     ordered = _homophily_order(keys, spec.homophily, rng)
     window = min(_COMMUNITY_WINDOW, n - 1)
     sources, targets = [], []
@@ -168,6 +175,11 @@ def _community_ties(population: Population, spec: NetworkSpec,
         sources.append(ordered)
         targets.append(ordered[(np.arange(n) + offset) % n])
     return _pairs(np.concatenate(sources), np.concatenate(targets))
+
+
+def _recorded(population: Population, names: tuple[str, ...]) -> list[str]:
+    """The homophily keys among ``names`` that the population records, in order."""
+    return [name for name in names if name in population.columns]
 
 
 def _row_normalised(n: int, edges: dict[str, tuple[np.ndarray, np.ndarray]]) -> sp.csr_matrix:

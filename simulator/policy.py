@@ -18,6 +18,7 @@ import pandas as pd
 from simulator.errors import ScenarioError
 from simulator.scenario import Scenario
 from simulator.sources import load_observed, load_oxcgrt
+from simulator.sources.context import CONTEXT_INPUTS
 from simulator.sources.indicators import (
     DEFAULT_SHOWN,
     OXCGRT_INDICATORS,
@@ -73,6 +74,7 @@ class PolicyTimeline:
         indicators: the indicator catalogue (names -> :class:`Indicator`).
         shown: indicators put to the agents.
         stringency: observed stringency index per tick; computed from the indicators when None.
+        missing: messages naming the observed inputs the region lacks (left out of the context).
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class PolicyTimeline:
         indicators: Mapping[str, Indicator],
         shown: tuple[str, ...] = (),
         stringency: np.ndarray | None = None,
+        missing: tuple[str, ...] = (),
     ) -> None:
         self.dates = pd.DatetimeIndex(dates)
         self.days = days
@@ -94,6 +97,7 @@ class PolicyTimeline:
         if stringency is None:
             stringency = np.array([stringency_index(row) for row in self.policy.to_dict("records")])
         self.stringency = np.asarray(stringency, dtype=float)
+        self.missing = tuple(missing)
         self.context = context.reset_index(drop=True).astype(float)
         self.context["weeks_under_restrictions"] = (
             np.cumsum(self.stringency >= RESTRICTION_THRESHOLD) * days / 7.0
@@ -119,7 +123,8 @@ class PolicyTimeline:
     def with_policy(self, policy: pd.DataFrame) -> PolicyTimeline:
         """The same timeline under other indicator levels (the index is recomputed from them)."""
         context = self.context.drop(columns="weeks_under_restrictions")
-        return PolicyTimeline(self.dates, self.days, policy, context, self.indicators, self.shown)
+        return PolicyTimeline(self.dates, self.days, policy, context, self.indicators, self.shown,
+                              missing=self.missing)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per tick: date, indicator levels, stringency index and context."""
@@ -142,8 +147,8 @@ class PolicyTimeline:
             policy = _interventions_frame(spec.interventions, dates, days)
         else:
             policy, stringency = _oxcgrt_frame(scenario, dates, days)
-        context = _context_frame(scenario, dates)
-        return cls(dates, days, policy, context, spec.indicators, spec.shown, stringency)
+        context, missing = _context_frame(scenario, dates)
+        return cls(dates, days, policy, context, spec.indicators, spec.shown, stringency, missing)
 
 
 def _interventions_frame(interventions, dates: pd.DatetimeIndex, days: int) -> pd.DataFrame:
@@ -192,7 +197,7 @@ def _oxcgrt_frame(scenario: Scenario, dates: pd.DatetimeIndex, days: int):
             raise ScenarioError(scenario.source, "policy.file",
                                 "daily ticks need a raw OxCGRT file (the shipped table is weekly)",
                                 "a path to OxCGRT_latest.csv or an OxCGRT v1 file, or tick: week")
-        weekly = load_observed(regions=[region]).policy
+        weekly = load_observed(spec.data_dir, regions=[region]).policy
         weekly = weekly[weekly["region"] == region].set_index("week")
         frame = weekly.reindex(dates)[[c for c in indicators + ["stringency_index"]
                                        if c in weekly.columns]].reset_index(drop=True)
@@ -206,13 +211,19 @@ def _oxcgrt_frame(scenario: Scenario, dates: pd.DatetimeIndex, days: int):
     return frame.fillna(0.0), stringency
 
 
-def _context_frame(scenario: Scenario, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """Context features per tick (observed weekly values carried to daily ticks)."""
+def _context_frame(scenario: Scenario, dates: pd.DatetimeIndex
+                   ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Context features per tick (observed weekly values carried to daily ticks).
+
+    Returns:
+        The frame, and one message per observed input the region lacks over the whole period
+        (left out of the context rather than told as 0).
+    """
     spec = scenario.context
     if spec.source == "none":
-        frame = pd.DataFrame(index=range(len(dates)))
-    elif spec.source == "constant":
-        frame = pd.DataFrame({k: [v] * len(dates) for k, v in spec.values.items()})
+        return pd.DataFrame(index=range(len(dates))), ()
+    if spec.source == "constant":
+        return pd.DataFrame({k: [v] * len(dates) for k, v in spec.values.items()}), ()
     else:
         observed = load_observed(spec.data_dir, regions=[scenario.region]).context
         weekly = observed[observed["region"] == scenario.region].set_index("week").sort_index()
@@ -229,7 +240,10 @@ def _context_frame(scenario: Scenario, dates: pd.DatetimeIndex) -> pd.DataFrame:
             raise ScenarioError(scenario.source, "period",
                                 f"no observed context for {scenario.region} from {first}",
                                 "a period covered by the context data, or context.source: none")
-        frame = frame.ffill().fillna(0.0)
+        absent = [column for column in frame if frame[column].isna().all()]
+        missing = tuple(f"{scenario.region} has no observed {CONTEXT_INPUTS.get(c, c)} ({c}) in "
+                        f"the period: agents are not told it" for c in absent)
+        frame = frame.drop(columns=absent).ffill().fillna(0.0)
         for key, value in spec.values.items():
             frame[key] = value
-    return frame
+    return frame, missing

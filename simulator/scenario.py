@@ -44,7 +44,9 @@ class PolicySpec:
 
     Attributes:
         source: ``oxcgrt`` (observed indicators) or ``interventions`` (hand-written).
-        file: raw OxCGRT CSV (classic or v1 layout); ``None`` uses the shipped weekly table.
+        file: raw OxCGRT CSV (classic or v1 layout); ``None`` uses the weekly table.
+        data_dir: raw upstream files from which the weekly table is built (any OxCGRT file of
+            the folder); ``None`` uses the shipped table.
         region: region whose OxCGRT record is used (defaults to the scenario region).
         indicators: the indicator catalogue available to this scenario.
         interventions: hand-written interventions (``source: interventions``).
@@ -53,6 +55,7 @@ class PolicySpec:
 
     source: str = "oxcgrt"
     file: Path | None = None
+    data_dir: Path | None = None
     region: str | None = None
     indicators: Mapping[str, Indicator] = field(default_factory=lambda: dict(OXCGRT_INDICATORS))
     interventions: tuple[Intervention, ...] = ()
@@ -325,7 +328,7 @@ def _behaviours(read: FieldReader, value: Any) -> tuple[Behaviour, ...]:
 def _policy(read: FieldReader, value: Any) -> PolicySpec:
     policy = read.mapping(value, "policy")
     read.known(policy, "policy",
-               ("source", "file", "region", "indicators", "interventions", "shown"))
+               ("source", "file", "data_dir", "region", "indicators", "interventions", "shown"))
     source = read.choice(policy.get("source", "oxcgrt"), "policy.source", POLICY_SOURCES)
     catalogue = dict(OXCGRT_INDICATORS)
     custom = read.mapping(policy.get("indicators") or {}, "policy.indicators")
@@ -372,6 +375,7 @@ def _policy(read: FieldReader, value: Any) -> PolicySpec:
     return PolicySpec(
         source=source,
         file=read.path(policy.get("file"), "policy.file"),
+        data_dir=read.path(policy.get("data_dir"), "policy.data_dir"),
         region=region,
         indicators=catalogue,
         interventions=tuple(interventions),

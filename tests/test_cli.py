@@ -113,3 +113,26 @@ def test_console_script_exit_status(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "unknown engine 'skynet'" in done.stderr
+
+
+def test_regions_lists_every_region_with_what_ships(capsys):
+    assert main(["regions"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 + 301
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert "policy mobility context; population: age_band, sex, race" in rows["US_CA"]
+    assert rows["FRA"].split(None, 2)[2].startswith(
+        "policy mobility context; population: age_band, sex, education, urbanicity, "
+        "household_size")
+    assert "no observed data (use --data-dir)" in rows["DEU"]
+    assert "no population data (give a marginals file)" in rows["LIE"]
+
+
+@pytest.mark.parametrize(("region", "message"), [
+    ("Atlantis", "--region: unknown region 'Atlantis'"),
+    ("CA", "--region: region 'CA' is ambiguous: US_CA (California) or CAN (Canada)"),
+])
+def test_bad_region_override_is_one_clear_error(tmp_path, capsys, region, message):
+    assert main(["run", str(COVID), "--region", region, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "socialtwin regions" in err and "Traceback" not in err

@@ -102,3 +102,28 @@ def test_evaluate_command_prints_json(capsys):
 def test_evaluate_command_rejects_unknown_regions(capsys):
     assert main(["evaluate", "--regions", "Atlantis", "--agents", "50"]) == 2
     assert "Atlantis" in capsys.readouterr().err
+
+
+def test_per_region_table(panel):
+    inputs, targets, _ = panel
+    evaluation = compare(inputs, targets, "rules")
+    by_region = evaluation.by_region
+    assert list(by_region.columns[:2]) == ["region", "method"]
+    assert set(by_region["region"]) == set(REGIONS)
+    assert len(by_region) == len(REGIONS) * len(evaluation.table)
+    summary = evaluation.to_json()
+    assert set(summary["per_region"]) == set(REGIONS)
+    row = by_region[(by_region["region"] == "USA") & (by_region["method"] == "gbm")]
+    assert summary["per_region"]["USA"]["gbm"] == pytest.approx(row["macro"].item(), abs=1e-4)
+    assert summary["excluded"] == {}
+
+
+@pytest.mark.parametrize(("regions", "message"), [
+    ("DEU", "DEU: no observed mobility"),
+    ("GRD", "GRD: no observed mobility"),
+    ("LIE,US_VT", "LIE: no population data"),
+])
+def test_explicit_regions_lacking_inputs_are_named_before_any_work(capsys, regions, message):
+    assert main(["evaluate", "--engine", "rules", "--regions", regions, "--agents", "50"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "simulating" not in err

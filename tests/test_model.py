@@ -119,3 +119,31 @@ def test_seeds_and_sizes_share_the_archetype_personas(scenario):
     personas = [[a.attributes for a in m.archetypes.archetypes] for m in models]
     assert personas[0] == personas[1] == personas[2]
     assert [sum(a.size for a in m.archetypes.archetypes) for m in models] == [600, 600, 3000]
+
+
+@pytest.fixture(scope="module")
+def country_model():
+    scenario = load_scenario(SCENARIOS / "covid_country_2020.yaml").with_engine("rules")
+    model = TwinModel(scenario.replace(region="IND", population_size=800))
+    model.run()
+    return model
+
+
+def test_a_country_twin_collects_only_recorded_subgroups(country_model):
+    frame = country_model.trajectories()
+    assert set(frame["group"]) == {"all", "age_band", "urbanicity", "sex", "education"}
+    agent = next(iter(country_model.agents))
+    assert agent.education in ("less_than_high_school", "high_school", "some_college",
+                               "bachelor_or_higher")
+    with pytest.raises(AttributeError):
+        _ = agent.party
+
+
+def test_a_country_persona_shows_no_unrecorded_attribute(country_model):
+    for archetype in country_model.archetypes.archetypes:
+        assert not {"race", "party", "work", "income_band", "trust_government"} & set(
+            archetype.attributes)
+        assert {"age_band", "sex", "education", "urbanicity"} <= set(archetype.attributes)
+        assert not {"republican", "democrat", "employed", "essential_worker",
+                    "trust_government"} & set(archetype.traits)
+    assert "India" in country_model.prompts.region_name

@@ -77,3 +77,14 @@ def test_networkx_view_matches_the_matrix(population):
 def test_same_stream_same_network(population):
     a, b = build(population), build(population)
     assert (a.matrix != b.matrix).nnz == 0
+
+
+def test_a_country_population_without_employment_or_party():
+    country = Population.synthesize("FRA", 4_000, np.random.default_rng(2))
+    network = build(country)
+    degree = network.summary()["mean_degree_by_kind"]
+    assert degree["workplace"] > 0 and degree["community"] > 0 and degree["household"] > 0
+    working_age = country["age_band"] < 3
+    tied = np.zeros(len(country), bool)
+    tied[np.concatenate(network.edges["workplace"])] = True
+    assert tied[working_age].mean() > 0.95 and not tied[~working_age].any()

@@ -86,6 +86,24 @@ def test_oxcgrt_weekly_timeline_for_the_case_study():
     assert set(timeline.shown) <= set(timeline.policy.columns)
 
 
+def test_a_country_timeline_has_its_own_seasons_and_holidays():
+    scenario = load_scenario(ROOT / "scenarios" / "covid_country_2020.yaml")
+    timeline = PolicyTimeline.from_scenario(scenario.replace(region="ARG"))
+    frame = timeline.to_frame().set_index("date")
+    assert frame.loc["2021-01-11", "temperature_f"] > frame.loc["2020-07-13", "temperature_f"] + 15
+    assert frame.loc["2020-05-25", "holiday"] == pytest.approx(1 / 7)  # Revolucion de Mayo
+    assert timeline.missing == ()
+
+
+def test_an_input_a_region_lacks_is_named_and_left_out_of_the_context():
+    scenario = load_scenario(ROOT / "scenarios" / "covid_country_2020.yaml")
+    timeline = PolicyTimeline.from_scenario(scenario.replace(region="TWN"))
+    assert "temperature_f" not in timeline.context.columns
+    assert timeline.missing == ("TWN has no observed temperature normals (temperature_f) in the "
+                                "period: agents are not told it",)
+    assert "new_cases_per_100k" in timeline.context.columns
+
+
 @pytest.mark.skipif(not RAW.exists(), reason="needs ../shared/data")
 def test_daily_ticks_from_a_raw_oxcgrt_file(tmp_path):
     raw = next((RAW / "policy").glob("OxCGRT_latest_layout_*.csv"))

@@ -6,15 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.marginals import data_table
-from simulator.population import (
-    ESSENTIAL_SHARE_BY_EDUCATION,
-    Population,
-    PopulationError,
-)
-from simulator.psychographics import TRAITS
+from simulator.population import Population, PopulationError
+from simulator.population.psychographics import TRAITS
+from simulator.population.synthesis import ESSENTIAL_SHARE_BY_EDUCATION
+from simulator.population.targets import data_table
 from simulator.sources.regions import region_table, state_codes
-from tools import build_population_tables as build_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CITY = ROOT / "scenarios" / "populations" / "example_city.yaml"
@@ -364,11 +360,53 @@ def test_regions_accept_aliases():
     assert len(Population.synthesize("US", 1, np.random.default_rng(0))) == 1
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data is not available")
-def test_builders_reproduce_the_shipped_tables(tmp_path):
-    written = build_tables.build_all(SHARED, tmp_path)
-    assert {path.name for path in written} == set(build_tables.BUILDERS)
-    for path in written:
-        shipped = pd.read_csv(build_tables.DATA_DIR / path.name)
-        rebuilt = pd.read_csv(path)
-        pd.testing.assert_frame_equal(rebuilt, shipped, rtol=1e-4, check_dtype=False)
+US_ONLY = {"race", "income", "income_band", "employment", "essential_worker", "state",
+           "disability", "party_id", "party", "trust_government"}
+
+
+@pytest.mark.parametrize("region", ["FRA", "IND", "NZL"])
+def test_a_country_records_only_what_its_sources_give(region):
+    pop = population(region, 20_000)
+    assert not US_ONLY & set(pop.columns)
+    assert {"age", "age_band", "sex", "education", "urbanicity", "household_size",
+            "household_id", *TRAITS, "trust_science", "risk_tolerance",
+            "perceived_vulnerability", "conformity"} == set(pop.columns)
+    for name in pop.columns:
+        assert pop[name].dtype == DTYPES[name], name
+    summary = pop.summary()
+    assert set(summary["attribute"]) == {"age_band", "sex", "education", "urbanicity",
+                                         "household_size"}
+    assert pop.max_abs_error < 0.01
+    assert share(pop, "urbanicity", "suburban") == 0
+    with pytest.raises(KeyError, match=rf"no column 'party' \(not recorded for {region}\)"):
+        pop["party"]
+    assert "race" not in pop.to_frame().columns
+
+
+def test_countries_differ_as_their_figures_do():
+    france, india = population("FRA", 20_000), population("IND", 20_000)
+    assert np.median(france["age"]) > np.median(india["age"]) + 5
+    assert france["household_size"].mean() < india["household_size"].mean() - 1
+    degree = "bachelor_or_higher"
+    assert share(france, "education", degree) > share(india, "education", degree)
+    assert share(india, "urbanicity", "rural") > share(france, "urbanicity", "rural") + 0.3
+
+
+def test_a_country_without_education_figures_has_no_education_column():
+    nigeria = population("NGA", 5_000)
+    assert "education" not in nigeria.columns and "household_size" in nigeria.columns
+
+
+def test_a_marginals_file_gives_what_a_country_lacks(tmp_path):
+    path = tmp_path / "kosovo.yaml"
+    path.write_text(
+        "name: Kosovo\nshares:\n  age_band: {'18-29': 0.3, '30-44': 0.3, '45-64': 0.27, "
+        "'65+': 0.13}\n  sex: {female: 0.5, male: 0.5}\n  employment: {employed: 0.3, "
+        "unemployed: 0.1, not_in_labor_force: 0.6}\n")
+    with pytest.raises(PopulationError, match="no population data for RKS"):
+        Population.synthesize("Kosovo", 100, np.random.default_rng(0))
+    pop = Population.synthesize("Kosovo", 10_000, np.random.default_rng(0), marginals=path)
+    assert {"age_band", "sex", "employment"} <= set(pop.columns)
+    assert not {"education", "essential_worker", "household_size"} & set(pop.columns)
+    assert share(pop, "employment", "employed") == pytest.approx(0.3, abs=0.01)
+    assert len(np.unique(pop["household_id"])) == len(pop), "no household figures: alone"

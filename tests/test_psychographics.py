@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from simulator import psychographics
-from simulator.marginals import CATEGORIES, data_table
-from simulator.psychographics import TRAITS, PartyModel
+from simulator.population import psychographics
+from simulator.population.psychographics import TRAITS, PartyModel
+from simulator.population.targets import CATEGORIES, data_table
 
 N = 200_000
 
@@ -153,3 +153,21 @@ def test_modelled_attributes_have_the_documented_directions():
     assert neutral.dtype == np.float32
     assert neutral.mean() == pytest.approx(0.5, abs=0.01)
     assert 0 <= neutral.min() and neutral.max() <= 1
+
+
+def test_terms_of_unrecorded_attributes_are_left_out():
+    z = np.zeros(N, dtype=np.float32)
+    age = np.full(N, 45.0)
+    # Education unrecorded: the education terms take their mean over US adults.
+    design = psychographics.big_five_design(np.array([45.0]), np.array([0]), None)
+    assert design[0, 3:].sum() == pytest.approx(1 - psychographics.national_education()[0])
+    traits = psychographics.big_five(age[:1000], fixed(0, 1000), None, rng())
+    assert traits.shape == (1000, 5)
+    # Party unrecorded: as if the lean were neutral (an independent's).
+    no_party = psychographics.trust_science(fixed(2), None, z, rng()).mean()
+    independent = psychographics.trust_science(fixed(2), fixed(4), z, rng()).mean()
+    assert no_party == pytest.approx(independent, abs=0.002)
+    # Disability unrecorded: its term is left out (as for no disability).
+    vulnerability = psychographics.perceived_vulnerability
+    assert vulnerability(age, None, z, rng()).mean() == pytest.approx(
+        vulnerability(age, np.zeros(N, bool), z, rng()).mean(), abs=0.002)

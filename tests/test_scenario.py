@@ -108,6 +108,14 @@ def test_unknown_field_is_a_typo_not_ignored():
 def test_unknown_region():
     error = error_of(minimal(region="Atlantis"))
     assert error.field == "region"
+    assert "unknown region 'Atlantis'" in str(error) and "socialtwin regions" in str(error)
+
+
+def test_countries_by_code_or_name_and_ambiguous_names():
+    assert scenario_from_dict(minimal(region="France")).region == "FRA"
+    assert scenario_from_dict(minimal(region="nz")).region == "NZL"
+    error = error_of(minimal(region="Georgia"))
+    assert error.field == "region" and "US_GA (Georgia) or GEO (Georgia)" in str(error)
 
 
 def test_intervention_level_checked_against_codebook():

@@ -10,10 +10,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tools import build_observed_tables, build_population_tables, build_regions
+from tools import (
+    build_country_population,
+    build_observed_tables,
+    build_population_tables,
+    build_psychographic_tables,
+    build_regions,
+)
 
-BUILDERS = (build_regions, build_population_tables, build_observed_tables)
-"""Run in this order: the observed tables read the region registry the first one writes."""
+BUILDERS = (build_regions, build_population_tables, build_psychographic_tables,
+            build_country_population, build_observed_tables)
+"""Run in this order: the other builders read the region registry the first one writes."""
 
 
 def build_all(raw_dir: str | Path) -> list[Path]:

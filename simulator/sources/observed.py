@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -142,6 +143,33 @@ def _shipped_table(name: str) -> pd.DataFrame:
     return frame
 
 
+@lru_cache(maxsize=1)
+def _shipped() -> ObservedData:
+    return ObservedData(**{field: _shipped_table(name) for field, name in TABLE_FILES.items()})
+
+
+def _signature(directory: Path) -> tuple:
+    """What identifies the raw files of a folder: their paths, sizes and modification times."""
+    files = find_raw_files(directory)
+    return tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns)
+                 for paths in files.values() for path in paths)
+
+
+@lru_cache(maxsize=2)
+def _built(directory: Path, signature: tuple, start: pd.Timestamp, end: pd.Timestamp
+           ) -> ObservedData:
+    """Every region of a folder of raw files, built once per process while the files stay.
+
+    A protocol over many regions reads the folder once, not once per region.
+    """
+    return weekly_observed(find_raw_files(directory), None, start, end)
+
+
+def _select(observed: ObservedData, codes: Sequence[str] | None, start, end) -> ObservedData:
+    return ObservedData(**{name: _window(getattr(observed, name), codes, start, end)
+                           for name in TABLE_FILES})
+
+
 def load_observed(
     data_dir: str | Path | None = None,
     regions: str | Iterable[str] | None = None,
@@ -156,8 +184,7 @@ def load_observed(
             :data:`FIRST_WEEK` .. :data:`LAST_WEEK`). A directory is searched for raw upstream
             files (:func:`find_raw_files`) that are aggregated as the builder does.
         regions: a selection for :func:`regions_of` (``world``: the countries with policy and
-            mobility data, :func:`world_regions`); None keeps all (for raw data, every region
-            found in the files).
+            mobility data, :func:`world_regions`); None keeps every region.
         start: Monday of the first week kept.
         end: Monday of the last week kept.
 
@@ -172,13 +199,15 @@ def load_observed(
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     tokens = [] if regions is None else (
         regions.split(",") if isinstance(regions, str) else list(regions))
-    if any(str(token).strip().lower() == "world" for token in tokens):
-        everything = load_observed(data_dir, start=start, end=end)
-        codes = regions_of(regions, world=world_regions(everything))
-        return ObservedData(**{name: _window(getattr(everything, name), codes, start, end)
-                               for name in TABLE_FILES})
-    codes = None if regions is None else regions_of(regions)
+    world = any(str(token).strip().lower() == "world" for token in tokens)
+    codes = None if regions is None or world else regions_of(regions)
     if data_dir is None:
-        tables = {field: _shipped_table(name) for field, name in TABLE_FILES.items()}
-        return ObservedData(**{field: _window(t, codes, start, end) for field, t in tables.items()})
-    return weekly_observed(find_raw_files(data_dir), codes, start, end)
+        everything = _shipped()
+    else:
+        directory = Path(data_dir).resolve()
+        if not directory.is_dir():
+            raise DatasetError(f"{data_dir}: no such directory of raw data files")
+        everything = _built(directory, _signature(directory), start, end)
+    if world:
+        codes = regions_of(regions, world=world_regions(everything))
+    return _select(everything, codes, start, end)

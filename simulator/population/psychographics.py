@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import expit
 
-from simulator.marginals import CATEGORIES, data_table
+from simulator.population.targets import CATEGORIES, data_table, national_education
 
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
 PARTY_ID_LEVELS = 7
@@ -53,41 +53,48 @@ MODELLED_NOISE_SD = 0.8
 """Assumed individual variation (logit units) of the modelled attributes around their means."""
 
 
-def big_five_design(age: np.ndarray, male: np.ndarray, education: np.ndarray) -> np.ndarray:
+def big_five_design(age: np.ndarray, male: np.ndarray, education: np.ndarray | None
+                    ) -> np.ndarray:
     """Design matrix of the Big Five norm model, columns as :data:`BIG_FIVE_TERMS`.
 
     Args:
         age: years, shape (n,).
         male: 1 for men, 0 for women, shape (n,).
-        education: codes into ``CATEGORIES["education"]``, shape (n,).
+        education: codes into ``CATEGORIES["education"]``, shape (n,); None where the population
+            does not record education: the education terms then take their mean over US adults
+            (the norms are US norms), an assumption.
 
     Returns:
         Array of shape (n, 6).
     """
-    education = np.asarray(education)
-    design = np.empty((len(education), len(BIG_FIVE_TERMS)))
+    age = np.asarray(age)
+    design = np.empty((len(age), len(BIG_FIVE_TERMS)))
     design[:, 0] = 1.0
     design[:, 1] = (np.clip(age, *_NORM_AGE_RANGE) - 45.0) / 10.0
     design[:, 2] = male
     for column, level in enumerate((1, 2, 3), start=3):
-        design[:, column] = education == level
+        design[:, column] = (national_education()[level] if education is None
+                             else np.asarray(education) == level)
     return design
 
 
 def big_five(
-    age: np.ndarray, sex: np.ndarray, education: np.ndarray, rng: np.random.Generator
+    age: np.ndarray, sex: np.ndarray, education: np.ndarray | None, rng: np.random.Generator
 ) -> np.ndarray:
     """Draw Big Five z-scores conditional on age, sex and education (data-fitted).
 
     A conditional multivariate normal: the means are a regression on age, sex and education
     fitted to the SAPA BFI-25 sample, the covariance that sample's residual covariance. The
     fit is post-stratified to US age, sex and education shares, so the traits are z-scores
-    against US adults (mean 0, SD 1 over the US population).
+    against US adults (mean 0, SD 1 over the US population). For other countries the same
+    norms are applied to their own age, sex and education (an assumption: no source here gives
+    the Big Five of other populations).
 
     Args:
         age: years, shape (n,).
         sex: codes into ``CATEGORIES["sex"]`` (1 = male), shape (n,).
-        education: codes into ``CATEGORIES["education"]``, shape (n,).
+        education: codes into ``CATEGORIES["education"]``, shape (n,), or None where not
+            recorded (see :func:`big_five_design`).
         rng: the random stream.
 
     Returns:
@@ -218,16 +225,22 @@ def trust_government(
 
 
 def trust_science(
-    education: np.ndarray, party_id: np.ndarray, openness: np.ndarray, rng: np.random.Generator
+    education: np.ndarray | None, party_id: np.ndarray | None, openness: np.ndarray,
+    rng: np.random.Generator
 ) -> np.ndarray:
-    """Draw trust in science in [0, 1] (modelled assumption, see :data:`TRUST_SCIENCE`)."""
+    """Draw trust in science in [0, 1] (modelled assumption, see :data:`TRUST_SCIENCE`).
+
+    A term whose attribute the population does not record (education; party ID outside the US)
+    is left out, as for the middle of its range.
+    """
     c = TRUST_SCIENCE
-    lean = (
-        c["intercept"]
-        + c["education"] * (education - 1.5)
-        + c["republican_lean"] * (party_id - 4) / 3
-        + c["openness"] * openness
-    )
+    # Summed in this order so that a population recording every term keeps its exact values.
+    lean = c["intercept"]
+    if education is not None:
+        lean = lean + c["education"] * (education - 1.5)
+    if party_id is not None:
+        lean = lean + c["republican_lean"] * (party_id - 4) / 3
+    lean = lean + c["openness"] * openness
     return _logistic_score(lean, rng)
 
 
@@ -249,16 +262,18 @@ def risk_tolerance(
 
 
 def perceived_vulnerability(
-    age: np.ndarray, disability: np.ndarray, neuroticism: np.ndarray, rng: np.random.Generator
+    age: np.ndarray, disability: np.ndarray | None, neuroticism: np.ndarray,
+    rng: np.random.Generator
 ) -> np.ndarray:
-    """Draw perceived vulnerability in [0, 1] (modelled, see :data:`PERCEIVED_VULNERABILITY`)."""
+    """Draw perceived vulnerability in [0, 1] (modelled, see :data:`PERCEIVED_VULNERABILITY`).
+
+    Where the population does not record disability, its term is left out.
+    """
     c = PERCEIVED_VULNERABILITY
-    lean = (
-        c["intercept"]
-        + c["age_15y"] * (age - 45) / 15
-        + c["disability"] * disability
-        + c["neuroticism"] * neuroticism
-    )
+    lean = c["intercept"] + c["age_15y"] * (age - 45) / 15
+    if disability is not None:
+        lean = lean + c["disability"] * disability
+    lean = lean + c["neuroticism"] * neuroticism
     return _logistic_score(lean, rng)
 
 
