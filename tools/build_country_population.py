@@ -16,6 +16,7 @@ import pandas as pd
 
 from simulator.population.targets import AGE_BAND_STARTS, CATEGORIES, MAX_AGE, age_band_of
 from simulator.sources.regions import region_table
+from tools.tables import write_tables
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "simulator" / "data"
 _POPULATION = Path("world") / "population"
@@ -167,15 +168,5 @@ BUILDERS = {
 
 
 def build_all(raw_dir: Path, out_dir: Path = DATA_DIR) -> list[Path]:
-    """Run every builder on ``raw_dir`` and write its table into ``out_dir``.
-
-    Returns:
-        The paths written.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, builder in BUILDERS.items():
-        path = out_dir / name
-        builder(Path(raw_dir)).to_csv(path, index=False)
-        written.append(path)
-    return written
+    """Run every builder on ``raw_dir`` and write its table into ``out_dir``."""
+    return write_tables(BUILDERS, raw_dir, out_dir)

@@ -24,6 +24,7 @@ from simulator.population.targets import (
     age_band_of,
 )
 from tools.build_population_tables import build_national_marginals, build_population_ages
+from tools.tables import write_tables
 from tools.us_raw_files import (
     ANES_INCOME_BAND,
     BFI,
@@ -215,16 +216,5 @@ BUILDERS = {
 
 
 def build_all(raw_dir: Path, out_dir: Path = DATA_DIR) -> list[Path]:
-    """Run every builder on ``raw_dir`` and write its table into ``out_dir``.
-
-    Returns:
-        The paths written.
-    """
-    raw_dir = Path(raw_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, builder in BUILDERS.items():
-        path = out_dir / name
-        builder(raw_dir).to_csv(path, index=False, float_format="%.6g")
-        written.append(path)
-    return written
+    """Run every builder on ``raw_dir`` and write its table into ``out_dir``."""
+    return write_tables(BUILDERS, raw_dir, out_dir, float_format="%.6g")
