@@ -41,6 +41,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_llm.py
 	$(BIN)/python benchmarks/bench_accuracy.py
+	$(BIN)/python benchmarks/bench_evaluate_world.py
 	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
