@@ -20,6 +20,7 @@ import pandas as pd
 
 from calibration.baselines import CalibratedTwin, Method, Persistence, gradient_boosting, ridge
 from simulator.errors import UsageError
+from simulator.population.targets import shipped_attributes
 from simulator.sources import (
     MOBILITY_CATEGORIES,
     ObservedData,
@@ -27,6 +28,7 @@ from simulator.sources import (
     regions_of,
     world_regions,
 )
+from simulator.sources.regions import region_table
 
 TRAIN_WINDOW = (dt.date(2020, 3, 1), dt.date(2020, 12, 31))
 TEST_WINDOW = (dt.date(2021, 1, 1), dt.date(2021, 4, 28))
@@ -362,9 +364,6 @@ def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Pat
 
 def _lacking(observed: ObservedData, codes: Sequence[str], marginals: bool) -> dict[str, str]:
     """What each region lacks of the protocol's inputs: mobility, policy or population data."""
-    from simulator.population.targets import shipped_attributes
-    from simulator.sources.regions import region_table
-
     mobility, policy = set(observed.mobility["region"]), set(observed.policy["region"])
     lacking = {}
     for code in codes:

@@ -304,8 +304,9 @@ class _RecordedColumns:
     def __getitem__(self, name: str) -> np.ndarray:
         if name in self.population.columns:
             return self.population[name]
-        return np.full(len(self.population), _UNRECORDED_VALUE.get(name, 0), dtype=np.float32
-                       if name in _UNRECORDED_VALUE else np.int8)
+        if name in _UNRECORDED_VALUE:
+            return np.full(len(self.population), _UNRECORDED_VALUE[name], dtype=np.float32)
+        return np.zeros(len(self.population), dtype=np.int8)
 
 
 def _build_archetypes(population: Population, cap: int, reference: Population) -> ArchetypeSet:

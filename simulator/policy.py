@@ -224,26 +224,25 @@ def _context_frame(scenario: Scenario, dates: pd.DatetimeIndex
         return pd.DataFrame(index=range(len(dates))), ()
     if spec.source == "constant":
         return pd.DataFrame({k: [v] * len(dates) for k, v in spec.values.items()}), ()
-    else:
-        observed = load_observed(spec.data_dir, regions=[scenario.region]).context
-        weekly = observed[observed["region"] == scenario.region].set_index("week").sort_index()
-        weekly = weekly.drop(columns=["region"])
-        if weekly.empty:
-            raise ScenarioError(scenario.source, "context.source",
-                                f"no observed context for region {scenario.region}",
-                                "none, constant, or a region in the observed tables")
-        week_of_tick = dates - pd.to_timedelta(dates.day_of_week, unit="D")
-        frame = weekly.reindex(week_of_tick).reset_index(drop=True)
-        missing = frame.isna().all(axis=1).to_numpy()
-        if missing.any():
-            first = dates[int(np.argmax(missing))].date()
-            raise ScenarioError(scenario.source, "period",
-                                f"no observed context for {scenario.region} from {first}",
-                                "a period covered by the context data, or context.source: none")
-        absent = [column for column in frame if frame[column].isna().all()]
-        missing = tuple(f"{scenario.region} has no observed {CONTEXT_INPUTS.get(c, c)} ({c}) in "
-                        f"the period: agents are not told it" for c in absent)
-        frame = frame.drop(columns=absent).ffill().fillna(0.0)
-        for key, value in spec.values.items():
-            frame[key] = value
+    observed = load_observed(spec.data_dir, regions=[scenario.region]).context
+    weekly = observed[observed["region"] == scenario.region].set_index("week").sort_index()
+    weekly = weekly.drop(columns=["region"])
+    if weekly.empty:
+        raise ScenarioError(scenario.source, "context.source",
+                            f"no observed context for region {scenario.region}",
+                            "none, constant, or a region in the observed tables")
+    week_of_tick = dates - pd.to_timedelta(dates.day_of_week, unit="D")
+    frame = weekly.reindex(week_of_tick).reset_index(drop=True)
+    uncovered = frame.isna().all(axis=1).to_numpy()
+    if uncovered.any():
+        first = dates[int(np.argmax(uncovered))].date()
+        raise ScenarioError(scenario.source, "period",
+                            f"no observed context for {scenario.region} from {first}",
+                            "a period covered by the context data, or context.source: none")
+    absent = [column for column in frame if frame[column].isna().all()]
+    missing = tuple(f"{scenario.region} has no observed {CONTEXT_INPUTS.get(c, c)} ({c}) in "
+                    f"the period: agents are not told it" for c in absent)
+    frame = frame.drop(columns=absent).ffill().fillna(0.0)
+    for key, value in spec.values.items():
+        frame[key] = value
     return frame, missing

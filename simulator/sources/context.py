@@ -21,7 +21,7 @@ A region without data for an input has NaN in its columns; nothing is filled fro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, reduce
 
 import holidays
 import numpy as np
@@ -72,25 +72,24 @@ def weekly_cases(frames: Sequence[pd.DataFrame], start: pd.Timestamp, end: pd.Ti
         end: Monday of the last week of the table.
     """
     until = end + pd.Timedelta(days=6)
-    parts = []
-    for measure in ("cases", "deaths"):
+    chosen = []
+    for measure, wanted in (("cases", ["new_cases", "new_cases_per_100k"]),
+                            ("deaths", ["new_deaths_per_100k"])):
         having = [frame for frame in frames if measure in frame]
-        chosen = by_preference(having, "date", until)
-        columns = [f"new_{measure}_per_100k", *(["new_cases"] if measure == "cases" else [])]
-        parts.append(chosen.loc[:, ["region", "date", *columns]] if having else None)
-    parts = [part for part in parts if part is not None]
-    if not parts:
+        if having:
+            chosen.append(by_preference(having, "date", until).loc[:, ["region", "date", *wanted]])
+    if not chosen:
         return pd.DataFrame(columns=["region", "week"])
-    daily = parts[0] if len(parts) == 1 else parts[0].merge(parts[1], on=["region", "date"],
-                                                            how="outer")
-    columns = [c for c in ("new_cases", "new_cases_per_100k", "new_deaths_per_100k") if c in daily]
+    daily = reduce(lambda left, right: left.merge(right, on=["region", "date"], how="outer"),
+                   chosen)
+    columns = list(daily.columns.drop(["region", "date"]))
     first_day = min(start - pd.Timedelta(days=7), daily["date"].min())
     calendar = pd.date_range(first_day, daily["date"].max(), freq="D", name="date")
     wide = {
         column: daily.pivot(index="date", columns="region", values=column).reindex(calendar)
         for column in columns
     }
-    reported = wide.get("new_cases", wide.get("new_deaths_per_100k"))
+    reported = wide["new_cases"] if "new_cases" in wide else wide["new_deaths_per_100k"]
     leading = reported.ffill().isna()
     filled = {
         column: values.mask(leading & values.notna().any(), 0.0).stack()
