@@ -199,6 +199,13 @@ def _oxcgrt_frame(scenario: Scenario, dates: pd.DatetimeIndex, days: int):
                                 "a path to OxCGRT_latest.csv or an OxCGRT v1 file, or tick: week")
         weekly = load_observed(spec.data_dir, regions=[region]).policy
         weekly = weekly[weekly["region"] == region].set_index("week")
+        if weekly.empty:
+            where = "the shipped tables" if spec.data_dir is None else str(spec.data_dir)
+            raise ScenarioError(scenario.source, "policy.source",
+                                f"no OxCGRT data for {region} in {where}",
+                                "a region with policy data (`socialtwin regions`), or upstream "
+                                "OxCGRT files given with --data-dir, policy.data_dir or "
+                                "policy.file")
         frame = weekly.reindex(dates)[[c for c in indicators + ["stringency_index"]
                                        if c in weekly.columns]].reset_index(drop=True)
         missing_dates = frame.isna().all(axis=1)

@@ -73,7 +73,8 @@ def test_the_shipped_tables_no_longer_have_the_country(without_shipped_countries
     status = main(["run", SCENARIO, "--region", "NZL", "--engine", "rules", "--agents", "200",
                    "--quiet", "--out", str(tmp_path / "run")])
     assert status == 2
-    assert "no OxCGRT data for NZL" in capsys.readouterr().err
+    assert "policy.source: no OxCGRT data for NZL in the shipped tables" in \
+        capsys.readouterr().err
 
 
 def test_run_from_the_data_dir(without_shipped_countries, raw_dir, tmp_path, capsys):
