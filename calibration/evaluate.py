@@ -296,7 +296,7 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
     from simulator.cognition import make_engine
     from simulator.run import run_scenario
 
-    engine = make_engine(scenario.engine.name, scenario.engine.options, None,
+    engine = make_engine(scenario.engine.name, scenario.engine.options,
                          scenario.policy.indicators, cache_path or scenario.engine.cache)
     frames, totals = [], {"agents_per_region": agents, "llm_calls": 0, "cache_hits": 0,
                           "failed_answers": 0, "agent_ticks": 0, "wall_s": 0.0,

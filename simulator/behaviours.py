@@ -65,6 +65,9 @@ class Behaviour:
     Attributes:
         name: identifier, e.g. ``workplaces``.
         question: the question put to an agent, in the second person.
+        reverse_question: the same behaviour asked the other way round ("Will you stay away
+            from ...?"), whose answers count for the opposite options; asked by balanced
+            elicitation to cancel a model's pull towards "yes" (``None``: not declared).
         options: the exclusive answers, with their implied probabilities.
         metric: name of the observed metric the behaviour maps to (``None`` if unobserved).
         expected_response: the expected sign of the response to a stronger policy dose: -1 the
@@ -74,6 +77,7 @@ class Behaviour:
 
     name: str
     question: str
+    reverse_question: str | None = None
     options: tuple[Option, ...] = tuple(Option(label, value) for label, value in LIKELIHOOD_OPTIONS)
     metric: str | None = None
     expected_response: int = 0
@@ -83,6 +87,19 @@ class Behaviour:
     def option_values(self) -> np.ndarray:
         """Option values as an array of shape (n_options,)."""
         return np.array([option.value for option in self.options], dtype=float)
+
+    def opposite_options(self) -> np.ndarray:
+        """Index of the option with value ``1 - v`` for each option (of value ``v``).
+
+        Raises:
+            ValueError: the option values are not symmetric around 0.5.
+        """
+        values = self.option_values
+        opposite = np.array([int(np.argmin(np.abs(values - (1.0 - v)))) for v in values])
+        if not np.allclose(values[opposite], 1.0 - values, atol=1e-9):
+            raise ValueError(f"behaviour {self.name}: option values {values.tolist()} are not "
+                             "symmetric around 0.5, so a reverse-keyed question cannot be scored")
+        return opposite
 
     def probability(self, distribution: Sequence[float]) -> float:
         """Behaviour probability implied by a distribution over the options (expected value)."""
@@ -97,6 +114,7 @@ def behaviour_from_dict(spec: Mapping) -> Behaviour:
     return Behaviour(
         name=spec["name"],
         question=spec["question"],
+        reverse_question=spec.get("reverse_question"),
         options=(
             tuple(Option(str(o["label"]), float(o["value"])) for o in options)
             if options

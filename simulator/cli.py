@@ -11,6 +11,7 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from simulator.errors import SocialTwinError  # noqa: E402
+from simulator.probe_commands import register as register_probe_command  # noqa: E402
 from simulator.sweep_commands import register as register_sweep_commands  # noqa: E402
 
 COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2020.yaml"
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=_evaluate)
 
     register_sweep_commands(commands)
+    register_probe_command(commands)
     data = commands.add_parser("data", help="observed data: fetch raw files, rebuild tables")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     fetch = data_commands.add_parser(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import zlib
 from collections.abc import Callable
@@ -13,6 +12,7 @@ import pandas as pd
 
 from simulator.cognition import Engine, PromptBuilder, make_engine
 from simulator.cognition.archetypes import ArchetypeSet
+from simulator.cognition.personas import KEY_ATTRIBUTES, persona_bins
 from simulator.network import SocialNetwork
 from simulator.policy import PolicyTimeline, Signals
 from simulator.population import Population
@@ -69,16 +69,16 @@ class AgentView(mesa.Agent):
 
 
 REFERENCE_AGENTS = 20_000
-"""Size of the reference population on which a region's archetypes are defined."""
+"""Size of the reference population whose most common levels make a region's base persona."""
 
 
 def reference_population(region: str, marginals=None) -> Population:
-    """The population on which a region's archetypes are defined: fixed size, fixed seed.
+    """The population that fixes a region's base persona: fixed size, fixed seed.
 
-    Personas describe the structure of a place, not a random draw: defining them on a population
-    that does not depend on the run's seed or size gives every seed, every population size and
-    every variant of a sweep the same archetype prompts, so they share the response cache and
-    the number of LLM calls does not depend on the number of agents.
+    Personas describe the structure of a place, not a random draw: taking the base persona from
+    a population that does not depend on the run's seed or size gives every seed, every
+    population size and every variant of a sweep the same persona prompts, so they share the
+    response cache and the number of LLM calls does not depend on the number of agents.
     """
     return Population.synthesize(region, REFERENCE_AGENTS, random_stream(0, "archetypes"),
                                  marginals)
@@ -121,20 +121,25 @@ class TwinModel(mesa.Model):
         self.network = SocialNetwork.build(self.population, scenario.network,
                                            random_stream(seed, "network"))
         self.timeline = timeline if timeline is not None else PolicyTimeline.from_scenario(scenario)
-        self.archetypes = _build_archetypes(
+        self.archetypes = ArchetypeSet.build(
             self.population, scenario.engine.archetypes,
-            reference_population(scenario.region, scenario.marginals))
+            reference=reference_population(scenario.region, scenario.marginals))
+        self.routine = self._routine_signals()
         self.prompts = PromptBuilder(get_region(scenario.region).name, self.timeline.indicators,
-                                     self.timeline.shown, scenario.prompts)
+                                     self.timeline.shown, scenario.prompts, self.routine)
         self.engine = engine if engine is not None else make_engine(
-            scenario.engine.name, scenario.engine.options, self.prompts,
-            self.timeline.indicators, cache_path or scenario.engine.cache)
-        self.engine.bind(self.prompts)
+            scenario.engine.name, scenario.engine.options, self.timeline.indicators,
+            cache_path or scenario.engine.cache)
+        bins = persona_bins(self.population)
+        self._key_bins = {name: bins[name] for name in KEY_ATTRIBUTES if name in bins}
+        # One member agent per cell: cell attributes are read from it.
+        self._cell_member = np.unique(self.archetypes.assignment, return_index=True)[1]
         self._init_dynamics(random_stream(seed, "heterogeneity"))
         self._noise = random_stream(seed, "noise")
         self.tick = 0
         self.failed_answers = 0
         self.decision_log: list[pd.DataFrame] = []
+        self.persona_log: list[pd.DataFrame] = []
         self.datacollector = mesa.DataCollector(
             model_reporters={name: self._mean_reporter(j)
                              for j, name in enumerate(self.behaviour_names)},
@@ -157,38 +162,66 @@ class TwinModel(mesa.Model):
                                    0.0, 0.9).astype(np.float32)
         self.offset = (spec.heterogeneity * rng.standard_normal((n, b))).astype(np.float32)
 
-    def _start_from_baseline(self) -> np.ndarray:
-        """Set each agent's routine: the answers to the pre-policy situation, personalised.
+    def _routine_signals(self) -> Signals:
+        """The pre-policy situation, tick -1, dated one tick before the first.
 
-        The routine is recorded as tick -1, dated one tick before the first: no policy, no
-        epidemic (cases, vaccination, holidays at zero) and the first tick's season.
+        No policy, no epidemic (cases, vaccination, holidays at zero) and the first tick's
+        season: the routine each agent starts from, and the reference situation that
+        ``reference`` debiasing divides out.
         """
         first = self.timeline.at(0) if len(self.timeline) else None
         context = {k: (0.0 if k in _EPIDEMIC_CONTEXT else v)
                    for k, v in (first.context if first else {}).items()}
         date = first.date - dt.timedelta(days=first.days) if first else self.scenario.start
-        signals = Signals(tick=-1, date=date, days=first.days if first else 0,
-                          policy={k: 0.0 for k in (first.policy if first else {})},
-                          stringency=0.0, context=context)
-        answers = self._ask(signals)
+        return Signals(tick=-1, date=date, days=first.days if first else 0,
+                       policy={k: 0.0 for k in (first.policy if first else {})},
+                       stringency=0.0, context=context)
+
+    def _start_from_baseline(self) -> np.ndarray:
+        """Set each agent's routine: the answers to the pre-policy situation, personalised.
+
+        Agents whose routine answer failed start from 0.5; the failure is counted.
+        """
+        answers = self._ask(self.routine)
         answers = np.where(np.isnan(answers), 0.5, answers)
         self.state = self._personalise(answers)
-        self._collect(signals)
+        self._collect(self.routine)
         return self.state.mean(axis=0)
 
     def _ask(self, signals: Signals) -> np.ndarray:
-        """Archetype answers of shape (n_archetypes, n_behaviours); NaN where an answer failed."""
-        requests = self.archetypes.requests(signals, self.scenario.behaviours)
-        decisions = self.engine.decide(requests)
+        """Cell answers of shape (n_cells, n_behaviours); NaN where an answer failed."""
+        answers, asked, decisions = self.archetypes.answers(
+            self.engine, signals, self.scenario.behaviours, self.prompts)
         self.failed_answers += int(decisions.failed.sum())
-        log = pd.DataFrame(decisions.probabilities, columns=list(self.behaviour_names))
-        log.insert(0, "archetype", np.arange(len(requests)))
-        log.insert(0, "tick", signals.tick)
-        self.decision_log.append(log)
-        return decisions.probabilities
+        if self.engine.factorised:
+            log = pd.DataFrame(decisions.probabilities, columns=list(self.behaviour_names))
+            log.insert(0, "persona", [a.index for a in asked])
+            log.insert(0, "tick", signals.tick)
+            self.persona_log.append(log)
+        self.decision_log.append(self._subgroup_answers(signals.tick, answers))
+        return answers
+
+    def _subgroup_answers(self, tick: int, answers: np.ndarray) -> pd.DataFrame:
+        """Mean answer of the agents of each key subgroup (before habit, peers and noise)."""
+        sizes = np.bincount(self.archetypes.assignment, minlength=len(answers)).astype(float)
+        rows = [("all", "all", answers, np.ones(len(answers), dtype=bool))]
+        for name, (codes, labels) in self._key_bins.items():
+            cell_codes = codes[self._cell_member]
+            rows += [(name, label, answers, cell_codes == k) for k, label in enumerate(labels)]
+        records = []
+        for group, subgroup, values, members in rows:
+            weights = sizes * members
+            if weights.sum() == 0:
+                continue
+            ok = ~np.isnan(values)
+            means = [(np.nansum(values[:, j] * weights) / (weights * ok[:, j]).sum())
+                     if (weights * ok[:, j]).sum() else np.nan for j in range(values.shape[1])]
+            records.append({"tick": tick, "group": group, "subgroup": subgroup,
+                            **dict(zip(self.behaviour_names, means, strict=True))})
+        return pd.DataFrame(records)
 
     def _personalise(self, answers: np.ndarray) -> np.ndarray:
-        """Each agent's target: its archetype's answer shifted by the agent's fixed logit offset."""
+        """Each agent's target: its cell's answer shifted by the agent's fixed logit offset."""
         p = np.clip(answers, 1e-4, 1 - 1e-4).astype(np.float32)
         logits = np.log(p / (1 - p))[self.archetypes.assignment] + self.offset
         return 1.0 / (1.0 + np.exp(-logits))
@@ -275,58 +308,14 @@ class TwinModel(mesa.Model):
         return frame
 
     def decisions(self) -> pd.DataFrame:
-        """Archetype answers per tick (tick, archetype, one column per behaviour; NaN = failed)."""
+        """Answers per tick and key subgroup, before individual dynamics (NaN = all failed).
+
+        Columns: tick, group (``all`` or a key persona attribute), subgroup, one per behaviour.
+        """
         return pd.concat(self.decision_log, ignore_index=True)
 
-
-# A bridge to simulator.cognition.archetypes, which reads every persona attribute from the
-# population, until it reads only those in ``population.columns``: an attribute the place does
-# not record (race and party outside the US) enters the grouping as one constant value, which
-# separates no agents, and is then removed from every persona and trait, so that no prompt and
-# no rule shows it.
-_UNRECORDED_VALUE = {"risk_tolerance": 0.5, "trust_government": 0.5, "trust_science": 0.5,
-                     "perceived_vulnerability": 0.5, "conformity": 0.5}
-_PERSONA_SOURCES = {"work": ("employment", "essential_worker")}
-_TRAIT_SOURCES = {"age_65_plus": ("age_band",), "female": ("sex",), "employed": ("employment",),
-                  "urban": ("urbanicity",), "rural": ("urbanicity",),
-                  "republican": ("party",), "democrat": ("party",)}
-
-
-class _RecordedColumns:
-    """A population whose unrecorded columns read as one constant value (see above)."""
-
-    def __init__(self, population: Population) -> None:
-        self.population = population
-
-    def __len__(self) -> int:
-        return len(self.population)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name in self.population.columns:
-            return self.population[name]
-        if name in _UNRECORDED_VALUE:
-            return np.full(len(self.population), _UNRECORDED_VALUE[name], dtype=np.float32)
-        return np.zeros(len(self.population), dtype=np.int8)
-
-
-def _build_archetypes(population: Population, cap: int, reference: Population) -> ArchetypeSet:
-    """The archetypes of a population, showing only the attributes its place records."""
-    missing = set(Population.CATEGORIES) | {"employment", "essential_worker", "trust_government"}
-    missing -= set(population.columns)
-    if not missing:
-        return ArchetypeSet.build(population, cap, 0, reference=reference)
-    built = ArchetypeSet.build(_RecordedColumns(population), cap, 0,
-                               reference=_RecordedColumns(reference))
-
-    def recorded(name: str, sources: dict) -> bool:
-        return not set(sources.get(name, (name,))) & missing
-
-    built.archetypes = [
-        dataclasses.replace(
-            archetype,
-            attributes={k: v for k, v in archetype.attributes.items()
-                        if recorded(k, _PERSONA_SOURCES)},
-            traits={k: v for k, v in archetype.traits.items() if recorded(k, _TRAIT_SOURCES)})
-        for archetype in built.archetypes
-    ]
-    return built
+    def persona_answers(self) -> pd.DataFrame:
+        """Language-model engines: each persona's answer per tick (tick, persona, behaviours)."""
+        if not self.persona_log:
+            return pd.DataFrame(columns=["tick", "persona", *self.behaviour_names])
+        return pd.concat(self.persona_log, ignore_index=True)

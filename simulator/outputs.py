@@ -35,6 +35,8 @@ def write_run(result: RunResult, out_dir: str | Path,
     tables = {"trajectories": trajectories, "decisions": result.decisions,
               "timeline": result.timeline, "archetypes": result.archetypes,
               "population_summary": result.population_summary}
+    if not result.persona_answers.empty:
+        tables["persona_answers"] = result.persona_answers
     for name, table in tables.items():
         table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
     trajectories.to_parquet(out / "trajectories.parquet", index=False)
@@ -77,7 +79,7 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
         f"| period | {s.start} to {s.end}, {m['ticks']} {s.tick}ly ticks |",
         f"| agents | {m['agents']:,} (seed {m['seed']}) |",
         f"| engine | {m['engine']} ({m.get('model')}, {m.get('elicitation') or 'parametric'}) |",
-        f"| archetypes | {m['archetypes']} (from {m['persona_groups']} persona groups) |",
+        f"| personas asked | {m['personas_asked']:,} a tick ({m['archetypes']:,} cells) |",
         f"| LLM calls | {m['llm_calls']:,} ({_fmt(m['llm_calls_per_agent_tick'])} per agent-tick),"
         f" cache hits {m['cache_hits']:,} |",
         f"| tokens | {m['tokens_in']:,} in, {m['tokens_out']:,} out; cost {cost} |",
@@ -95,9 +97,23 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
     lines += [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
     for section in sections:
         lines += ["", section]
-    lines += ["", "## Archetypes", "", markdown_table(result.archetypes.head(12)),
-              "", f"({len(result.archetypes)} archetypes; all in archetypes.csv.)"]
+    lines += ["", *persona_section(result)]
     return "\n".join(lines) + "\n"
+
+
+def persona_section(result: RunResult) -> list[str]:
+    """The personas asked and, per attribute, the share of agents they show as themselves."""
+    m = result.manifest
+    match = pd.DataFrame([{"attribute": name, "agents matched": f"{100 * share:.1f}%",
+                           "shown": "yes" if name in m["persona_attributes"] else "no"}
+                          for name, share in m["persona_match"].items()])
+    lines = ["## Personas", "",
+             "Share of agents whose persona shows their own level of each attribute (for each "
+             "attribute, the prompt whose answer carries its effect for the agent):", "",
+             markdown_table(match), "", markdown_table(result.archetypes.head(24))]
+    if len(result.archetypes) > 24:
+        lines += ["", f"({len(result.archetypes):,} rows; all in archetypes.csv.)"]
+    return lines
 
 
 def _trajectory_table(trajectories: pd.DataFrame) -> str:

@@ -32,7 +32,8 @@ class RunResult:
     Attributes:
         scenario: the scenario as run (with command-line overrides applied).
         trajectories: tidy trajectories (see :meth:`TwinModel.trajectories`).
-        decisions: archetype answers per tick.
+        decisions: answers per tick and key subgroup, before individual dynamics.
+        persona_answers: language-model engines: each persona's answer per tick.
         timeline: signals per tick (policy levels, stringency, context).
         archetypes: one row per archetype with its size and persona.
         population_summary: synthetic vs target marginals.
@@ -42,6 +43,7 @@ class RunResult:
     scenario: Scenario
     trajectories: pd.DataFrame
     decisions: pd.DataFrame
+    persona_answers: pd.DataFrame
     timeline: pd.DataFrame
     archetypes: pd.DataFrame
     population_summary: pd.DataFrame
@@ -122,7 +124,11 @@ def run_scenario(
         "agent_ticks": agent_ticks,
         **model.engine.describe(),
         "archetypes": len(model.archetypes),
-        "persona_groups": model.archetypes.n_groups,
+        "personas_asked": (len(model.archetypes.design.personas) if model.engine.factorised
+                           else len(model.archetypes)),
+        "persona_attributes": list(model.archetypes.design.attributes if model.engine.factorised
+                                   else model.archetypes.persona_match),
+        "persona_match": model.archetypes.match(model.engine.factorised),
         "llm_calls": stats.llm_calls,
         "cache_hits": stats.cache_hits,
         "questions": stats.questions,
@@ -130,6 +136,7 @@ def run_scenario(
         "tokens_out": stats.tokens_out,
         "cost_usd": stats.cost_usd,
         "failed_answers": stats.failed_answers,
+        "bad_cache_rows": stats.bad_cache_rows,
         "repaired_answers": stats.repaired_answers,
         "retries": stats.retries,
         "llm_calls_per_agent_tick": stats.llm_calls / agent_ticks if agent_ticks else None,
@@ -147,8 +154,9 @@ def run_scenario(
         scenario=scenario,
         trajectories=model.trajectories(),
         decisions=model.decisions(),
+        persona_answers=model.persona_answers(),
         timeline=model.timeline.to_frame(),
-        archetypes=model.archetypes.summary(),
+        archetypes=model.archetypes.summary(model.engine.factorised),
         population_summary=model.population.summary(),
         manifest=manifest,
     )

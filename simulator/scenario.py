@@ -83,7 +83,9 @@ class EngineSpec:
 
     Attributes:
         name: ``local``, ``rules`` or ``litellm:<model>``.
-        archetypes: the cap K on the number of archetypes asked per tick.
+        archetypes: the most personas a language model is asked per tick (the factorial design
+            adds persona attributes in priority order while they fit; see
+            :mod:`simulator.cognition.personas`).
         options: engine-specific options (e.g. ``concurrency``, ``api_base``, ``temperature``).
         cache: path of the SQLite response cache; ``None`` uses the per-user cache folder.
     """
@@ -140,6 +142,7 @@ class Scenario:
     network: NetworkSpec = field(default_factory=NetworkSpec)
     dynamics: DynamicsSpec = field(default_factory=DynamicsSpec)
     prompts: Mapping[str, str] = field(default_factory=dict)
+    probes: Path | None = None
     output: Path = Path("runs")
     source: str = "<dict>"
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -231,7 +234,8 @@ def scenario_from_dict(
     network = _section(read, top.get("network"), "network", NetworkSpec)
     dynamics = _section(read, top.get("dynamics"), "dynamics", DynamicsSpec)
     prompts = read.mapping(top.get("prompts") or {}, "prompts")
-    read.known(prompts, "prompts", ("preamble", "persona", "signals", "question"))
+    read.known(prompts, "prompts", ("preamble", "persona", "signals", "options", "question"))
+    probes = read.path(top.get("probes"), "probes")
     output = Path(top.get("output") or Path("runs") / name)
 
     return Scenario(
@@ -251,6 +255,7 @@ def scenario_from_dict(
         network=network,
         dynamics=dynamics,
         prompts={k: str(v) for k, v in prompts.items()},
+        probes=probes,
         output=output,
         source=source,
         raw=data,
@@ -259,7 +264,7 @@ def scenario_from_dict(
 
 _TOP_KEYS = (
     "name", "description", "region", "period", "tick", "population", "seed", "behaviours",
-    "policy", "context", "engine", "network", "dynamics", "prompts", "output",
+    "policy", "context", "engine", "network", "dynamics", "prompts", "probes", "output",
 )
 
 
@@ -286,9 +291,12 @@ def _behaviours(read: FieldReader, value: Any) -> tuple[Behaviour, ...]:
             entry = known[entry]
         item = read.mapping(entry, where)
         read.known(item, where,
-                   ("name", "question", "options", "metric", "expected_response", "rules"))
+                   ("name", "question", "reverse_question", "options", "metric",
+                    "expected_response", "rules"))
         for key in ("name", "question"):
             read.text(read.required(item, key, f"{where}.{key}"), f"{where}.{key}")
+        if item.get("reverse_question") is not None:
+            read.text(item["reverse_question"], f"{where}.reverse_question")
         options = item.get("options")
         if options is not None:
             if not isinstance(options, list) or len(options) < 2:
@@ -309,7 +317,20 @@ def _behaviours(read: FieldReader, value: Any) -> tuple[Behaviour, ...]:
             weights = read.mapping(rules.get(part) or {}, f"{where}.rules.{part}")
             for key, weight in weights.items():
                 read.number(weight, f"{where}.rules.{part}.{key}")
-        behaviours.append(behaviour_from_dict(item))
+        behaviour = behaviour_from_dict(item)
+        labels = [option.label for option in behaviour.options]
+        if len(set(labels)) != len(labels):
+            raise read.fail(f"{where}.options", f"repeated option labels {labels}",
+                            "each label once")
+        if behaviour.reverse_question:
+            try:
+                behaviour.opposite_options()
+            except ValueError:
+                raise read.fail(f"{where}.reverse_question", "option values "
+                                f"{behaviour.option_values.tolist()} are not symmetric",
+                                "option values v and 1 - v, so that each answer to the reverse "
+                                "question has an opposite") from None
+        behaviours.append(behaviour)
     names = [b.name for b in behaviours]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -224,7 +224,7 @@ def worker_engine(scenario: Scenario, cache_path: str | None) -> Engine:
     key = (spec.name, json.dumps(dict(spec.options), sort_keys=True, default=str), cache_path,
            frozenset(scenario.policy.indicators.items()))
     if key not in _ENGINES:
-        _ENGINES[key] = make_engine(spec.name, spec.options, None, scenario.policy.indicators,
+        _ENGINES[key] = make_engine(spec.name, spec.options, scenario.policy.indicators,
                                     cache_path)
     return _ENGINES[key]
 

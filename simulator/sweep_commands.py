@@ -78,19 +78,20 @@ def _confirm_cost(scenario, n_variants: int, n_seeds: int, args: argparse.Namesp
     from simulator.policy import tick_dates
 
     ticks = len(tick_dates(scenario.start, scenario.end, scenario.tick)) + 1
-    archetypes, behaviours = scenario.engine.archetypes, len(scenario.behaviours)
-    questions = n_variants * n_seeds * ticks * archetypes * behaviours
-    engine = make_engine(scenario.engine.name, scenario.engine.options, None,
+    personas = scenario.engine.archetypes
+    engine = make_engine(scenario.engine.name, scenario.engine.options,
                          scenario.policy.indicators, args.cache or scenario.engine.cache)
+    items = sum(len(engine.elicitation.items(b)) for b in scenario.behaviours)
+    questions = n_variants * n_seeds * ticks * personas * items
     try:
-        estimate = engine.estimate(questions)
+        estimate = engine.language_model.estimate(questions)
     finally:
         engine.close()
     cost = "unknown (litellm has no price for this model)" if estimate["cost_usd"] is None \
         else f"${estimate['cost_usd']:.2f}"
     print(f"{engine.name}: at most {questions:,} LLM calls ({n_variants} variants x {n_seeds} "
-          f"seeds x {ticks} ticks x up to {archetypes} archetypes x {behaviours} behaviours); "
-          "the response cache serves repeated questions, so fewer are usually made")
+          f"seeds x {ticks} ticks x up to {personas} personas x {items} questions); the "
+          "response cache serves repeated questions, so fewer are usually made")
     print(f"estimated cost: at most {cost}")
     if args.yes:
         return True

@@ -4,7 +4,9 @@ import datetime as dt
 
 from simulator.behaviours import behaviour_from_dict, preset_specs
 from simulator.cognition.engine import Archetype, DecisionRequest
+from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
+from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
 MOBILITY = tuple(behaviour_from_dict(spec) for spec in preset_specs("google_mobility"))
 
@@ -33,5 +35,10 @@ def signals(policy=None, tick=0, **context):
                    stringency=0.0, context=context)
 
 
-def request(policy=None, behaviours=MOBILITY, arche=None, **context):
-    return DecisionRequest(arche or archetype(), signals(policy, **context), behaviours)
+ROUTINE = Signals(tick=-1, date=dt.date(2020, 3, 2), days=7, policy={}, stringency=0.0,
+                  context={"new_cases_per_100k": 0.0, "temperature_f": 50.0})
+PROMPTS = PromptBuilder("Ohio", OXCGRT_INDICATORS, DEFAULT_SHOWN, reference=ROUTINE)
+
+
+def request(policy=None, behaviours=MOBILITY, arche=None, prompts=PROMPTS, **context):
+    return DecisionRequest(arche or archetype(), signals(policy, **context), behaviours, prompts)

@@ -1,9 +1,17 @@
+"""Archetypes: the cells of a population, each answered as itself or through the design."""
+
 import numpy as np
 import pytest
+from scripted_model import ScriptedModel
 
-from helpers import MOBILITY, signals
-from simulator.cognition.archetypes import PERSONA_ATTRIBUTES, ArchetypeSet, persona_bins
+from helpers import MOBILITY, PROMPTS, signals
+from simulator.cognition import RulesEngine
+from simulator.cognition.archetypes import ArchetypeSet
+from simulator.cognition.elicitation import Elicitation
+from simulator.cognition.language_engine import LanguageEngine
+from simulator.cognition.personas import persona_bins
 from simulator.population import Population
+from simulator.sources.indicators import OXCGRT_INDICATORS
 
 
 @pytest.fixture(scope="module")
@@ -11,83 +19,59 @@ def population():
     return Population.synthesize("US_GA", 4000, np.random.default_rng(11))
 
 
-def test_agents_are_grouped_by_the_bins_the_prompt_shows(population):
-    bins = persona_bins(population)
-    assert tuple(bins) == PERSONA_ATTRIBUTES
-    for codes, labels in bins.values():
-        assert codes.shape == (len(population),) and codes.max() < len(labels)
+@pytest.fixture(scope="module")
+def archetypes(population):
+    return ArchetypeSet.build(population, 24)
 
 
-def test_uncapped_archetypes_are_exact_persona_groups(population):
-    archetypes = ArchetypeSet.build(population, max_archetypes=100_000, seed=0)
-    assert len(archetypes) == archetypes.n_groups
+def test_a_cell_is_exactly_the_agents_sharing_every_persona_attribute(population, archetypes):
     bins = persona_bins(population)
-    for archetype in archetypes.archetypes[:20]:
+    for archetype in archetypes.archetypes[:30]:
         members = archetypes.assignment == archetype.index
         for name, (codes, labels) in bins.items():
             assert set(np.asarray(labels)[codes[members]]) == {archetype.attributes[name]}
-
-
-def test_cap_by_clustering_covers_every_agent_once(population):
-    archetypes = ArchetypeSet.build(population, max_archetypes=12, seed=0)
-    assert len(archetypes) == 12 < archetypes.n_groups
     sizes = [a.size for a in archetypes.archetypes]
     assert sum(sizes) == len(population) and sizes == sorted(sizes, reverse=True)
     assert np.array_equal(np.bincount(archetypes.assignment), sizes)
-    summary = archetypes.summary()
-    assert summary["share"].sum() == pytest.approx(1.0)
-    assert set(PERSONA_ATTRIBUTES) <= set(summary.columns)
 
 
-def test_traits_are_member_means(population):
-    archetypes = ArchetypeSet.build(population, max_archetypes=12, seed=0)
+def test_traits_are_member_means(population, archetypes):
     first = archetypes.archetypes[0]
     members = archetypes.assignment == 0
     assert first.traits["risk_tolerance"] == pytest.approx(
         float(population["risk_tolerance"][members].mean()))
-    assert 0 <= first.traits["republican"] <= 1
+    assert first.traits["republican"] in (0.0, 1.0)
 
 
-def test_same_seed_same_archetypes(population):
-    a = ArchetypeSet.build(population, 12, seed=4)
-    b = ArchetypeSet.build(population, 12, seed=4)
-    assert np.array_equal(a.assignment, b.assignment)
-    assert [x.attributes for x in a.archetypes] == [x.attributes for x in b.archetypes]
+def test_rules_answers_every_cell_and_asks_each_as_itself(archetypes):
+    answers, asked, _ = archetypes.answers(RulesEngine(OXCGRT_INDICATORS), signals(),
+                                           MOBILITY, PROMPTS)
+    assert answers.shape == (len(archetypes), len(MOBILITY)) and len(asked) == len(archetypes)
+    assert set(archetypes.match(factorised=False).values()) == {1.0}
 
 
-def test_one_request_per_archetype(population):
-    archetypes = ArchetypeSet.build(population, 8, seed=0)
-    requests = archetypes.requests(signals(), MOBILITY)
-    assert len(requests) == 8 and all(r.behaviours == MOBILITY for r in requests)
+def test_a_language_model_is_asked_the_design_personas_only(tmp_path, archetypes):
+    model = ScriptedModel()
+    engine = LanguageEngine(model, Elicitation("cloze"))
+    answers, asked, decisions = archetypes.answers(engine, signals(), MOBILITY, PROMPTS)
+    assert len(asked) == len(archetypes.design.personas) < len(archetypes)
+    assert len(model.asked) == len(asked) * len(MOBILITY)
+    np.testing.assert_allclose(answers, archetypes.design.combine(archetypes.weights,
+                                                                  decisions.probabilities))
 
 
-def test_a_reference_population_fixes_the_personas(population):
-    other = Population.synthesize("US_GA", 1500, np.random.default_rng(99))
-    a = ArchetypeSet.build(population, 12, seed=0, reference=population)
-    b = ArchetypeSet.build(other, 12, seed=0, reference=population)
-    assert [x.attributes for x in b.archetypes] == [x.attributes for x in a.archetypes]
-    assert sum(x.size for x in b.archetypes) == len(other)
-    assert np.array_equal(np.bincount(b.assignment), [x.size for x in b.archetypes])
-    # Without the shared reference the other draw would cluster its own way.
-    own = ArchetypeSet.build(other, 12, seed=0)
-    assert sum(x.size for x in own.archetypes) == len(other)
+def test_the_base_persona_comes_from_the_reference(population):
+    other = Population.synthesize("US_GA", 300, np.random.default_rng(99))
+    a = ArchetypeSet.build(other, 24, reference=population)
+    b = ArchetypeSet.build(population, 24)
+    assert a.design.personas == b.design.personas
+    assert sum(x.size for x in a.archetypes) == 300
 
 
-def test_agents_join_the_nearest_archetype_and_empty_ones_are_left_out(population):
-    few = Population.synthesize("US_GA", 40, np.random.default_rng(5))
-    archetypes = ArchetypeSet.build(few, max_archetypes=100_000, seed=0, reference=population)
-    assert 0 < len(archetypes) <= 40
-    assert [a.index for a in archetypes.archetypes] == list(range(len(archetypes)))
-    assert all(a.size > 0 for a in archetypes.archetypes)
-    sizes = [a.size for a in archetypes.archetypes]
-    assert np.array_equal(np.bincount(archetypes.assignment), sizes)
-    # Uncapped, a persona group of the reference is its own archetype, so an agent whose
-    # group the reference has is shown exactly its own persona.
-    bins = persona_bins(few)
-    reference_groups = {tuple(row) for row in
-                         np.stack([codes for codes, _ in persona_bins(population).values()], 1)}
-    for agent in range(len(few)):
-        codes = tuple(int(bins[n][0][agent]) for n in bins)
-        if codes in reference_groups:
-            shown = archetypes.archetypes[archetypes.assignment[agent]].attributes
-            assert all(shown[n] == bins[n][1][codes[i]] for i, n in enumerate(bins))
+def test_summary_lists_the_personas_asked(archetypes):
+    summary = archetypes.summary(factorised=True)
+    assert len(summary) == len(archetypes.design.personas)
+    # A cell differing from the base in one attribute is its variant: the base does not enter.
+    sizes = np.array([a.size for a in archetypes.archetypes])
+    assert summary["agents"].iloc[0] == sizes[archetypes.weights[:, 0] != 0].sum()
+    assert (summary["agents"] > 0).all()

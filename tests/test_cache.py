@@ -1,33 +1,59 @@
-import numpy as np
+"""The response cache file: round trips, keys, and a damaged file named, not rewritten."""
 
-from simulator.cognition.cache import ResponseCache, default_cache_path
-from simulator.cognition.engine import Answer, cache_key
+import numpy as np
+import pytest
+
+from simulator.cognition.cache import ResponseCache, default_cache_path, valid_distribution
+from simulator.cognition.language_model import Answer, question_key
+from simulator.errors import EngineError
 
 
 def test_round_trip_and_persistence(tmp_path):
     path = tmp_path / "c.sqlite"
     cache = ResponseCache(path)
-    key = cache_key("local", "m", "prompt", ["a", "b"], "token_probabilities", 0)
-    cache.put_many([(key, Answer(np.array([0.25, 0.75]), tokens_in=10))], engine="local",
-                   model="m", elicitation="token_probabilities")
+    key = question_key("local", "m", "prompt", ["a", "b"], "cloze", 0)
+    cache.put(key, Answer(np.array([0.25, 0.75]), tokens_in=10), "local", "m", "cloze")
     cache.close()
     again = ResponseCache(path)
     found = again.get_many([key, "missing"])
     assert list(found) == [key]
-    np.testing.assert_allclose(found[key], [0.25, 0.75])
+    np.testing.assert_allclose(valid_distribution(found[key], 2), [0.25, 0.75])
     assert len(again) == 1
 
 
 def test_key_depends_on_everything_that_determines_the_answer():
-    base = ("local", "m", "p", ("a", "b"), "token_probabilities", 0)
-    keys = {cache_key(*base)}
-    for i, changed in enumerate(["rules", "m2", "p2", ("a", "c"), "verbalised_json", 1]):
+    base = ("local", "m", "p", ("a", "b"), "cloze", 0)
+    keys = {question_key(*base)}
+    for i, changed in enumerate(["rules", "m2", "p2", ("a", "c"), "option_tokens", 1]):
         args = list(base)
         args[i] = changed
-        keys.add(cache_key(*args))
+        keys.add(question_key(*args))
     assert len(keys) == 7
 
 
 def test_default_path_can_be_overridden(monkeypatch, tmp_path):
     monkeypatch.setenv("SOCIALTWIN_CACHE", str(tmp_path / "x.sqlite"))
     assert default_cache_path() == tmp_path / "x.sqlite"
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 40,
+                                     b"SQLite format 3\x00" + b"\x00" * 80])
+def test_a_damaged_file_is_one_clear_error_and_is_left_as_it_was(tmp_path, content):
+    path = tmp_path / "c.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(EngineError, match=f"{path}.*delete it.*--cache"):
+        ResponseCache(path)
+    assert path.read_bytes() == content
+    assert not (tmp_path / "c.sqlite-wal").exists()
+
+
+def test_a_folder_is_refused(tmp_path):
+    with pytest.raises(EngineError, match="is a folder"):
+        ResponseCache(tmp_path)
+
+
+def test_valid_distribution():
+    assert valid_distribution([0.5, 0.5], 2) is not None
+    for bad in ([0.5, 0.6], [1.5, -0.5], [0.5], [float("nan"), 1.0], ["0.5", "0.5"],
+                [True, False], None, "x"):
+        assert valid_distribution(bad, 2) is None

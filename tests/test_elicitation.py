@@ -1,104 +1,85 @@
-import math
+"""Elicitation: the items a behaviour is asked as, and how their answers combine."""
 
 import numpy as np
 import pytest
 
-from simulator.cognition.elicitation import (
-    ElicitationError,
-    first_token_logprobs,
-    parse_verbalised,
-    token_distribution,
-)
+from helpers import MOBILITY
+from simulator.behaviours import Behaviour, Option
+from simulator.cognition.elicitation import Elicitation, Item
 
-LABELS = ("No, not at all", "Unlikely", "Maybe", "Likely", "Yes, as usual")
-
-
-def test_token_distribution_keeps_option_digits_and_renormalises():
-    top = [("3", math.log(0.5)), (" 3", math.log(0.1)), ("4", math.log(0.2)),
-           ("Maybe", math.log(0.15)), ("7", math.log(0.05))]
-    np.testing.assert_allclose(token_distribution(top, 5), [0, 0, 0.75, 0.25, 0])
+YES_NO = MOBILITY[0]
+SCALE = Behaviour("b", "How likely?", "How unlikely?",
+                  tuple(Option(str(v), v) for v in (0.0, 0.25, 0.5, 0.75, 1.0)))
 
 
-def test_token_distribution_without_option_digit_is_none():
-    assert token_distribution([("Yes", -0.1), ("No", -2.0), ("0", -3.0)], 5) is None
-    assert token_distribution([], 5) is None
+def logit(p):
+    return np.log(p / (1 - p))
 
 
-def test_token_distribution_survives_very_small_logprobs():
-    np.testing.assert_allclose(token_distribution([("1", -900.0), ("2", -901.0)], 2),
-                               [1 / (1 + math.exp(-1)), math.exp(-1) / (1 + math.exp(-1))])
+def test_items_follow_the_options_chosen():
+    assert Elicitation("cloze").items(YES_NO) == [Item()]
+    assert Elicitation("cloze", balanced=True).items(YES_NO) == [Item(), Item(True)]
+    no_reverse = Behaviour("x", "Will you?")
+    assert Elicitation("cloze", balanced=True).items(no_reverse) == [Item()]
+    both = Elicitation("option_tokens", option_orders="both").items(YES_NO)
+    assert both == [Item(), Item(False, True)]
 
 
-def test_token_distribution_refuses_two_digit_options():
-    with pytest.raises(ValueError, match="one token"):
-        token_distribution([("1", -0.1)], 10)
+def test_shown_options_map_to_the_options_they_stand_for():
+    assert list(Item().shown_options(SCALE)) == [0, 1, 2, 3, 4]
+    assert list(Item(False, True).shown_options(SCALE)) == [4, 3, 2, 1, 0]
+    assert list(Item(True).shown_options(SCALE)) == [4, 3, 2, 1, 0]
+    assert list(Item(True, True).shown_options(SCALE)) == [0, 1, 2, 3, 4]
 
 
-def test_first_token_logprobs_reads_chat_and_legacy_formats():
-    chat = {"content": [{"token": "2", "logprob": -0.2,
-                         "top_logprobs": [{"token": "2", "logprob": -0.2},
-                                          {"token": "3", "logprob": -1.8}]}]}
-    assert first_token_logprobs(chat) == [("2", -0.2), ("3", -1.8)]
-    legacy = {"tokens": ["2"], "top_logprobs": [{"2": -0.2, " 3": -1.8}]}
-    assert first_token_logprobs(legacy) == [("2", -0.2), (" 3", -1.8)]
-    assert first_token_logprobs(None) is None
-    assert first_token_logprobs({"content": [{"token": "2", "logprob": -0.2,
-                                              "top_logprobs": []}]}) is None
+def test_balanced_yes_no_is_the_mean_of_the_two_keyings_in_logit_space():
+    yes, reverse_yes = 0.8, 0.4
+    p, distribution = Elicitation("cloze", balanced=True).combine(
+        YES_NO, [np.array([yes, 1 - yes]), np.array([reverse_yes, 1 - reverse_yes])])
+    assert logit(p) == pytest.approx(0.5 * (logit(yes) - logit(reverse_yes)))
+    assert distribution.sum() == pytest.approx(1.0)
 
 
-def test_plain_json_is_read_without_repair():
-    parsed = parse_verbalised('{"1": 0.1, "2": 0.2, "3": 0.3, "4": 0.3, "5": 0.1}', LABELS)
-    np.testing.assert_allclose(parsed.distribution, [0.1, 0.2, 0.3, 0.3, 0.1])
-    assert not parsed.repaired
+def test_a_pure_yes_bias_cancels_between_keyings():
+    bias = 1.3
+    truth = 0.3
+    keyed = 1 / (1 + np.exp(-(logit(truth) + bias)))
+    reverse = 1 / (1 + np.exp(-(logit(1 - truth) + bias)))
+    p, _ = Elicitation("cloze", balanced=True).combine(
+        YES_NO, [np.array([keyed, 1 - keyed]), np.array([reverse, 1 - reverse])])
+    assert p == pytest.approx(truth)
 
 
-def test_rounding_is_not_a_repair():
-    parsed = parse_verbalised('{"1": 0.2, "2": 0.2, "3": 0.2, "4": 0.2, "5": 0.19}', LABELS)
-    assert not parsed.repaired
-    assert parsed.distribution.sum() == pytest.approx(1.0)
+def test_debiasing_divides_out_the_prior_answer():
+    elicitation = Elicitation("cloze", debias="reference")
+    prior = [np.array([0.9, 0.1])]
+    p, _ = elicitation.combine(YES_NO, prior, prior)
+    assert p == pytest.approx(0.5)
+    p, _ = elicitation.combine(YES_NO, [np.array([0.8, 0.2])], prior)
+    assert logit(p) == pytest.approx(logit(0.8) - logit(0.9))
 
 
-@pytest.mark.parametrize("text", [
-    'Sure! Here is my answer:\n```json\n{"1": 0.1, "2": 0.2, "3": 0.3, "4": 0.3, "5": 0.1}\n```',
-    '{"1": "10%", "2": "20%", "3": "30%", "4": "30%", "5": "10%"}',
-    '{"1": 10, "2": 20, "3": 30, "4": 30, "5": 10}',
-    '{"No, not at all": 0.1, "unlikely": 0.2, "Maybe": 0.3, "Likely": 0.3, '
-    '"Yes,  as usual": 0.1}',
-    '{"1. No, not at all": 0.1, "2. Unlikely": 0.2, "3. Maybe": 0.3, "4. Likely": 0.3, '
-    '"5. Yes, as usual": 0.1}',
-    "{'1': 0.1, '2': 0.2, '3': 0.3, '4': 0.3, '5': 0.1,}",
-    '{"probabilities": {"1": 0.1, "2": 0.2, "3": 0.3, "4": 0.3, "5": 0.1}}',
-    '{"1": 0.1, "2": 0.2, "3": 0.3, "4": 0.28, "5": 0.1}',
-])
-def test_unambiguous_outputs_are_repaired(text):
-    parsed = parse_verbalised(text, LABELS)
-    assert parsed.repaired
-    assert parsed.distribution.sum() == pytest.approx(1.0)
-    np.testing.assert_allclose(parsed.distribution, [0.1, 0.2, 0.3, 0.3, 0.1], atol=0.015)
+def test_order_averaging_cancels_a_position_prior():
+    truth = np.array([0.1, 0.2, 0.4, 0.2, 0.1])
+    prior = np.array([3.0, 1.0, 1.0, 1.0, 0.5])
+    forward = truth * prior / (truth * prior).sum()
+    shown_reversed = truth[::-1] * prior / (truth[::-1] * prior).sum()
+    _, distribution = Elicitation("option_tokens", option_orders="both").combine(
+        SCALE, [forward, shown_reversed])
+    symmetric = np.sqrt(prior * prior[::-1])
+    expected = truth * symmetric / (truth * symmetric).sum()
+    np.testing.assert_allclose(distribution, expected)
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("I would probably go, maybe.", "no JSON object"),
-    ('{"1": 0.1, "2": 0.2, "3": 0.3', "no JSON object"),
-    ('{"1": 0.1 "2": 0.9}', "not valid JSON"),
-    ('{"1": 0.5} or maybe {"2": 0.5}', "not valid JSON"),
-    ('{"1": 0.1, "2": 0.2, "3": 0.3, "4": 0.3, "6": 0.1}', "unknown option '6'"),
-    ('{"1": 0.1, "2": 0.2, "3": 0.3, "4": 0.4}', "missing option"),
-    ('{"1": 0.1, "1": 0.2, "3": 0.3, "4": 0.3, "5": 0.1}', "repeated"),
-    ('{"1": 0.1, "Unlikely": 0.2, "2": 0.3, "4": 0.3, "5": 0.1}', "given twice"),
-    ('{"1": -0.1, "2": 0.3, "3": 0.3, "4": 0.4, "5": 0.1}', "non-negative"),
-    ('{"1": NaN, "2": 0.3, "3": 0.3, "4": 0.3, "5": 0.1}', "finite"),
-    ('{"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}', "zero"),
-    ('{"1": 0.1, "2": 0.1, "3": 0.1, "4": 0.1, "5": 0.1}', "sum to 0.5"),
-    ('{"1": "a lot", "2": 0.3, "3": 0.3, "4": 0.3, "5": 0.1}', "not a number"),
-    ('{"1": true, "2": 0.3, "3": 0.3, "4": 0.3, "5": 0.1}', "not a number"),
-    ('{"1": null, "2": 0.3, "3": 0.3, "4": 0.3, "5": 0.1}', "not a number"),
-])
-def test_ambiguous_or_invalid_outputs_are_rejected(text, problem):
-    with pytest.raises(ElicitationError, match=problem):
-        parse_verbalised(text, LABELS)
+def test_an_option_never_chosen_is_floored_not_minus_infinity():
+    p, distribution = Elicitation("cloze").combine(YES_NO, [np.array([1.0, 0.0])])
+    assert np.all(np.isfinite(distribution)) and p > 0.99
 
 
-def test_option_numbers_take_precedence_over_numeric_labels():
-    parsed = parse_verbalised('{"1": 0.7, "2": 0.3}', ("2", "1"))
-    np.testing.assert_allclose(parsed.distribution, [0.7, 0.3])
+def test_problems_and_label():
+    assert Elicitation("cloze", balanced=True, debias="reference").label == \
+        "cloze+balanced+reference"
+    assert Elicitation("option_tokens", option_orders="both").label == \
+        "option_tokens+both_orders"
+    assert Elicitation("cloze").problems() == []
+    assert "elicitation: 'tokens'" in Elicitation("tokens").problems()[0]

@@ -1,6 +1,5 @@
 """The indicator catalogue and the upstream columns that record it."""
 
-import simulator.indicators as legacy_name
 from simulator.sources.indicators import (
     DEFAULT_SHOWN,
     OXCGRT_INDICATORS,
@@ -21,8 +20,3 @@ def test_upstream_codes_name_every_indicator_of_the_catalogue():
 def test_stringency_of_full_and_no_measures():
     full = {name: indicator.max_level for name, indicator in OXCGRT_INDICATORS.items()}
     assert stringency_index(full) == 100.0 and stringency_index({}) == 0.0
-
-
-def test_the_catalogue_is_also_simulator_indicators():
-    assert legacy_name.OXCGRT_INDICATORS is OXCGRT_INDICATORS
-    assert legacy_name.Indicator is OXCGRT_INDICATORS["c1_school_closing"].__class__

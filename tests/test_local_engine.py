@@ -1,35 +1,45 @@
-"""The local engine: Gemma 3 270M through llama-cpp-python (the slow tests load the real model)."""
+"""The local model: Gemma 3 270M through llama-cpp-python (the slow tests load the real model)."""
 
 import json
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import MOBILITY, archetype, request
+from helpers import MOBILITY, PROMPTS, archetype, request
 from simulator.cognition import make_engine
-from simulator.cognition.cache import ResponseCache
-from simulator.cognition.engine import DecisionRequest
-from simulator.cognition.local import MIN_BATCH, ROW_GROUP, LocalEngine, _batches
-from simulator.cognition.prompts import PromptBuilder
+from simulator.cognition.elicitation import Elicitation
+from simulator.cognition.language_engine import LanguageEngine
+from simulator.cognition.language_model import Question
+from simulator.cognition.local import MIN_BATCH, ROW_GROUP, LocalModel, _batches
 from simulator.errors import EngineError
-from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
+from simulator.sources.indicators import OXCGRT_INDICATORS
 
-PROMPTS = PromptBuilder("California", OXCGRT_INDICATORS, DEFAULT_SHOWN)
-NAMES = [b.name for b in MOBILITY]
 STRICT = {"c1_school_closing": 3, "c2_workplace_closing": 3, "c4_restrictions_on_gatherings": 4,
           "c6_stay_at_home_requirements": 3}
-MANY_CASES = {"new_cases_per_100k": 30.0, "case_growth": 0.3}
-NO_CASES = {"new_cases_per_100k": 0.0, "case_growth": 0.0}
-OLDER = archetype(0)
-YOUNGER = replace(archetype(1), attributes={**archetype(1).attributes, "age_band": "18-29",
-                                             "work": "essential worker", "party": "republican"})
-LOCKDOWN_REQUESTS = [request(STRICT, arche=a, **MANY_CASES) for a in (OLDER, YOUNGER)]
-CALM_REQUESTS = [request({}, arche=a, **NO_CASES) for a in (OLDER, YOUNGER)]
-REQUESTS = LOCKDOWN_REQUESTS + CALM_REQUESTS
+REQUESTS = [request(STRICT, new_cases_per_100k=30.0, case_growth=0.3),
+            request({}, arche=archetype(1), new_cases_per_100k=0.0)]
+
+
+def questions(method="cloze", behaviours=MOBILITY, requests=REQUESTS):
+    """The questions an engine with this method asks for the requests."""
+    engine = LanguageEngine(_Recorder(), Elicitation(method))
+    engine.decide([r.__class__(r.archetype, r.signals, tuple(behaviours), r.prompts)
+                   for r in requests])
+    return engine.language_model.asked
+
+
+class _Recorder(LocalModel):
+    """Records questions without loading a model."""
+
+    def __init__(self):
+        self.asked, self.model = [], "recorder"
+
+    def answer(self, questions):
+        self.asked += questions
+        return iter(())
 
 
 def test_batches_start_on_row_groups_and_are_never_short_or_oversize():
@@ -44,170 +54,165 @@ def test_batches_start_on_row_groups_and_are_never_short_or_oversize():
 
 def test_invalid_options_are_clear_errors(tmp_path):
     with pytest.raises(EngineError, match="n_batch 30"):
-        LocalEngine(PROMPTS, n_batch=30)
+        LocalModel(n_batch=30)
     with pytest.raises(EngineError, match="not a file"):
-        LocalEngine(PROMPTS, model_path=tmp_path / "missing.gguf")
+        LocalModel(model_path=tmp_path / "missing.gguf")
     with pytest.raises(EngineError, match="reuse_prefix"):
-        make_engine("local", {"n_gpu_layers": 4}, PROMPTS, OXCGRT_INDICATORS,
-                    cache_path=tmp_path / "cache.sqlite")
+        make_engine("local", {"n_gpu_layers": 4}, OXCGRT_INDICATORS, tmp_path / "c.sqlite")
+    with pytest.raises(EngineError, match="verbalised_json.*not supported"):
+        make_engine("local", {"elicitation": "verbalised_json"}, OXCGRT_INDICATORS,
+                    tmp_path / "c.sqlite")
 
 
-def test_identity_is_the_packaged_model():
-    engine = LocalEngine(PROMPTS)
+def test_identity_is_the_packaged_model(tmp_path):
+    engine = make_engine("local", {}, OXCGRT_INDICATORS, tmp_path / "c.sqlite")
     assert engine.describe() == {"engine": "local", "model": "gemma-3-270m-q4_k_m.gguf",
-                                 "elicitation": "token_probabilities"}
+                                 "elicitation": "cloze+balanced"}
 
 
 @pytest.fixture(scope="module")
-def engine():
+def model():
     """One loaded model for the module (answers do not depend on what it evaluated before)."""
-    local = LocalEngine(PROMPTS)
+    local = LocalModel()
     yield local
     local.close()
 
 
-@pytest.fixture(scope="module")
-def answered(tmp_path_factory):
-    """The four requests answered once, with prefix reuse, through a fresh response cache."""
-    path = tmp_path_factory.mktemp("local") / "responses.sqlite"
-    local = LocalEngine(PROMPTS, cache=ResponseCache(path))
-    decisions = local.decide(REQUESTS)
-    stats = local.stats
-    local.close()
-    return {"decisions": decisions, "stats": stats, "cache_path": path}
-
-
-def reference(request_index, behaviour_index, answered):
-    return answered["decisions"].distributions[request_index][behaviour_index]
+def answers(model, asked):
+    found = dict(model.answer(asked))
+    return [found[i] for i in range(len(asked))]
 
 
 @pytest.mark.slow
-def test_distributions_are_probabilities_over_the_options(answered):
-    decisions = answered["decisions"]
-    assert not decisions.failed.any()
-    for row in decisions.distributions:
-        for distribution in row:
-            assert distribution.shape == (5,)
-            assert np.all((distribution >= 0) & (distribution <= 1))
-            assert distribution.sum() == pytest.approx(1.0, abs=1e-12)
-    stats = answered["stats"]
-    assert stats.llm_calls == len(REQUESTS) * len(MOBILITY) and stats.cache_hits == 0
-    assert stats.tokens_out == 0 and stats.cost_usd == 0.0
+def test_cloze_single_token_options_are_the_softmax_of_their_logits(model):
+    asked = questions()[:2]
+    got = answers(model, asked)
+    llm = model._load()
+    for question, answer in zip(asked, got, strict=True):
+        assert question.options == (" Yes", " No")
+        ids = llm.tokenize(question.prompt.encode(), add_bos=True)
+        llm.reset()
+        llm.eval(ids)
+        import llama_cpp
+
+        logits = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+        yes, no = (llm.tokenize((question.prompt + o).encode(), add_bos=True)[-1]
+                   for o in question.options)
+        expected = np.exp([logits[yes], logits[no]])
+        np.testing.assert_allclose(answer.distribution, expected / expected.sum(), atol=1e-5)
+        assert answer.tokens_in > 0
 
 
 @pytest.mark.slow
-def test_option_numbers_are_single_gemma_tokens_after_the_answer_cue(engine):
-    llm = engine._load()
-    prompt = engine.question(LOCKDOWN_REQUESTS[0], MOBILITY[0]).prompt
-    assert prompt.endswith("Answer: ")
-    cue = llm.tokenize(prompt.encode(), add_bos=True)
-    for number, token in zip("123456789", engine._option_tokens, strict=True):
-        assert llm.tokenize((prompt + number).encode(), add_bos=True) == cue + [token]
-        assert llm.detokenize([token]) == number.encode()
+def test_multi_token_options_are_scored_as_whole_texts(model):
+    prompt = questions()[0].prompt
+    options = (" Not at all", " Yes, as usual", " Maybe")
+    [answer] = answers(model, [Question("k", "", prompt, options, "cloze")])
+    llm = model._load()
+    import llama_cpp
+
+    scores = []
+    for option in options:
+        ids = llm.tokenize((prompt + option).encode(), add_bos=True)
+        start = len(llm.tokenize(prompt.encode(), add_bos=True))
+        total = 0.0
+        for position in range(start, len(ids)):
+            llm.reset()
+            llm.eval(ids[:position])
+            logits = np.array(llama_cpp.llama_get_logits_ith(llm.ctx, -1)[:llm.n_vocab()])
+            total += logits[ids[position]] - np.logaddexp.reduce(logits)
+        scores.append(total)
+    expected = np.exp(np.array(scores) - max(scores))
+    np.testing.assert_allclose(answer.distribution, expected / expected.sum(), atol=1e-4)
 
 
 @pytest.mark.slow
-def test_prefix_reuse_gives_the_distributions_of_evaluating_from_scratch(engine, answered):
-    scratch = LocalEngine(PROMPTS, reuse_prefix=False)
-    picked = [(1, 0), (1, 3), (1, 5)]
-    questions = [scratch.question(REQUESTS[i], MOBILITY[j]) for i, j in picked]
-    answers = scratch.answer(questions)
-    scratch.close()
-    for (i, j), answer in zip(picked, answers, strict=True):
-        np.testing.assert_allclose(answer.distribution, reference(i, j, answered), atol=1e-5)
-    per_question_from_scratch = np.mean([a.tokens_in for a in answers])
-    per_question_reused = answered["stats"].tokens_in / answered["stats"].llm_calls
-    assert per_question_reused < 0.6 * per_question_from_scratch
+def test_option_digits_are_single_gemma_tokens_after_the_cue(model):
+    asked = questions("option_tokens")[0]
+    assert asked.prompt.endswith("Answer: ")
+    llm = model._load()
+    cue = llm.tokenize(asked.prompt.encode(), add_bos=True)
+    for number, token in zip("123456789", model._digits, strict=True):
+        assert llm.tokenize((asked.prompt + number).encode(), add_bos=True) == cue + [token]
+    [answer] = answers(model, [asked])
+    assert answer.distribution.shape == (2,) and answer.distribution.sum() == pytest.approx(1)
 
 
 @pytest.mark.slow
-def test_a_second_instance_gives_identical_distributions(engine, answered):
-    decisions = engine.decide(LOCKDOWN_REQUESTS[:1])
-    for j in range(len(MOBILITY)):
-        np.testing.assert_array_equal(decisions.distributions[0][j], reference(0, j, answered))
+def test_prefix_reuse_gives_the_distributions_of_evaluating_from_scratch(model):
+    asked = questions()
+    reused = answers(model, asked)
+    scratch_model = LocalModel(reuse_prefix=False)
+    picked = [0, 3, 7, 11]
+    scratch = answers(scratch_model, [asked[i] for i in picked])
+    scratch_model.close()
+    for i, answer in zip(picked, scratch, strict=True):
+        np.testing.assert_array_equal(answer.distribution, reused[i].distribution)
+    assert np.mean([a.tokens_in for a in reused]) < 0.6 * np.mean([a.tokens_in for a in scratch])
 
 
 @pytest.mark.slow
-def test_another_process_gives_identical_distributions(answered):
+def test_another_process_gives_identical_distributions(model):
+    asked = questions()[4]
+    [answer] = answers(model, [asked])
     script = (
         "import json, sys\n"
         "sys.path.insert(0, 'tests')\n"
-        "from test_local_engine import LOCKDOWN_REQUESTS, MOBILITY, PROMPTS\n"
-        "from simulator.cognition.local import LocalEngine\n"
-        "engine = LocalEngine(PROMPTS)\n"
-        "[answer] = engine.answer([engine.question(LOCKDOWN_REQUESTS[0], MOBILITY[2])])\n"
+        "from test_local_engine import questions\n"
+        "from simulator.cognition.local import LocalModel\n"
+        "[(_, answer)] = list(LocalModel().answer([questions()[4]]))\n"
         "print(json.dumps([float(p).hex() for p in answer.distribution]))\n"
     )
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
-                         text=True, check=True, timeout=120).stdout
+                         text=True, check=True, timeout=180).stdout
     other = np.array([float.fromhex(p) for p in json.loads(out.splitlines()[-1])])
-    np.testing.assert_array_equal(other, reference(0, 2, answered))
+    np.testing.assert_array_equal(other, answer.distribution)
 
 
 @pytest.mark.slow
-def test_the_cache_serves_a_second_decide_without_calling_the_model(answered):
-    again = LocalEngine(PROMPTS, cache=ResponseCache(answered["cache_path"]))
-    decisions = again.decide(REQUESTS)
-    again.close()
-    assert again.stats.llm_calls == 0 and again.stats.cache_hits == len(REQUESTS) * len(MOBILITY)
-    np.testing.assert_array_equal(decisions.probabilities, answered["decisions"].probabilities)
-
-
-@pytest.mark.slow
-def test_a_failing_question_fails_alone(engine, answered, monkeypatch):
-    llm = engine._load()
+def test_a_failing_question_fails_alone(model, monkeypatch):
+    asked = questions()[:3]
+    expected = answers(model, asked)
+    llm = model._load()
     calls = []
-    evaluate = llm.eval
+    decode = llm._ctx.decode
 
-    def flaky(tokens):
-        calls.append(len(tokens))
+    def flaky(batch):
+        calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("llama_decode returned -3")
-        evaluate(tokens)
+        decode(batch)
 
-    monkeypatch.setattr(llm, "eval", flaky)
-    questions = [engine.question(REQUESTS[0], b) for b in MOBILITY[:3]]
-    answers = engine.answer(questions)
-    failed = [a for a in answers if a.distribution is None]
+    monkeypatch.setattr(llm._ctx, "decode", flaky)
+    got = answers(model, asked)
+    failed = [a for a in got if a.distribution is None]
     assert len(failed) == 1 and "llama_decode returned -3" in failed[0].error
-    for j, answer in enumerate(answers):
+    for answer, reference in zip(got, expected, strict=True):
         if answer.distribution is not None:
-            np.testing.assert_allclose(answer.distribution, reference(0, j, answered), atol=1e-5)
+            np.testing.assert_allclose(answer.distribution, reference.distribution, atol=1e-5)
 
 
 @pytest.mark.slow
-def test_prompts_longer_than_the_context_and_too_many_options_are_clear_errors(engine):
-    short = LocalEngine(PROMPTS, n_ctx=64, n_batch=64)
+def test_long_prompts_and_too_many_digit_options_are_clear_errors(model):
+    short = LocalModel(n_ctx=64, n_batch=64)
     with pytest.raises(EngineError, match="more than n_ctx 64"):
-        short.answer([short.question(REQUESTS[0], MOBILITY[0])])
+        list(short.answer(questions()[:1]))
     short.close()
-    many = replace(MOBILITY[0], options=MOBILITY[0].options * 2)
+    many = Question("k", "", "Question: Pick.\nAnswer: ", tuple("abcdefghij"), "option_tokens")
     with pytest.raises(EngineError, match="10 options"):
-        engine.answer([engine.question(DecisionRequest(OLDER, REQUESTS[0].signals, (many,)),
-                                       many)])
+        list(model.answer([many]))
 
 
 @pytest.mark.slow
-def test_response_to_a_strict_lockdown_is_measured(answered, record_property, capsys):
-    decisions = answered["decisions"]
-    n = len(LOCKDOWN_REQUESTS)
-    lockdown, calm = decisions.probabilities[:n], decisions.probabilities[n:]
-    change = lockdown - calm
-    lines = ["local engine: behaviour probability under a strict lockdown with many cases "
-             "minus no policy with no cases (per archetype: older employed woman, younger "
-             "essential worker)"]
-    directions = {}
-    for j, name in enumerate(NAMES):
-        mean = float(change[:, j].mean())
-        directions[name] = "falls" if mean < 0 else "rises" if mean > 0 else "unchanged"
-        lines.append(f"  {name:<22} {mean:+.3f} ({', '.join(f'{c:+.3f}' for c in change[:, j])})"
-                     f" -> {directions[name]}, expected "
-                     f"{'rises' if MOBILITY[j].expected_response > 0 else 'falls'}")
-        for i in range(n):
-            shift = np.abs(decisions.distributions[i][j] - decisions.distributions[n + i][j])
-            assert shift.max() > 1e-4, (name, i)
-    record_property("lockdown_directions", json.dumps(directions))
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
-    assert len(directions) == len(MOBILITY) and np.all(np.isfinite(change))
+def test_the_engine_caches_and_combines_real_answers(tmp_path):
+    engine = make_engine("local", {}, OXCGRT_INDICATORS, tmp_path / "c.sqlite")
+    decisions = engine.decide(REQUESTS)
+    assert not decisions.failed.any() and engine.stats.llm_calls == 2 * 6 * 2
+    engine.close()
+    again = make_engine("local", {}, OXCGRT_INDICATORS, tmp_path / "c.sqlite")
+    np.testing.assert_array_equal(again.decide(REQUESTS).probabilities,
+                                  decisions.probabilities)
+    assert again.stats.llm_calls == 0 and again.stats.cache_hits == 24
+    again.close()
+    assert PROMPTS.reference is not None

@@ -111,14 +111,23 @@ def test_failed_answers_keep_behaviour_and_are_counted(scenario):
     assert not np.isnan(model.state).any()
 
 
-def test_seeds_and_sizes_share_the_archetype_personas(scenario):
-    # The personas come from the region's reference population, so runs with other seeds or
-    # sizes send the same prompts and are served from the same cached answers.
+def test_seeds_and_sizes_share_the_personas_asked(scenario):
+    # The base persona comes from the region's reference population, so runs with other seeds
+    # or sizes send the same prompts and are served from the same cached answers.
     models = [TwinModel(scenario.replace(seed=seed, population_size=size), agent_views=False)
               for seed, size in ((1, 600), (2, 600), (1, 3000))]
-    personas = [[a.attributes for a in m.archetypes.archetypes] for m in models]
+    personas = [m.archetypes.design.personas for m in models]
     assert personas[0] == personas[1] == personas[2]
     assert [sum(a.size for a in m.archetypes.archetypes) for m in models] == [600, 600, 3000]
+
+
+def test_decisions_are_subgroup_answers_before_individual_dynamics(model):
+    decisions = model.decisions()
+    assert list(decisions.columns[:3]) == ["tick", "group", "subgroup"]
+    assert {"all", "age_band", "race", "party", "urbanicity", "work"} <= set(decisions["group"])
+    first = decisions[(decisions["tick"] == 0)]
+    assert len(first[first["group"] == "age_band"]) == 4
+    assert model.persona_answers().empty, "the rules engine asks no personas"
 
 
 @pytest.fixture(scope="module")
@@ -140,10 +149,13 @@ def test_a_country_twin_collects_only_recorded_subgroups(country_model):
 
 
 def test_a_country_persona_shows_no_unrecorded_attribute(country_model):
+    unrecorded = {"race", "party", "work", "income_band", "trust_government"}
     for archetype in country_model.archetypes.archetypes:
-        assert not {"race", "party", "work", "income_band", "trust_government"} & set(
-            archetype.attributes)
+        assert not unrecorded & set(archetype.attributes)
         assert {"age_band", "sex", "education", "urbanicity"} <= set(archetype.attributes)
         assert not {"republican", "democrat", "employed", "essential_worker",
                     "trust_government"} & set(archetype.traits)
+    for persona in country_model.archetypes.design.personas:
+        assert not unrecorded & set(persona) and {"age_band", "sex"} <= set(persona)
+    assert not unrecorded & set(country_model.archetypes.persona_match)
     assert "India" in country_model.prompts.region_name

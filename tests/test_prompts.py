@@ -1,7 +1,12 @@
 import os
 
-from helpers import LOCKDOWN, MOBILITY, archetype, signals
-from simulator.cognition.prompts import PromptBuilder, persona_text, situation_text
+from helpers import LOCKDOWN, archetype, signals
+from simulator.cognition.prompts import (
+    PromptBuilder,
+    cloze_options,
+    persona_text,
+    situation_text,
+)
 from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
 
@@ -30,44 +35,45 @@ def test_situation_uses_codebook_words_and_bins():
 
 def test_nearby_numbers_render_the_same_prompt():
     b = builder()
-    a = b.prefix(archetype(), signals(LOCKDOWN, new_cases_per_100k=20.0, temperature_f=60.0))
-    c = b.prefix(archetype(), signals(LOCKDOWN, new_cases_per_100k=22.0, temperature_f=62.0))
+    persona = archetype().attributes
+    a = b.prefix(persona, signals(LOCKDOWN, new_cases_per_100k=20.0, temperature_f=60.0))
+    c = b.prefix(persona, signals(LOCKDOWN, new_cases_per_100k=22.0, temperature_f=62.0))
     assert a == c
 
 
-def test_question_ends_with_the_answer_cue_and_numbered_options():
-    q = builder().question(MOBILITY[0], "token_probabilities")
-    assert q.endswith("Answer: ")
-    assert "\n1. No, not at all\n" in q and "\n5. Yes, as usual\n" in q
-    assert builder().question(MOBILITY[0], "verbalised_json").rstrip().endswith("Answer:")
-
-
-def test_shared_options_are_listed_once_in_the_prefix():
+def test_questions_end_with_the_cue_of_their_method():
     b = builder()
-    prefix = b.prefix(archetype(), signals(), MOBILITY)
-    assert prefix.endswith("Options for every question:\n1. No, not at all\n2. Unlikely\n"
-                           "3. Maybe\n4. Likely\n5. Yes, as usual\n")
-    question = b.question(MOBILITY[2], "token_probabilities", options_in_prefix=True)
-    assert question == f"Question: {MOBILITY[2].question}\nAnswer: "
-    assert "Options" not in b.prefix(archetype(), signals(), MOBILITY[:1])
+    assert b.question("Will you go out?", "cloze") == "Question: Will you go out?\nAnswer:"
+    assert cloze_options(["Yes", "No"]) == (" Yes", " No")
+    listed = b.question("Will you go out?", "option_tokens", ["Yes", "No"])
+    assert listed == "Question: Will you go out?\n1. Yes\n2. No\nAnswer: "
+    assert b.question("Will you?", "verbalised_json", ["Yes", "No"]).rstrip().endswith("Answer:")
+
+
+def test_options_shared_by_every_question_are_listed_once_in_the_prefix():
+    prefix = builder().prefix(archetype().attributes, signals(), ["Yes", "No"])
+    assert prefix.endswith("Options for every question:\n1. Yes\n2. No\n")
+
+
+def test_the_content_free_situation_is_n_a():
+    assert "Situation this week: N/A\n" in builder().prefix(archetype().attributes, None)
 
 
 def test_prompts_carry_no_date():
     b = builder()
-    early = b.prefix(archetype(), signals(LOCKDOWN, tick=1), MOBILITY)
-    later = b.prefix(archetype(), signals(LOCKDOWN, tick=9), MOBILITY)
+    early = b.prefix(archetype().attributes, signals(LOCKDOWN, tick=1))
+    later = b.prefix(archetype().attributes, signals(LOCKDOWN, tick=9))
     assert early == later and "2020" not in early
 
 
-def test_situation_precedes_persona_so_archetypes_share_a_prefix():
+def test_situation_precedes_persona_so_personas_share_a_prefix():
     b = builder()
     s = signals(LOCKDOWN)
-    man = archetype()
-    man = man.__class__(1, {**man.attributes, "sex": "male"}, man.traits, man.size)
-    shared = os.path.commonprefix([b.prefix(archetype(), s), b.prefix(man, s)])
+    man = {**archetype().attributes, "sex": "male"}
+    shared = os.path.commonprefix([b.prefix(archetype().attributes, s), b.prefix(man, s)])
     assert "Situation this week: Current rules:" in shared and shared.endswith("You are a ")
 
 
 def test_templates_can_be_overridden():
     b = builder(persona="Profile: {persona}\n")
-    assert "Profile: You are" in b.prefix(archetype(), signals())
+    assert "Profile: You are" in b.prefix(archetype().attributes, signals())

@@ -35,7 +35,7 @@ def test_manifest_of_a_run(scenario):
 
 
 def test_a_shared_engine_reports_per_run_counts(scenario):
-    engine = make_engine("rules", {}, None, scenario.policy.indicators)
+    engine = make_engine("rules", {}, scenario.policy.indicators)
     first = run_scenario(scenario, engine=engine, progress=False, agent_views=False)
     second = run_scenario(scenario, engine=engine, progress=False, agent_views=False)
     assert first.manifest["questions"] == second.manifest["questions"] > 0

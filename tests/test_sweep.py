@@ -174,7 +174,7 @@ def test_paid_engines_ask_before_calling(tmp_path, capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert status == 1 and "sweep cancelled" in printed
     k = load_scenario(SCENARIOS / "covid_us_2020.yaml").engine.archetypes
-    assert f"at most {4 * 3 * 61 * k * 6:,} LLM calls (4 variants x 3 seeds x 61 ticks x up to " \
-        f"{k} archetypes x 6 behaviours)" in printed
+    assert f"at most {4 * 3 * 61 * k * 12:,} LLM calls (4 variants x 3 seeds x 61 ticks x up to " \
+        f"{k} personas x 12 questions)" in printed
     assert "estimated cost: at most $" in printed
     assert not (tmp_path / "out").exists()

@@ -1,4 +1,4 @@
-"""Cognition: how agents decide — archetypes, prompts, the response cache and the engines."""
+"""Cognition: how agents decide — personas, prompts, elicitation, the response cache and engines."""
 
 from __future__ import annotations
 
@@ -6,67 +6,76 @@ import inspect
 from collections.abc import Mapping
 from pathlib import Path
 
+from simulator.cognition.accounting import EngineStats
 from simulator.cognition.cache import ResponseCache, default_cache_path
-from simulator.cognition.engine import (
-    Answer,
-    Archetype,
-    DecisionRequest,
-    Decisions,
-    Engine,
-    EngineStats,
-    PromptedEngine,
-    Question,
-)
+from simulator.cognition.elicitation import Elicitation
+from simulator.cognition.engine import Archetype, DecisionRequest, Decisions, Engine
+from simulator.cognition.language_engine import LanguageEngine
+from simulator.cognition.language_model import Answer, LanguageModel, Question
 from simulator.cognition.prompts import PromptBuilder
 from simulator.cognition.rules import RulesEngine
 from simulator.errors import EngineError
-from simulator.indicators import Indicator
+from simulator.sources.indicators import Indicator
 
 __all__ = [
-    "Answer", "Archetype", "DecisionRequest", "Decisions", "Engine", "EngineStats",
-    "PromptBuilder", "PromptedEngine", "Question", "ResponseCache", "RulesEngine",
-    "default_cache_path", "make_engine",
+    "Answer", "Archetype", "DecisionRequest", "Decisions", "Elicitation", "Engine",
+    "EngineStats", "LanguageEngine", "LanguageModel", "PromptBuilder", "Question",
+    "ResponseCache", "RulesEngine", "default_cache_path", "make_engine",
 ]
 
+DEFAULT_ELICITATION = {"elicitation": "cloze", "balanced": True, "option_orders": "forward",
+                       "debias": "none"}
+"""The elicitation of language-model engines unless a scenario says otherwise: chosen by the
+probe card and the nation evaluation of the ``local`` engine (README, "Elicitation")."""
 
-def make_engine(
-    name: str,
-    options: Mapping,
-    prompts: PromptBuilder | None,
-    indicators: Mapping[str, Indicator],
-    cache_path: str | Path | None = None,
-) -> Engine:
+_ALIASES = {"token_probabilities": "option_tokens", "auto": "cloze"}
+"""Earlier names of elicitation methods, still accepted in scenario files."""
+
+
+def make_engine(name: str, options: Mapping, indicators: Mapping[str, Indicator],
+                cache_path: str | Path | None = None) -> Engine:
     """Create the engine a scenario names.
 
     Args:
         name: ``rules``, ``local`` or ``litellm:<model>``.
-        options: engine options from the scenario (checked against the engine's parameters).
-        prompts: the prompt builder of the run (``None``: the model that uses the engine binds
-            its own, see :meth:`Engine.bind`).
-        indicators: the indicator catalogue.
+        options: engine options from the scenario: the elicitation (``elicitation``,
+            ``balanced``, ``option_orders``, ``debias``) and the model's parameters.
+        indicators: the indicator catalogue (the ``rules`` engine reads their levels).
         cache_path: response cache file; ``None`` uses the per-user cache folder.
 
     Raises:
         EngineError: unknown engine, unknown option, or the engine cannot start.
     """
     if name == "rules":
-        kind, fixed = RulesEngine, {"indicators": indicators}
-    elif name == "local":
-        from simulator.cognition.local import LocalEngine
+        _check_options(name, options, RulesEngine, ("indicators",))
+        return RulesEngine(indicators, **options)
+    if name == "local":
+        from simulator.cognition.local import LocalModel
 
-        kind, fixed = LocalEngine, {"prompts": prompts}
+        kind, fixed = LocalModel, {}
     elif name.startswith("litellm:") and len(name) > len("litellm:"):
-        from simulator.cognition.remote import LiteLLMEngine
+        from simulator.cognition.remote import LiteLLMModel
 
-        kind, fixed = LiteLLMEngine, {"prompts": prompts, "model": name.split(":", 1)[1]}
+        kind, fixed = LiteLLMModel, {"model": name.split(":", 1)[1]}
     else:
         raise EngineError(f"unknown engine {name!r} (allowed: local, rules, litellm:<model>)")
-    accepted = [p for p in inspect.signature(kind.__init__).parameters
-                if p not in ("self", "cache", *fixed)]
+    settings = {**DEFAULT_ELICITATION, **{k: v for k, v in options.items()
+                                          if k in DEFAULT_ELICITATION}}
+    model_options = {k: v for k, v in options.items() if k not in DEFAULT_ELICITATION}
+    _check_options(name, model_options, kind, tuple(fixed), extra=tuple(DEFAULT_ELICITATION))
+    method = settings.pop("elicitation")
+    elicitation = Elicitation(method=_ALIASES.get(method, method), **settings)
+    model = kind(**fixed, **model_options)
+    return LanguageEngine(model, elicitation, ResponseCache(cache_path),
+                          seed=model_options.get("seed", 0))
+
+
+def _check_options(name: str, options: Mapping, kind: type, fixed: tuple[str, ...],
+                   extra: tuple[str, ...] = ()) -> None:
+    """Raise EngineError naming options the engine does not have, and listing those it has."""
+    accepted = [*extra, *(p for p in inspect.signature(kind.__init__).parameters
+                          if p not in ("self", *fixed))]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise EngineError(f"engine {name}: unknown option(s) {', '.join(unknown)} "
                           f"(allowed: {', '.join(accepted)})")
-    if kind is not RulesEngine:
-        fixed["cache"] = ResponseCache(cache_path)
-    return kind(**fixed, **options)

@@ -1,210 +1,158 @@
-"""Archetypes, the cost lever: the engine is asked once per archetype, never once per agent.
+"""Archetypes: the real subgroups of a population, and how each gets its answer every tick.
 
-Agents are grouped by the binned attributes the prompt shows. When the bins produce more groups
-than the cap K, the groups are merged by weighted k-means over their attribute encodings and each
-cluster is shown as its most common persona. The personas are defined on a reference population
-of the place that does not depend on the run, so every seed and population size asks the same
-questions. Agents keep their own habit, peers and noise around their archetype's answer (see
-:class:`simulator.model.TwinModel`).
+An archetype is a cell: the agents that share every binned persona attribute
+(:func:`~simulator.cognition.personas.persona_bins`), with the mean traits of its members. No
+cell is ever shown as somebody else: the ``rules`` engine answers every cell from its own traits,
+and language-model engines answer the personas of a
+:class:`~simulator.cognition.personas.FactorialDesign`, whose answers combine into each cell's
+from prompts that show the cell's own levels. The number of language-model calls a tick depends
+on the design (``1 + sum(levels - 1)`` personas), never on the number of agents or cells.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from threadpoolctl import threadpool_limits
 
 from simulator.behaviours import Behaviour
-from simulator.cognition.engine import Archetype, DecisionRequest
+from simulator.cognition.engine import Archetype, DecisionRequest, Decisions, Engine
+from simulator.cognition.personas import FactorialDesign, persona_bins
+from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
 from simulator.population import Population
 
-LEVELS = ("low", "medium", "high")
-WORK = ("essential worker", "employed", "not working")
-
-PERSONA_ATTRIBUTES: tuple[str, ...] = (
-    "age_band", "sex", "race", "education", "work", "income_band", "urbanicity", "party",
-    "risk_tolerance", "trust_government", "perceived_vulnerability",
-)
-"""The attributes a persona shows, in prompt order; archetypes are the groups of their bins."""
-
-_ORDINAL = {"age_band", "education", "income_band", "risk_tolerance", "trust_government",
-            "perceived_vulnerability", "party"}
-
-
-def persona_bins(population: Population) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
-    """Binned persona attributes of every agent: name -> (codes of shape (n_agents,), labels).
-
-    Scores in [0, 1] are cut at fixed thirds (not population quantiles), so the same bin means
-    the same thing in every region and every run.
-    """
-    bins: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
-    for name in ("age_band", "sex", "race", "education", "income_band", "urbanicity", "party"):
-        bins[name] = (population[name].astype(np.int16), Population.CATEGORIES[name])
-    employment = Population.CATEGORIES["employment"]
-    employed = population["employment"] == employment.index("employed")
-    work = np.where(employed & population["essential_worker"], 0, np.where(employed, 1, 2))
-    bins["work"] = (work.astype(np.int16), WORK)
-    for name in ("risk_tolerance", "trust_government", "perceived_vulnerability"):
-        codes = np.digitize(population[name], [1 / 3, 2 / 3]).astype(np.int16)
-        bins[name] = (codes, LEVELS)
-    return {name: bins[name] for name in PERSONA_ATTRIBUTES}
-
 
 def archetype_traits(population: Population) -> dict[str, np.ndarray]:
-    """Numeric traits per agent that the ``rules`` engine reads (scores and 0/1 indicators)."""
+    """Numeric traits per agent that the ``rules`` engine reads (scores and 0/1 indicators).
+
+    Traits of attributes the population does not record are left out (the rules engine then
+    uses its neutral value).
+    """
     cats = Population.CATEGORIES
-    return {
-        "risk_tolerance": population["risk_tolerance"],
-        "trust_government": population["trust_government"],
-        "trust_science": population["trust_science"],
-        "perceived_vulnerability": population["perceived_vulnerability"],
-        "conformity": population["conformity"],
-        "age_65_plus": population["age_band"] == cats["age_band"].index("65+"),
-        "female": population["sex"] == cats["sex"].index("female"),
-        "employed": population["employment"] == cats["employment"].index("employed"),
-        "essential_worker": population["essential_worker"].astype(bool),
-        "urban": population["urbanicity"] == cats["urbanicity"].index("urban"),
-        "rural": population["urbanicity"] == cats["urbanicity"].index("rural"),
-        "republican": population["party"] == cats["party"].index("republican"),
-        "democrat": population["party"] == cats["party"].index("democrat"),
+    columns = set(population.columns)
+    traits = {name: population[name] for name in ("risk_tolerance", "trust_government",
+                                                  "trust_science", "perceived_vulnerability",
+                                                  "conformity") if name in columns}
+    indicators = {
+        "age_65_plus": ("age_band", "65+"), "female": ("sex", "female"),
+        "employed": ("employment", "employed"), "urban": ("urbanicity", "urban"),
+        "rural": ("urbanicity", "rural"), "republican": ("party", "republican"),
+        "democrat": ("party", "democrat"),
     }
+    for trait, (column, label) in indicators.items():
+        if column in columns:
+            traits[trait] = population[column] == cats[column].index(label)
+    if "essential_worker" in columns:
+        traits["essential_worker"] = population["essential_worker"].astype(bool)
+    return traits
 
 
 @dataclass
 class ArchetypeSet:
-    """The archetypes of a population and which archetype each agent belongs to.
+    """The cells of a population and the persona design that answers them.
 
     Attributes:
-        archetypes: the archetypes, largest first.
-        assignment: archetype index of every agent, shape (n_agents,).
-        n_groups: number of distinct attribute combinations before capping.
+        archetypes: one per cell, largest first (attributes are the cell's labels).
+        assignment: cell index of every agent, shape (n_agents,).
+        design: the personas language-model engines are asked through.
+        weights: design weights of the cells, shape (n_cells, n_personas).
+        persona_match: share of agents whose persona shows their own level, per attribute,
+            when asked through the design (language-model engines).
     """
 
     archetypes: list[Archetype]
     assignment: np.ndarray
-    n_groups: int
+    design: FactorialDesign
+    weights: np.ndarray
+    persona_match: dict[str, float]
 
     def __len__(self) -> int:
         return len(self.archetypes)
 
     @classmethod
-    def build(cls, population: Population, max_archetypes: int, seed: int,
+    def build(cls, population: Population, max_personas: int,
               reference: Population | None = None) -> ArchetypeSet:
-        """Group agents by persona bins, capped at ``max_archetypes`` by weighted k-means.
-
-        The personas are defined on ``reference`` (the population itself when ``None``): its
-        persona groups are clustered, each cluster is shown as its most common persona, and every
-        agent of ``population`` joins the archetype whose centroid is nearest to its own persona
-        group. A reference that does not depend on the run (see
-        :func:`simulator.model.reference_population`) gives every seed and every population size
-        the same personas, hence the same prompts and shared cached answers. Archetypes with no
-        member in ``population`` are left out. Sizes and trait means come from ``population``.
+        """Cells of ``population`` and the persona design of its region.
 
         Args:
-            population: the synthetic population whose agents are assigned.
-            max_archetypes: the cap K.
-            seed: seed of the k-means initialisation (same seed, same archetypes).
-            reference: the population whose persona groups define the archetypes.
+            population: the synthetic population.
+            max_personas: the most personas a language model is asked per tick.
+            reference: the population whose most common levels make the base persona (see
+                :func:`simulator.model.reference_population`); ``population`` when ``None``.
         """
-        reference = population if reference is None else reference
-        ref_combos, ref_counts, _, labels = _persona_groups(reference)
-        combos, counts, group_of_agent, _ = _persona_groups(population)
-        names = list(PERSONA_ATTRIBUTES)
-        ref_features = _encode(ref_combos, labels, names)
-        if len(ref_combos) <= max_archetypes:
-            cluster_of_ref = np.arange(len(ref_combos))
-            centres = ref_features
-        else:
-            kmeans = KMeans(n_clusters=max_archetypes, n_init=4, random_state=seed)
-            # One thread: parallel reductions would make archetypes differ between machines,
-            # and OpenMP threads oversubscribe the cores when sweeps run several models at once.
-            with threadpool_limits(1):
-                centres = kmeans.fit(ref_features, sample_weight=ref_counts).cluster_centers_
-            cluster_of_ref = _nearest(ref_features, centres)
-        n_clusters = len(centres)
-        ref_sizes = np.bincount(cluster_of_ref, weights=ref_counts, minlength=n_clusters)
-        order = np.lexsort((np.arange(n_clusters), -ref_sizes))
-        cluster_of_group = _nearest(_encode(combos, labels, names), centres)
-        sizes = np.bincount(cluster_of_group, weights=counts, minlength=n_clusters)
-        order = order[sizes[order] > 0]
-        rank = np.full(n_clusters, -1, dtype=np.int32)
-        rank[order] = np.arange(len(order))
-        assignment = rank[cluster_of_group][group_of_agent].astype(np.int32)
-
-        traits = archetype_traits(population)
-        trait_means = {
-            name: np.bincount(assignment, weights=values.astype(float), minlength=len(order))
-            / np.bincount(assignment, minlength=len(order))
-            for name, values in traits.items()
-        }
-        archetypes = []
-        for index, cluster in enumerate(order):
-            members = cluster_of_ref == cluster
-            attributes = {}
-            for column, name in enumerate(names):
-                votes = np.bincount(ref_combos[members, column], weights=ref_counts[members],
-                                    minlength=len(labels[column]))
-                attributes[name] = labels[column][int(np.argmax(votes))]
-            archetypes.append(Archetype(
-                index=index,
-                attributes=attributes,
-                traits={name: float(means[index]) for name, means in trait_means.items()},
-                size=int(sizes[cluster]),
-            ))
-        return cls(archetypes, assignment, len(combos))
-
-    def requests(self, signals: Signals, behaviours: Sequence[Behaviour]) -> list[DecisionRequest]:
-        """One request per archetype for this tick's signals."""
-        return [DecisionRequest(a, signals, tuple(behaviours)) for a in self.archetypes]
-
-    def summary(self) -> pd.DataFrame:
-        """One row per archetype: size, share of the population and the persona attributes."""
-        total = sum(a.size for a in self.archetypes)
-        rows = [
-            {"archetype": a.index, "agents": a.size, "share": a.size / total, **a.attributes}
-            for a in self.archetypes
+        bins = persona_bins(population)
+        names = list(bins)
+        codes = np.stack([bins[n][0] for n in names], axis=1) if names else np.zeros(
+            (len(population), 0), dtype=np.int16)
+        cells, assignment, counts = np.unique(codes, axis=0, return_inverse=True,
+                                              return_counts=True)
+        assignment = assignment.reshape(-1)
+        order = np.lexsort((np.arange(len(cells)), -counts))
+        rank = np.empty(len(cells), dtype=np.int64)
+        rank[order] = np.arange(len(cells))
+        cells, counts, assignment = cells[order], counts[order], rank[assignment]
+        sums = {name: np.bincount(assignment, weights=values.astype(float),
+                                  minlength=len(cells))
+                for name, values in archetype_traits(population).items()}
+        archetypes = [
+            Archetype(index=c,
+                      attributes={n: bins[n][1][cells[c, k]] for k, n in enumerate(names)},
+                      traits={name: float(total[c] / counts[c]) for name, total in sums.items()},
+                      size=int(counts[c]))
+            for c in range(len(cells))
         ]
-        return pd.DataFrame(rows)
+        design = FactorialDesign.build(reference if reference is not None else population,
+                                       max_personas)
+        shown = [names.index(a) for a in design.attributes]
+        weights = design.weights(cells[:, shown])
+        return cls(archetypes, assignment.astype(np.int32), design, weights,
+                   design.persona_match(bins))
 
+    @functools.cached_property
+    def personas(self) -> list[Archetype]:
+        """The design's personas as archetypes: size and mean traits of the agents each informs."""
+        sizes = np.array([a.size for a in self.archetypes], dtype=float)
+        informed = (self.weights != 0) * sizes[:, None]
+        names = list(self.archetypes[0].traits) if self.archetypes else []
+        traits = np.array([[a.traits[n] for n in names] for a in self.archetypes]).reshape(
+            len(self.archetypes), len(names))
+        totals = informed.sum(axis=0)
+        means = (informed.T @ traits) / np.maximum(totals, 1.0)[:, None]
+        return [Archetype(p, dict(attributes), dict(zip(names, means[p].tolist(), strict=True)),
+                          int(totals[p]))
+                for p, attributes in enumerate(self.design.personas)]
 
-def _encode(combos: np.ndarray, labels: list[tuple[str, ...]], names: list[str]) -> np.ndarray:
-    """Feature matrix for k-means: ordinal bins scaled to [0, 1], nominal bins one-hot."""
-    parts = []
-    for column, (name, options) in enumerate(zip(names, labels, strict=True)):
-        values = combos[:, column]
-        if name in _ORDINAL:
-            parts.append((values / max(len(options) - 1, 1))[:, None])
-        else:
-            parts.append(np.eye(len(options))[values] / np.sqrt(2))
-    return np.hstack(parts)
+    def answers(self, engine: Engine, signals: Signals, behaviours: Sequence[Behaviour],
+                prompts: PromptBuilder | None) -> tuple[np.ndarray, list[Archetype], Decisions]:
+        """Every cell's answers this tick.
 
+        Returns:
+            ``(cell_probabilities, asked, decisions)``: probabilities of shape
+            (n_cells, n_behaviours), NaN where an answer failed; the archetypes the engine was
+            asked (design personas, or the cells themselves); and its decisions.
+        """
+        asked = self.personas if engine.factorised else self.archetypes
+        requests = [DecisionRequest(a, signals, tuple(behaviours), prompts) for a in asked]
+        decisions = engine.decide(requests)
+        if engine.factorised:
+            return self.design.combine(self.weights, decisions.probabilities), asked, decisions
+        return decisions.probabilities, asked, decisions
 
-def _persona_groups(population: Population):
-    """Distinct persona-bin combinations of a population.
+    def match(self, factorised: bool) -> dict[str, float]:
+        """Per attribute, the share of agents asked as themselves.
 
-    Returns:
-        ``(combos, counts, group_of_agent, labels)``: combos of shape (n_groups, n_attributes)
-        with the bin code of every attribute, agents per group, the group of every agent and the
-        bin labels of every attribute (in :data:`PERSONA_ATTRIBUTES` order).
-    """
-    bins = persona_bins(population)
-    widths = [max(len(labels) - 1, 1).bit_length() for _, labels in bins.values()]
-    shifts = np.concatenate([[0], np.cumsum(widths)[:-1]])
-    packed = np.zeros(len(population), dtype=np.int64)
-    for (codes, _), shift in zip(bins.values(), shifts, strict=True):
-        packed |= codes.astype(np.int64) << int(shift)
-    keys, group_of_agent, counts = np.unique(packed, return_inverse=True, return_counts=True)
-    masks = (1 << np.asarray(widths, dtype=np.int64)) - 1
-    combos = (keys[:, None] >> shifts[None, :]) & masks[None, :]
-    return combos, counts, group_of_agent, [labels for _, labels in bins.values()]
+        Through the design (language models) that is :attr:`persona_match`; an engine that
+        answers every cell (``rules``) answers each agent's own combination of attributes.
+        """
+        return dict(self.persona_match) if factorised else dict.fromkeys(self.persona_match, 1.0)
 
-
-def _nearest(features: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre (squared Euclidean distance; ties to the lowest index)."""
-    distances = np.stack([((features - centre) ** 2).sum(axis=1) for centre in centres], axis=1)
-    return distances.argmin(axis=1)
+    def summary(self, factorised: bool) -> pd.DataFrame:
+        """One row per persona asked (or per cell): agents, share and the attributes shown."""
+        rows = self.personas if factorised else self.archetypes
+        total = sum(a.size for a in self.archetypes) or 1
+        return pd.DataFrame([{"archetype": a.index, "agents": a.size, "share": a.size / total,
+                              **a.attributes} for a in rows])

@@ -1,230 +1,145 @@
-"""Elicitation: turn a model's raw output into a distribution over a question's numbered options.
+"""Elicitation: how a behaviour question is put to a language model and how the answers combine.
 
-Two readings, both pure functions. Token probabilities: the top log-probabilities of the first
-generated token, restricted to the option numbers and renormalised. Verbalised JSON: an object
-such as ``{"1": 0.2, "2": 0.8}`` written by the model, validated against the options and repaired
-only when the intent is unambiguous (prose or code fences around it, option labels as keys,
-percentages, a sum a little off 1); anything else is rejected with :class:`ElicitationError`, so
-that a bad answer is retried or counted as failed, never read as zeros.
+Small and base models are dominated by biases that have nothing to do with the question: a
+prior over option positions and tokens (Zhao et al. 2021, "Calibrate Before Use"; Zheng et al.
+2024, "Large Language Models Are Not Robust Multiple Choice Selectors", PriDe), a pull towards
+"yes" whatever is asked (acquiescence), and wording effects (Dominguez-Olmedo et al. 2024,
+"Questioning the Survey Responses of Large Language Models"); SimBench (Hu et al. 2025) finds
+models of 1B parameters or fewer at or below a uniform guess. An :class:`Elicitation` therefore
+asks one behaviour as a set of *items* and combines their answers in log-probability space:
+
+- ``method``: ``cloze`` scores each option's text as the continuation of the prompt (OLMES, Gu
+  et al. 2024: better than option letters or digits for small base models); ``option_tokens``
+  lists numbered options and reads the next-token distribution over the digits;
+  ``verbalised_json`` asks for a JSON distribution (models without log-probabilities).
+- ``balanced``: also ask the behaviour's reverse-keyed question ("Will you stay away from ...?"),
+  whose answers count for the opposite options. Balanced keying is the survey methodologist's
+  remedy for acquiescence (a yes-bias cancels between the two keyings).
+- ``option_orders``: ``both`` also lists the options in reverse order and averages, cancelling
+  a position prior (the permutation-averaging estimate behind PriDe). Only for listed options.
+- ``debias``: divide out the answer to the same items in a ``reference`` situation (the routine
+  before any policy: the archetype's own reference, so the answer becomes the reference answer
+  shifted by the contrast between the week and the routine) or a ``content_free`` one ("N/A",
+  Zhao et al.'s contextual calibration). Either sets the prior answer to uniform.
+
+For option ``i`` of a behaviour with values ``v``, the combined log-probability is the mean over
+items of the item's log-probability of the option it shows for ``i``, minus the same mean in the
+prior situation when debiasing; the behaviour probability is the expected value ``softmax . v``.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-MAX_TOKEN_OPTIONS = 9
-"""Questions with more options cannot be read from one token ("1" would also start "10")."""
+from simulator.behaviours import Behaviour
+from simulator.cognition.language_model import METHODS
 
-ROUNDING = 0.01
-"""Probabilities summing to within this of 1 are only rounded: renormalised, not repaired."""
-
-SUM_TOLERANCE = 0.05
-"""Relative distance from 1 (or 100) within which a sum is renormalised as a repair."""
-
-_OPTION_KEY = re.compile(r"(?:option\s*)?(\d+)\s*[.):]?(?:\s+(.*))?")
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-
-
-class ElicitationError(ValueError):
-    """The model's output is not a distribution over the question's options."""
+DEBIAS = ("none", "reference", "content_free")
+OPTION_ORDERS = ("forward", "both")
+FLOOR = 1e-6
+"""Probability floor before logs: an option absent from a provider's top tokens is not -inf."""
 
 
 @dataclass(frozen=True)
-class ParsedDistribution:
-    """A verbalised distribution that passed validation.
+class Item:
+    """One way of asking a behaviour.
 
     Attributes:
-        distribution: probabilities of shape (n_options,), summing to 1.
-        repaired: the output needed an unambiguous repair to be read.
+        reverse_keyed: ask the reverse-keyed question; its options count for their opposites.
+        reversed_order: list the options in reverse order.
     """
 
-    distribution: np.ndarray
-    repaired: bool
+    reverse_keyed: bool = False
+    reversed_order: bool = False
+
+    def shown_options(self, behaviour: Behaviour) -> np.ndarray:
+        """For each option shown (in order), the index of the behaviour option it stands for."""
+        n = len(behaviour.options)
+        shown = np.arange(n)[::-1] if self.reversed_order else np.arange(n)
+        return behaviour.opposite_options()[shown] if self.reverse_keyed else shown
 
 
-def first_token_logprobs(logprobs: Any) -> list[tuple[str, float]] | None:
-    """The top alternatives of the first generated token, from a response choice's ``logprobs``.
+@dataclass(frozen=True)
+class Elicitation:
+    """How behaviour questions are asked and combined (see the module docstring).
 
-    Reads the chat format (``content[0].top_logprobs``, a list of ``{token, logprob}``) and the
-    legacy completions format (``top_logprobs[0]``, a mapping token -> logprob), as objects or
-    dicts.
-
-    Args:
-        logprobs: the ``logprobs`` field of the first choice of a completion response.
-
-    Returns:
-        (token, logprob) pairs, or ``None`` when the response carries no top log-probabilities.
+    Attributes:
+        method: one of :data:`~simulator.cognition.language_model.METHODS`.
+        balanced: also ask reverse-keyed questions (behaviours that declare one).
+        option_orders: ``forward`` or ``both`` (listed options only).
+        debias: one of :data:`DEBIAS`.
     """
-    if not logprobs:
-        return None
-    content = _field(logprobs, "content")
-    if content:
-        top = _field(content[0], "top_logprobs") or []
-        pairs = [(_field(t, "token"), _field(t, "logprob")) for t in top]
-    else:
-        legacy = _field(logprobs, "top_logprobs")
-        pairs = list(legacy[0].items()) if legacy and isinstance(legacy[0], Mapping) else []
-    pairs = [(str(token), float(lp)) for token, lp in pairs if token is not None and lp is not None]
-    return pairs or None
+
+    method: str = "cloze"
+    balanced: bool = False
+    option_orders: str = "forward"
+    debias: str = "none"
+
+    def problems(self) -> list[str]:
+        """What is wrong with this combination, as ``option: problem (allowed: ...)`` texts."""
+        found = []
+        if self.method not in METHODS:
+            found.append(f"elicitation: {self.method!r} (allowed: {', '.join(METHODS)})")
+        if self.option_orders not in OPTION_ORDERS:
+            found.append(f"option_orders: {self.option_orders!r} (allowed: "
+                         f"{', '.join(OPTION_ORDERS)})")
+        elif self.option_orders == "both" and self.method == "cloze":
+            found.append("option_orders: 'both' needs listed options (allowed with "
+                         "elicitation option_tokens or verbalised_json)")
+        if self.debias not in DEBIAS:
+            found.append(f"debias: {self.debias!r} (allowed: {', '.join(DEBIAS)})")
+        if not isinstance(self.balanced, bool):
+            found.append(f"balanced: {self.balanced!r} (allowed: true, false)")
+        return found
+
+    @property
+    def label(self) -> str:
+        """Short name recorded in manifests, e.g. ``cloze+balanced+reference``."""
+        parts = [self.method]
+        if self.balanced:
+            parts.append("balanced")
+        if self.option_orders == "both":
+            parts.append("both_orders")
+        if self.debias != "none":
+            parts.append(self.debias)
+        return "+".join(parts)
+
+    def items(self, behaviour: Behaviour) -> list[Item]:
+        """The items a behaviour is asked as."""
+        keyings = [False] + ([True] if self.balanced and behaviour.reverse_question else [])
+        orders = [False, True] if self.option_orders == "both" else [False]
+        return [Item(keyed, order) for keyed in keyings for order in orders]
+
+    def combine(self, behaviour: Behaviour, answers: Sequence[np.ndarray],
+                priors: Sequence[np.ndarray] = ()) -> tuple[float, np.ndarray]:
+        """The behaviour probability from its items' answers.
+
+        Args:
+            behaviour: the behaviour asked.
+            answers: one distribution per item of :meth:`items`, over the options as shown.
+            priors: the same items answered in the prior situation (empty: no debiasing).
+
+        Returns:
+            ``(probability, distribution)``: the expected option value and the combined
+            distribution over the behaviour's options.
+        """
+        items = self.items(behaviour)
+        scores = _mean_log(items, answers, behaviour)
+        if priors:
+            scores = scores - _mean_log(items, priors, behaviour)
+        weights = np.exp(scores - scores.max())
+        distribution = weights / weights.sum()
+        return behaviour.probability(distribution), distribution
 
 
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-
-def token_distribution(top_logprobs: Iterable[tuple[str, float]],
-                       n_options: int) -> np.ndarray | None:
-    """Distribution over options ``1..n`` from the top log-probabilities of the first token.
-
-    Tokens are stripped of whitespace; those that are an option number are kept (``"3"`` and
-    ``" 3"`` add up), the others dropped, and the kept probabilities renormalised (a softmax over
-    the option log-probabilities). Options absent from the top alternatives get probability 0.
-
-    Args:
-        top_logprobs: (token, logprob) pairs of the first generated token.
-        n_options: number of options, at most :data:`MAX_TOKEN_OPTIONS`.
-
-    Returns:
-        Array of shape (n_options,) summing to 1, or ``None`` if no option number is among the
-        tokens.
-
-    Raises:
-        ValueError: more options than a single token can name.
-    """
-    if n_options > MAX_TOKEN_OPTIONS:
-        raise ValueError(f"{n_options} options cannot be read from one token "
-                         f"(at most {MAX_TOKEN_OPTIONS})")
-    numbers = {str(i): i - 1 for i in range(1, n_options + 1)}
-    logits = np.full(n_options, -np.inf)
-    for token, logprob in top_logprobs:
-        index = numbers.get(token.strip())
-        if index is not None and not math.isnan(logprob):
-            logits[index] = np.logaddexp(logits[index], logprob)
-    if not np.isfinite(logits.max()):
-        return None
-    weights = np.exp(logits - logits.max())
-    return weights / weights.sum()
-
-
-def parse_verbalised(text: str, labels: Sequence[str]) -> ParsedDistribution:
-    """Read a verbalised distribution such as ``{"1": 0.2, "2": 0.8}``.
-
-    Accepted with a repair: prose or code fences around the object, single quotes or a trailing
-    comma, one wrapping key (``{"probabilities": {...}}``), option labels (or
-    ``"2. Label"``) as keys, numbers written as strings or percentages, values summing to
-    about 1 or about 100. Rejected: no object, unknown, repeated or missing options, values that
-    are not finite non-negative numbers, all zeros, any other sum.
-
-    Args:
-        text: the model's reply.
-        labels: the option labels in order (the model answers with their numbers ``1..n``).
-
-    Returns:
-        The distribution and whether it needed a repair.
-
-    Raises:
-        ElicitationError: the reply is not a distribution over the options.
-    """
-    obj, repaired = _json_object(text)
-    if len(obj) == 1:
-        (inner,) = obj.values()
-        if isinstance(inner, Mapping):
-            obj, repaired = inner, True
-    weights, relabelled = _option_weights(obj, labels)
-    distribution, rescaled = _normalise(weights)
-    return ParsedDistribution(distribution, repaired or relabelled or rescaled)
-
-
-def _json_object(text: str) -> tuple[Mapping, bool]:
-    """The object in a reply, and whether anything around or inside it had to be repaired."""
-    text = text.strip()
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        raise ElicitationError(f"no JSON object in the reply {_excerpt(text)}")
-    body = text[start:end + 1]
-    loosened = _TRAILING_COMMA.sub(r"\1", body.replace("'", '"'))
-    for candidate, repaired in ((body, body != text), (loosened, True)):
-        try:
-            return json.loads(candidate, object_pairs_hook=_unique_keys), repaired
-        except json.JSONDecodeError:
-            continue
-    raise ElicitationError(f"not valid JSON: {_excerpt(body)}")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's members; a repeated key makes the object ambiguous."""
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ElicitationError(f"a key is repeated in {keys}")
-    return dict(pairs)
-
-
-def _option_weights(obj: Mapping, labels: Sequence[str]) -> tuple[np.ndarray, bool]:
-    """One weight per option, in option order, and whether keys or values needed a repair."""
-    weights: list[float | None] = [None] * len(labels)
-    repaired = False
-    for key, value in obj.items():
-        index, renamed = _option_index(key, labels)
-        if weights[index] is not None:
-            raise ElicitationError(f"option {index + 1} is given twice")
-        weights[index], converted = _number(key, value)
-        repaired = repaired or renamed or converted
-    missing = [str(i + 1) for i, w in enumerate(weights) if w is None]
-    if missing:
-        raise ElicitationError(f"missing option(s) {', '.join(missing)} "
-                               f"(expected keys 1..{len(labels)})")
-    return np.array(weights, dtype=float), repaired
-
-
-def _option_index(key: Any, labels: Sequence[str]) -> tuple[int, bool]:
-    """Index of the option a key names, and whether the key was not the plain option number."""
-    text = " ".join(str(key).split()).casefold()
-    folded = [" ".join(label.split()).casefold() for label in labels]
-    match = _OPTION_KEY.fullmatch(text)
-    if match:
-        index, rest = int(match.group(1)) - 1, match.group(2)
-        if 0 <= index < len(labels) and (rest is None or rest == folded[index]):
-            return index, text != str(index + 1)
-    if folded.count(text) == 1:
-        return folded.index(text), True
-    raise ElicitationError(f"unknown option {str(key)!r} (expected keys 1..{len(labels)})")
-
-
-def _number(key: Any, value: Any) -> tuple[float, bool]:
-    """A probability value as a float, and whether it had to be converted from a string."""
-    converted = isinstance(value, str)
-    if converted:
-        text = value.strip()
-        scale = 100.0 if text.endswith("%") else 1.0
-        try:
-            value = float(text.removesuffix("%")) / scale
-        except ValueError:
-            raise ElicitationError(f"option {key}: {value!r} is not a number") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ElicitationError(f"option {key}: {value!r} is not a number")
-    if not math.isfinite(value) or value < 0:
-        raise ElicitationError(f"option {key}: {value!r} is not a finite non-negative number")
-    return float(value), converted
-
-
-def _normalise(weights: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Weights divided by their sum, and whether the sum was off 1 by more than rounding."""
-    total = float(weights.sum())
-    if total == 0:
-        raise ElicitationError("all probabilities are zero")
-    if round(abs(total - 1), 9) <= ROUNDING:
-        return weights / total, False
-    if abs(total - 1) <= SUM_TOLERANCE or abs(total - 100) <= 100 * SUM_TOLERANCE:
-        return weights / total, True
-    raise ElicitationError(f"probabilities sum to {total:g}, not 1 (or 100%)")
-
-
-def _excerpt(text: str, size: int = 80) -> str:
-    return repr(text if len(text) <= size else text[:size] + "...")
+def _mean_log(items: Sequence[Item], answers: Sequence[np.ndarray],
+              behaviour: Behaviour) -> np.ndarray:
+    """Mean over items of the log-probability each gives to every behaviour option."""
+    total = np.zeros(len(behaviour.options))
+    for item, answer in zip(items, answers, strict=True):
+        logs = np.log(np.maximum(np.asarray(answer, dtype=float), FLOOR))
+        total[item.shown_options(behaviour)] += logs
+    return total / len(items)

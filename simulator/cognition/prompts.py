@@ -14,14 +14,9 @@ template can be overridden from the scenario's ``prompts`` section.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
-from simulator.behaviours import Behaviour
-from simulator.indicators import Indicator
 from simulator.policy import Signals
-
-if TYPE_CHECKING:
-    from simulator.cognition.engine import Archetype
+from simulator.sources.indicators import Indicator
 
 DEFAULT_TEMPLATES: dict[str, str] = {
     "preamble": "Survey of residents of {region}.\n",
@@ -31,6 +26,9 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "question": "Question: {question}\n{options}",
 }
 TOKEN_SUFFIX = "Answer: "
+CLOZE_SUFFIX = "Answer:"
+CONTENT_FREE = "N/A"
+"""The situation of content-free debiasing (Zhao et al. 2021)."""
 JSON_SUFFIX = (
     "Reply with only a JSON object that gives, for each option number, the probability that you "
     'would choose it, for example {"1": 0.1, "2": 0.3, ...}. The probabilities must sum to 1.\n'
@@ -152,41 +150,50 @@ class PromptBuilder:
         templates: overrides of :data:`DEFAULT_TEMPLATES` (keys ``preamble``, ``signals``,
             ``persona``, ``options``, ``question``; placeholders ``{region}``, ``{situation}``,
             ``{persona}``, ``{question}``, ``{options}``).
+        reference: the routine situation (no policy, no epidemic) that ``reference`` debiasing
+            divides out; ``None`` when the run has none.
     """
 
     def __init__(self, region_name: str, indicators: Mapping[str, Indicator],
-                 shown: tuple[str, ...], templates: Mapping[str, str] | None = None) -> None:
+                 shown: tuple[str, ...], templates: Mapping[str, str] | None = None,
+                 reference: Signals | None = None) -> None:
         self.region_name = region_name
         self.indicators = indicators
         self.shown = shown
         self.templates = {**DEFAULT_TEMPLATES, **(templates or {})}
+        self.reference = reference
 
-    def prefix(self, archetype: Archetype, signals: Signals,
-               behaviours: Sequence[Behaviour] = ()) -> str:
-        """Preamble, situation, persona and shared options: common to one request's questions."""
+    def situation(self, signals: Signals | None) -> str:
+        """The situation in words; ``None`` is the content-free situation ``"N/A"``."""
+        if signals is None:
+            return CONTENT_FREE
+        return situation_text(signals, self.indicators, self.shown)
+
+    def prefix(self, persona: Mapping[str, str], signals: Signals | None,
+               listed: Sequence[str] = ()) -> str:
+        """Preamble, situation, persona and, if given, options listed once for every question."""
         t = self.templates
         text = (
             t["preamble"].format(region=self.region_name)
-            + t["signals"].format(situation=situation_text(signals, self.indicators, self.shown))
-            + t["persona"].format(persona=persona_text(archetype.attributes))
+            + t["signals"].format(situation=self.situation(signals))
+            + t["persona"].format(persona=persona_text(persona))
         )
-        if shared_options(behaviours):
-            text += t["options"].format(options=_numbered(behaviours[0]))
+        if listed:
+            text += t["options"].format(options=_numbered(listed))
         return text
 
-    def question(self, behaviour: Behaviour, elicitation: str,
-                 options_in_prefix: bool = False) -> str:
-        """The question (with its numbered options unless the prefix lists them) and the cue."""
-        options = "" if options_in_prefix else _numbered(behaviour)
-        body = self.templates["question"].format(question=behaviour.question, options=options)
-        return body + (JSON_SUFFIX if elicitation == "verbalised_json" else TOKEN_SUFFIX)
+    def question(self, question: str, method: str, labels: Sequence[str] = ()) -> str:
+        """The question and its answer cue; ``labels`` are listed under it when given."""
+        body = self.templates["question"].format(question=question, options=_numbered(labels))
+        if method == "cloze":
+            return body + CLOZE_SUFFIX
+        return body + (JSON_SUFFIX if method == "verbalised_json" else TOKEN_SUFFIX)
 
 
-def shared_options(behaviours: Sequence[Behaviour]) -> bool:
-    """True when there are several behaviours and all have the same option labels."""
-    labels = {tuple(o.label for o in b.options) for b in behaviours}
-    return len(behaviours) > 1 and len(labels) == 1
+def cloze_options(labels: Sequence[str]) -> tuple[str, ...]:
+    """The continuations scored for option labels after the cloze cue (a space, then the text)."""
+    return tuple(" " + label for label in labels)
 
 
-def _numbered(behaviour: Behaviour) -> str:
-    return "".join(f"{i}. {o.label}\n" for i, o in enumerate(behaviour.options, start=1))
+def _numbered(labels: Sequence[str]) -> str:
+    return "".join(f"{i}. {label}\n" for i, label in enumerate(labels, start=1))

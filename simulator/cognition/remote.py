@@ -1,14 +1,16 @@
-"""The ``litellm:<model>`` engine: any provider litellm speaks, asked concurrently with retries.
+"""The ``litellm:<model>`` model: any provider litellm speaks, asked concurrently.
 
-A question is asked for the token probabilities of the first generated token where the provider
-returns log-probabilities, else for a JSON distribution (validated by
-:mod:`simulator.cognition.elicitation`, asked again while invalid). Calls run on an asyncio loop
-of their own in a background thread, so the engine works the same from scripts and from inside
-a running loop such as Jupyter's, with at most ``concurrency`` calls in flight. Transient
-provider errors are retried with exponential backoff and jitter; when retries run out, or the
-provider refuses the request, the answers already obtained are stored in the response cache
-before :class:`~simulator.errors.EngineError` is raised, so running again resumes the run
-without paying for any answer twice. API keys are read by litellm from the environment only:
+A question is read from the log-probabilities of the first generated token where the provider
+returns them (the option digits, or the first token of each option text), else from a JSON
+distribution the model writes (validated by :mod:`simulator.cognition.replies`, asked again
+while invalid, its length bounded). Two APIs: chat completions, and text completions for base
+models and for servers whose chat replies carry no log-probabilities (llama.cpp, vLLM, Ollama);
+``api="auto"`` starts with text completions on a self-hosted server (``api_base``) and with chat
+elsewhere, and moves to the other API when the first does not give log-probabilities. Calls run
+on an asyncio loop of their own in a background thread, at most ``concurrency`` in flight, with
+retries and backoff from
+:mod:`simulator.cognition.retries`; answers are yielded as they arrive, so the caching wrapper
+stores each before the next is awaited. API keys are read by litellm from the environment only:
 never passed, stored, described or put in error messages.
 """
 
@@ -16,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
+import queue
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,23 +31,22 @@ import numpy as np
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 import litellm  # noqa: E402
 
-from simulator.cognition.cache import ResponseCache  # noqa: E402
-from simulator.cognition.elicitation import (  # noqa: E402
-    MAX_TOKEN_OPTIONS,
+from simulator.cognition.language_model import Answer, LanguageModel, Question  # noqa: E402
+from simulator.cognition.prompts import CLOZE_SUFFIX, JSON_SUFFIX, TOKEN_SUFFIX  # noqa: E402
+from simulator.cognition.replies import (  # noqa: E402
     ElicitationError,
     first_token_logprobs,
+    option_numbers,
     parse_verbalised,
     token_distribution,
 )
-from simulator.cognition.engine import Answer, PromptedEngine, Question  # noqa: E402
-from simulator.cognition.prompts import JSON_SUFFIX, TOKEN_SUFFIX, PromptBuilder  # noqa: E402
+from simulator.cognition.retries import RateLimit, RetriesExhausted, RetryPolicy  # noqa: E402
 from simulator.errors import EngineError  # noqa: E402
 
 # litellm prints help banners to stdout on every provider error; the engine reports errors itself.
 litellm.suppress_debug_info = True
 
-ELICITATIONS = ("auto", "token_probabilities", "verbalised_json")
-TOKEN_INSTRUCTION = "Answer with the number of one option only."
+APIS = ("auto", "chat", "text")
 VERBALISED_REPLY_TOKENS = 60
 """Completion tokens of a typical verbalised answer, for cost estimates."""
 
@@ -58,137 +59,140 @@ _TRANSIENT = (
     litellm.BadGatewayError,
 )
 _CREDENTIALS = (litellm.AuthenticationError, litellm.PermissionDeniedError)
+_ENDPOINT_ERRORS = (litellm.NotFoundError, litellm.BadRequestError)
 _PROVIDER_ERRORS = tuple(litellm.LITELLM_EXCEPTION_TYPES)
 _UNKNOWN_MODEL = (litellm.ModelNotMappedError, *_PROVIDER_ERRORS)
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
 _SECRET_TEXT = re.compile(r"\b(?:sk|pk|rk|key)-[\w\-*.]{6,}|\bBearer\s+\S+", re.IGNORECASE)
+_DONE = object()
 _loop_lock = threading.Lock()
 _loop: tuple[int, asyncio.AbstractEventLoop] | None = None
 
 
-class LiteLLMEngine(PromptedEngine):
-    """A language model behind litellm (OpenAI, Anthropic, Gemini, Ollama, vLLM, ...).
+class LiteLLMModel(LanguageModel):
+    """A language model behind litellm (OpenAI, Anthropic, Gemini, Ollama, vLLM, llama.cpp, ...).
 
     Args:
         model: the litellm model string, e.g. ``openai/gpt-4o-mini`` or ``ollama/llama3``.
-        prompts: the prompt builder of the run.
-        cache: the persistent response cache (``None`` disables caching).
-        elicitation: ``token_probabilities`` (log-probabilities of the first token; the provider
-            must return them), ``verbalised_json`` (the model writes a JSON distribution) or
-            ``auto`` (token probabilities while the provider returns them, else verbalised).
-            Part of the cache key as configured; :meth:`describe` reports the method used.
-        api_base: URL of the server (Ollama, vLLM, any OpenAI-compatible endpoint); ``None``
-            uses the provider's default.
+        api: ``chat``, ``text`` (completions of a raw prompt: base models, llama.cpp, vLLM) or
+            ``auto``: text completions for completion models and self-hosted servers
+            (``api_base`` set), chat otherwise; until a reply carries log-probabilities, a
+            refused call or one without them is tried once through the other API.
+        verbalise: when the provider returns no log-probabilities, ask for a JSON distribution
+            instead of failing (cached under the question as configured; :meth:`describe` tells
+            what was used).
+        api_base: URL of the server (Ollama, vLLM, any OpenAI-compatible endpoint).
         concurrency: most calls in flight at once.
+        requests_per_minute: most calls started per minute (``None``: no limit).
         max_retries: retries of a call after a transient provider error, and of a question
             after an invalid verbalised answer.
         timeout: seconds before a call times out (a time-out is retried).
         temperature: sampling temperature of every call.
-        seed: sampling seed sent to providers that accept one; part of the cache key.
-        max_tokens: completion tokens allowed for a verbalised answer.
+        seed: sampling seed sent to providers that accept one.
+        max_tokens: completion tokens allowed for a verbalised answer (replies are also cut at
+            the end of the JSON object).
         top_logprobs: alternatives requested for the first token.
         backoff_base: seconds before the first retry; the wait doubles with each retry.
         backoff_max: longest wait between retries, in seconds.
 
     Raises:
-        EngineError: an invalid option, a model whose provider litellm does not know, or
-            ``token_probabilities`` with a provider that does not return log-probabilities.
+        EngineError: an invalid option, or a model whose provider litellm does not know.
     """
+
+    methods = ("option_tokens", "cloze", "verbalised_json")
 
     def __init__(
         self,
         model: str,
-        prompts: PromptBuilder | None,
-        cache: ResponseCache | None = None,
-        elicitation: str = "auto",
+        api: str = "auto",
+        verbalise: bool = True,
         api_base: str | None = None,
         concurrency: int = 8,
+        requests_per_minute: float | None = None,
         max_retries: int = 5,
         timeout: float = 60.0,
         temperature: float = 0.0,
         seed: int = 0,
-        max_tokens: int = 256,
+        max_tokens: int = 96,
         top_logprobs: int = 20,
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
     ) -> None:
-        super().__init__(model, elicitation, cache, prompts, seed)
-        self.name = f"litellm:{model}"
+        self.engine = f"litellm:{model}"
+        self.model = model
+        self.api = api
+        self.verbalise = verbalise
         self.api_base = api_base
-        self.concurrency = concurrency
-        self.max_retries = max_retries
-        self.timeout = timeout
         self.temperature = temperature
+        self.seed = seed
         self.max_tokens = max_tokens
         self.top_logprobs = top_logprobs
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self._check_options()
+        self.timeout = timeout
+        self._check_options(concurrency, requests_per_minute, max_retries, backoff_base,
+                            backoff_max)
+        self.retry = RetryPolicy(max_retries, backoff_base, backoff_max, seed)
+        self.limit = RateLimit(concurrency, requests_per_minute)
         try:
             bare_model, provider, _, _ = litellm.get_llm_provider(model, api_base=api_base)
         except litellm.BadRequestError:
-            raise EngineError(f"engine {self.name}: litellm does not know the provider of "
+            raise EngineError(f"engine {self.engine}: litellm does not know the provider of "
                               f"{model!r} (write provider/model, e.g. openai/gpt-4o-mini or "
                               "ollama/llama3)") from None
         supported = litellm.get_supported_openai_params(model=bare_model,
                                                         custom_llm_provider=provider)
-        # Whether the provider returns log-probabilities: None until a reply tells.
+        # Whether replies carry log-probabilities: None until a reply tells.
         self._logprobs: bool | None = (
             False if supported is not None and "logprobs" not in supported else None
         )
-        if self._logprobs is False and elicitation == "token_probabilities":
-            raise EngineError(f"engine {self.name}: provider {provider} does not return token "
-                              "log-probabilities (allowed elicitation: auto, verbalised_json)")
-        self._chat = _is_chat_model(model)
-        self._rng = random.Random(seed)
+        # Survey prompts are completion prompts: a self-hosted server (api_base: llama.cpp,
+        # vLLM, Ollama) or a completion model is asked through text completions first.
+        self._api_used = api if api != "auto" else (
+            "text" if api_base or _is_text_model(model) else "chat")
+        self._verbalised_used = False
 
-    def _check_options(self) -> None:
+    def _check_options(self, concurrency, requests_per_minute, max_retries, backoff_base,
+                       backoff_max) -> None:
         """Raise EngineError naming the first invalid option."""
-        if self.elicitation not in ELICITATIONS:
-            raise EngineError(f"engine {self.name}: elicitation: unknown method "
-                              f"{self.elicitation!r} (allowed: {', '.join(ELICITATIONS)})")
-        bounds = {"concurrency": (self.concurrency, 1), "max_retries": (self.max_retries, 0),
-                  "max_tokens": (self.max_tokens, 1), "top_logprobs": (self.top_logprobs, 1)}
-        for option, (value, least) in bounds.items():
+        if self.api not in APIS:
+            raise EngineError(f"engine {self.engine}: api: {self.api!r} "
+                              f"(allowed: {', '.join(APIS)})")
+        counts = {"concurrency": (concurrency, 1), "max_retries": (max_retries, 0),
+                  "max_tokens": (self.max_tokens, 16), "top_logprobs": (self.top_logprobs, 1)}
+        for option, (value, least) in counts.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise EngineError(f"engine {self.name}: {option}: {value!r} "
+                raise EngineError(f"engine {self.engine}: {option}: {value!r} "
                                   f"(allowed: an integer >= {least})")
-        for option in ("timeout", "backoff_base", "backoff_max"):
-            value = getattr(self, option)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise EngineError(f"engine {self.name}: {option}: {value!r} "
-                                  "(allowed: a number of seconds >= 0)")
-
-    @property
-    def elicitation_used(self) -> str:
-        """The method answers are read with (``auto`` until the first call has told)."""
-        if self.elicitation != "auto" or self._logprobs is None:
-            return self.elicitation
-        return "token_probabilities" if self._logprobs else "verbalised_json"
+        seconds = {"timeout": self.timeout, "backoff_base": backoff_base,
+                   "backoff_max": backoff_max, "temperature": self.temperature}
+        if requests_per_minute is not None:
+            seconds["requests_per_minute"] = requests_per_minute
+        for option, value in seconds.items():
+            if (isinstance(value, bool) or not isinstance(value, int | float)
+                    or not np.isfinite(value) or value < 0):
+                raise EngineError(f"engine {self.engine}: {option}: {value!r} "
+                                  "(allowed: a finite number >= 0)")
 
     def describe(self) -> dict:
-        """Engine, model, the elicitation method used and the server (without credentials)."""
-        info = {"engine": self.name, "model": self.model, "elicitation": self.elicitation_used}
+        """Engine, model, the API and reading used, and the server (without credentials)."""
+        reading = "unknown" if self._logprobs is None and not self._verbalised_used else (
+            "verbalised_json" if self._verbalised_used else "logprobs")
+        info = {"engine": self.engine, "model": self.model, "api": self._api_used,
+                "reading": reading}
         if self.api_base:
-            info["api_base"] = _public_url(self.api_base)
+            info["api_base"] = public_url(self.api_base)
         return info
 
     def estimate(self, n_questions: int, prompt_tokens: int = 300) -> dict:
-        """Calls and cost of asking questions the cache cannot serve, before paying for them.
+        """Calls and cost of asking ``n_questions`` the cache cannot serve, before paying.
 
-        Retries are not counted. In ``auto`` mode before the first call, the (dearer)
-        verbalised answers are assumed.
-
-        Args:
-            n_questions: questions to ask.
-            prompt_tokens: tokens of a typical prompt.
+        Retries are not counted. Before the first reply has told whether the provider returns
+        log-probabilities, the (dearer) verbalised answers are assumed.
 
         Returns:
             ``calls``, ``prompt_tokens``, ``completion_tokens`` and ``cost_usd`` (``None`` when
             litellm has no price for the model).
         """
-        tokens = self.elicitation_used == "token_probabilities"
-        completion_tokens = 1 if tokens else VERBALISED_REPLY_TOKENS
+        completion_tokens = 1 if self._logprobs else VERBALISED_REPLY_TOKENS
         try:
             prompt_cost, completion_cost = litellm.cost_per_token(
                 model=self.model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
@@ -199,137 +203,159 @@ class LiteLLMEngine(PromptedEngine):
         return {"calls": n_questions, "prompt_tokens": n_questions * prompt_tokens,
                 "completion_tokens": n_questions * completion_tokens, "cost_usd": cost}
 
-    def answer(self, questions: Sequence[Question]) -> list[Answer]:
-        """Ask every question, ``concurrency`` calls at a time.
-
-        A batch that cannot finish (retries exhausted, request refused, interrupted) is not
-        lost: the answers obtained so far are accounted for and stored in the response cache
-        here, before the error propagates, since :meth:`PromptedEngine.decide` never sees them.
+    def answer(self, questions: Sequence[Question]) -> Iterator[tuple[int, Answer]]:
+        """Ask every question, ``concurrency`` calls at a time; yield answers as they arrive.
 
         Raises:
-            EngineError: the provider stayed unavailable after ``max_retries`` retries (run
-                again to resume), or refused the request or the credentials.
+            EngineError: the provider stayed unavailable after every retry (run again to
+                resume: the answers yielded so far are kept by the caching wrapper), or refused
+                the request or the credentials.
         """
-        done: dict[int, Answer] = {}
-        future = asyncio.run_coroutine_threadsafe(self._ask_all(questions, done), _calls_loop())
+        if not questions:
+            return
+        arrived: queue.Queue = queue.Queue()
+        future = asyncio.run_coroutine_threadsafe(self._ask_all(questions, arrived),
+                                                  _calls_loop())
         try:
-            return future.result()
-        except BaseException:
-            future.cancel()
-            finished = sorted(done.items())
-            self.record([questions[i] for i, _ in finished], [a for _, a in finished])
-            raise
-
-    async def _ask_all(self, questions: Sequence[Question], done: dict[int, Answer]
-                       ) -> list[Answer]:
-        """Answer the questions concurrently, recording each answer in ``done`` as it arrives."""
-        slots = asyncio.Semaphore(self.concurrency)
-
-        async def ask(i: int) -> None:
-            done[i] = await self._ask(questions[i], slots)
-
-        first = 0
-        if self.elicitation == "auto" and self._logprobs is None and questions:
-            # One call tells whether the provider returns log-probabilities; then the rest.
-            await ask(0)
-            first = 1
-        tasks = [asyncio.create_task(ask(i)) for i in range(first, len(questions))]
-        try:
-            await asyncio.gather(*tasks)
+            while True:
+                item = arrived.get()
+                if item is _DONE:
+                    break
+                yield item
+            future.result()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        return [done[i] for i in range(len(questions))]
+            future.cancel()
 
-    async def _ask(self, question: Question, slots: asyncio.Semaphore) -> Answer:
-        """One question: token probabilities if possible, else verbalised JSON with retries."""
-        responses = []
-        if self._reads_tokens(question):
-            messages = [{"role": "user", "content": question.prompt}]
-            if self._chat:
-                messages.insert(0, {"role": "system", "content": TOKEN_INSTRUCTION})
-            response = await self._complete(slots, messages, max_tokens=1, logprobs=True,
-                                            top_logprobs=self.top_logprobs)
+    async def _ask_all(self, questions: Sequence[Question], arrived: queue.Queue) -> None:
+        """Answer the questions concurrently, putting each ``(index, answer)`` as it arrives."""
+        async def ask(i: int) -> None:
+            arrived.put((i, await self._ask(questions[i])))
+
+        try:
+            first = 0
+            if self._logprobs is None and questions[0].method != "verbalised_json":
+                # One call tells whether replies carry log-probabilities; then the rest.
+                await ask(0)
+                first = 1
+            tasks = [asyncio.create_task(ask(i)) for i in range(first, len(questions))]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            arrived.put(_DONE)
+
+    async def _ask(self, question: Question) -> Answer:
+        """One question: first-token log-probabilities if possible, else verbalised JSON."""
+        responses: list[Any] = []
+        if question.method != "verbalised_json" and self._logprobs is not False:
+            top = await self._first_token(question, responses)
+            if top is not None:
+                targets = (option_numbers(len(question.options))
+                           if question.method == "option_tokens" else question.options)
+                distribution = token_distribution(top, targets, exact=self._api_used == "text")
+                if distribution is not None:
+                    return _answer(responses, distribution)
+            if not self.verbalise:
+                return _answer(responses, None, error="no option among the top tokens"
+                               if top else "the reply carries no log-probabilities")
+        self._verbalised_used = True
+        return await self._verbalised(question, responses)
+
+    async def _first_token(self, question: Question, responses: list) -> list | None:
+        """Top alternatives of the first generated token (learning which API gives them).
+
+        With ``api="auto"``, until a reply has carried log-probabilities, a call that the
+        endpoint does not serve (not found, bad request) or that carries none is tried once
+        more through the other API.
+        """
+        learning = self.api == "auto" and self._logprobs is None
+        top = None
+        for attempt in range(2 if learning else 1):
+            if attempt:
+                self._api_used = "chat" if self._api_used == "text" else "text"
+            try:
+                response = await self._complete(question.prompt, 1, logprobs=True,
+                                                system=_token_instruction(question),
+                                                probing=learning and not attempt)
+            except _WrongEndpoint:
+                continue
             responses.append(response)
             top = first_token_logprobs(getattr(response.choices[0], "logprobs", None))
-            self._learn_logprobs(top is not None)
-            distribution = token_distribution(top or [], len(question.labels))
-            if distribution is not None:
-                return _answer(responses, distribution)
-        prompt = self._verbalised_prompt(question)
+            if top is not None:
+                break
+        if self._logprobs is None:
+            self._logprobs = top is not None
+        return top
+
+    async def _verbalised(self, question: Question, responses: list) -> Answer:
+        """Ask for a JSON distribution, again while the reply is invalid."""
+        prompt = _verbalised_prompt(question)
+        labels = question.options if question.method != "cloze" else tuple(
+            option.strip() for option in question.options)
         problem = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self.stats.retries += 1
-            response = await self._complete(slots, [{"role": "user", "content": prompt}],
-                                            max_tokens=self.max_tokens)
+        for attempt in range(self.retry.max_retries + 1):
+            response = await self._complete(prompt, self.max_tokens, stop=["}\n", "}}"])
             responses.append(response)
             try:
-                parsed = parse_verbalised(response.choices[0].message.content or "",
-                                          question.labels)
+                parsed = parse_verbalised(_closed(_reply_text(response)), labels)
             except ElicitationError as error:
                 problem = str(error)
                 continue
-            return _answer(responses, parsed.distribution, repaired=parsed.repaired)
-        return _answer(responses, None,
+            return _answer(responses, parsed.distribution, repaired=parsed.repaired,
+                           retries=attempt)
+        return _answer(responses, None, retries=len(responses) - 1,
                        error=f"no valid distribution in {len(responses)} replies: {problem}")
 
-    def _reads_tokens(self, question: Question) -> bool:
-        """Whether to ask this question for token probabilities."""
-        return (self.elicitation != "verbalised_json" and self._logprobs is not False
-                and len(question.labels) <= MAX_TOKEN_OPTIONS)
-
-    def _learn_logprobs(self, returned: bool) -> None:
-        """Remember whether the provider returns log-probabilities (the first reply tells)."""
-        if self._logprobs is None:
-            if not returned and self.elicitation == "token_probabilities":
-                raise EngineError(f"engine {self.name}: the provider returned no token "
-                                  "log-probabilities (allowed elicitation: auto, "
-                                  "verbalised_json)")
-            self._logprobs = returned
-
-    def _verbalised_prompt(self, question: Question) -> str:
-        """The question asking for a JSON distribution (swapping the answer cue if needed)."""
-        if self.elicitation == "verbalised_json":
-            return question.prompt
-        return question.prefix + question.suffix.removesuffix(TOKEN_SUFFIX) + JSON_SUFFIX
-
-    async def _complete(self, slots: asyncio.Semaphore, messages: list[dict],
-                        **params: Any) -> litellm.ModelResponse:
-        """One call, made when one of the concurrency ``slots`` is free, retried with backoff.
+    async def _complete(self, prompt: str, max_tokens: int, logprobs: bool = False,
+                        system: str | None = None, stop: list[str] | None = None,
+                        probing: bool = False) -> Any:
+        """One call through the API in use, rate-limited and retried.
 
         Raises:
             EngineError: retries exhausted, or an error that retrying cannot fix.
+            _WrongEndpoint: ``probing`` and the endpoint does not serve the request.
         """
-        request = {"model": self.model, "messages": messages, "temperature": self.temperature,
-                   "seed": self.seed, "timeout": self.timeout, "drop_params": True,
-                   "num_retries": 0, "max_retries": 0, **params}
+        request: dict[str, Any] = {
+            "model": self.model, "temperature": self.temperature, "seed": self.seed,
+            "timeout": self.timeout, "max_tokens": max_tokens, "num_retries": 0,
+            "max_retries": 0, "drop_params": True}
         if self.api_base:
             request["api_base"] = self.api_base
-        attempt = 0
-        while True:
-            try:
-                async with slots:
-                    return await litellm.acompletion(**request)
-            except _PROVIDER_ERRORS as error:
-                if not _is_transient(error):
-                    raise self._refusal(error) from None
-                if attempt >= self.max_retries:
-                    raise EngineError(
-                        f"engine {self.name}: the provider is unavailable after "
-                        f"{self.max_retries} retries ({self._summary(error)}). The answers "
-                        "obtained so far are in the response cache: run again to resume "
-                        "without asking them again."
-                    ) from None
-                self.stats.retries += 1
-                await asyncio.sleep(self._backoff(attempt))
-                attempt += 1
+        if stop:
+            request["stop"] = stop
+        if self._api_used == "text":
+            call = litellm.atext_completion
+            request["prompt"] = prompt
+            if logprobs:
+                request["logprobs"] = self.top_logprobs
+        else:
+            call = litellm.acompletion
+            messages = [{"role": "user", "content": prompt}]
+            if system:
+                messages.insert(0, {"role": "system", "content": system})
+            request["messages"] = messages
+            if logprobs:
+                request.update(logprobs=True, top_logprobs=self.top_logprobs)
 
-    def _backoff(self, attempt: int) -> float:
-        """Seconds to wait before retry ``attempt + 1``: exponential, with jitter."""
-        ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** attempt)
-        return ceiling * (0.5 + 0.5 * self._rng.random())
+        async def attempt() -> Any:
+            async with self.limit:
+                return await call(**request)
+
+        try:
+            return await self.retry.call(attempt, _is_transient)
+        except RetriesExhausted as exhausted:
+            raise EngineError(
+                f"engine {self.engine}: the provider is unavailable after "
+                f"{exhausted.retries} retries ({self._summary(exhausted.last)}). The answers "
+                "obtained so far are in the response cache: run again to resume without "
+                "asking them again.") from None
+        except _PROVIDER_ERRORS as error:
+            if probing and isinstance(error, _ENDPOINT_ERRORS):
+                raise _WrongEndpoint from None
+            raise self._refusal(error) from None
 
     def _refusal(self, error: Exception) -> EngineError:
         """The error for a request the provider refuses (not retried)."""
@@ -339,10 +365,10 @@ class LiteLLMEngine(PromptedEngine):
             except Exception:  # only a hint: it must not replace the credentials error
                 missing = []
             hint = f" (not set: {', '.join(missing)})" if missing else ""
-            return EngineError(f"engine {self.name}: the provider refused the credentials "
+            return EngineError(f"engine {self.engine}: the provider refused the credentials "
                                f"({type(error).__name__}); set its API key in the "
                                f"environment{hint}")
-        return EngineError(f"engine {self.name}: the provider refused the request "
+        return EngineError(f"engine {self.engine}: the provider refused the request "
                            f"({self._summary(error)})")
 
     def _summary(self, error: Exception) -> str:
@@ -350,14 +376,80 @@ class LiteLLMEngine(PromptedEngine):
         lines = str(error).strip().splitlines() or [""]
         text = f"{type(error).__name__}: {lines[0][:300]}"
         if self.api_base:
-            text = text.replace(self.api_base, _public_url(self.api_base))
-        return _redact(text)
+            text = text.replace(self.api_base, public_url(self.api_base))
+        return redact(text)
+
+
+class _WrongEndpoint(Exception):
+    """The API tried does not serve this request (the other one may)."""
+
+
+def _token_instruction(question: Question) -> str:
+    """System message of a chat call read through its first token."""
+    if question.method == "option_tokens":
+        return "Answer with the number of one option only."
+    return "Answer with one of: " + ", ".join(o.strip() for o in question.options) + "."
+
+
+def _verbalised_prompt(question: Question) -> str:
+    """The question asking for a JSON distribution over its numbered options."""
+    if question.method == "verbalised_json":
+        return question.prompt
+    body = question.prompt.removesuffix(TOKEN_SUFFIX).removesuffix(CLOZE_SUFFIX)
+    if question.method == "cloze":
+        body += "".join(f"{i}. {o.strip()}\n" for i, o in enumerate(question.options, 1))
+    return body + JSON_SUFFIX
+
+
+def _reply_text(response: Any) -> str:
+    """The text of a chat or text completion."""
+    choice = response.choices[0]
+    message = getattr(choice, "message", None)
+    text = getattr(message, "content", None) if message is not None else None
+    return text if text is not None else (getattr(choice, "text", None) or "")
+
+
+def _closed(text: str) -> str:
+    """A reply cut at a stop sequence, with the braces it opened closed again."""
+    opened = text.count("{") - text.count("}")
+    return text + "}" * max(opened, 0)
+
+
+def _answer(responses: Sequence[Any], distribution: np.ndarray | None, repaired: bool = False,
+            error: str | None = None, retries: int = 0) -> Answer:
+    """An answer with the tokens and cost of every call it took (cost ``None`` if unknown)."""
+    costs = [getattr(r, "_hidden_params", {}).get("response_cost") for r in responses]
+    usages = [getattr(r, "usage", None) for r in responses]
+    return Answer(
+        distribution=distribution,
+        tokens_in=sum(getattr(u, "prompt_tokens", 0) or 0 for u in usages),
+        tokens_out=sum(getattr(u, "completion_tokens", 0) or 0 for u in usages),
+        cost_usd=None if None in costs else float(sum(costs)),
+        repaired=repaired,
+        error=error,
+        retries=retries,
+    )
+
+
+def _is_transient(error: Exception) -> bool:
+    """Rate limits, time-outs, lost connections and server errors: worth retrying."""
+    status = getattr(error, "status_code", None)
+    return isinstance(error, _TRANSIENT) or (isinstance(error, litellm.APIError)
+                                             and isinstance(status, int) and status >= 500)
+
+
+def _is_text_model(model: str) -> bool:
+    """Whether litellm maps the model as a text-completion model."""
+    try:
+        return litellm.get_model_info(model).get("mode") == "completion"
+    except _UNKNOWN_MODEL:
+        return False
 
 
 def _calls_loop() -> asyncio.AbstractEventLoop:
     """The process's event loop for litellm calls, running in a daemon thread.
 
-    Every engine shares it: litellm binds its background logging worker and its HTTP clients to
+    Every model shares it: litellm binds its background logging worker and its HTTP clients to
     the loop that first uses them. A forked process (a sweep worker) starts its own loop, since
     the thread running the parent's does not exist there.
     """
@@ -371,37 +463,7 @@ def _calls_loop() -> asyncio.AbstractEventLoop:
         return _loop[1]
 
 
-def _answer(responses: Sequence[Any], distribution: np.ndarray | None, repaired: bool = False,
-            error: str | None = None) -> Answer:
-    """An answer with the tokens and cost of every call it took (cost ``None`` if unknown)."""
-    costs = [getattr(r, "_hidden_params", {}).get("response_cost") for r in responses]
-    usages = [getattr(r, "usage", None) for r in responses]
-    return Answer(
-        distribution=distribution,
-        tokens_in=sum(getattr(u, "prompt_tokens", 0) or 0 for u in usages),
-        tokens_out=sum(getattr(u, "completion_tokens", 0) or 0 for u in usages),
-        cost_usd=None if None in costs else float(sum(costs)),
-        repaired=repaired,
-        error=error,
-    )
-
-
-def _is_transient(error: Exception) -> bool:
-    """Rate limits, time-outs, lost connections and server errors: worth retrying."""
-    status = getattr(error, "status_code", None)
-    return isinstance(error, _TRANSIENT) or (isinstance(error, litellm.APIError)
-                                             and isinstance(status, int) and status >= 500)
-
-
-def _is_chat_model(model: str) -> bool:
-    """Whether the model takes chat messages (unknown models are assumed to)."""
-    try:
-        return litellm.get_model_info(model).get("mode", "chat") == "chat"
-    except _UNKNOWN_MODEL:
-        return True
-
-
-def _public_url(url: str) -> str:
+def public_url(url: str) -> str:
     """A URL without user, password, query or fragment (where credentials may hide)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -412,7 +474,7 @@ def _public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def _redact(text: str) -> str:
+def redact(text: str) -> str:
     """Text with the values of secret-looking environment variables and API keys masked."""
     for name, value in os.environ.items():
         if len(value) >= 8 and _SECRET_NAME.search(name):

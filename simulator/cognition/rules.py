@@ -31,11 +31,17 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from simulator.cognition.engine import DecisionRequest, Decisions, Engine
-from simulator.indicators import Indicator
+from simulator.sources.indicators import Indicator
 
 
 def _logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
+
+
+def _trait_columns(traits: Sequence[Mapping[str, float]]) -> dict[str, np.ndarray]:
+    """Traits of several archetypes as one array per trait (traits all of them have)."""
+    names = set(traits[0]).intersection(*traits[1:]) if traits else set()
+    return {name: np.array([t[name] for t in traits], dtype=float) for name in sorted(names)}
 
 
 class RulesEngine(Engine):
@@ -63,38 +69,42 @@ class RulesEngine(Engine):
                 "vaccine_protection": self.vaccine_protection}
 
     def decide(self, requests: Sequence[DecisionRequest]) -> Decisions:
-        """Evaluate the parametric model for every request and behaviour."""
+        """Evaluate the parametric model for every request and behaviour (vectorised)."""
         behaviours = requests[0].behaviours if requests else ()
         out = np.empty((len(requests), len(behaviours)))
+        groups: dict[int, list[int]] = {}
         for i, request in enumerate(requests):
-            traits = request.archetype.traits
-            signals = request.signals
+            groups.setdefault(id(request.signals), []).append(i)
+        for rows in groups.values():
+            signals = requests[rows[0]].signals
+            traits = _trait_columns([requests[i].archetype.traits for i in rows])
             compliance = self.compliance(traits, signals.context)
             features = self.features(traits, signals.context)
             for j, behaviour in enumerate(behaviours):
                 rules = behaviour.rules
-                z = _logit(rules.baseline)
-                z += compliance * sum(
+                z = _logit(rules.baseline) + compliance * sum(
                     weight * signals.policy.get(name, 0.0) / self.indicators[name].max_level
                     for name, weight in rules.policy.items() if name in self.indicators
                 )
-                z += sum(w * features.get(name, 0.0) for name, w in rules.context.items())
-                z += sum(w * (traits.get(name, 0.5) - 0.5) for name, w in rules.traits.items())
-                out[i, j] = 1.0 / (1.0 + np.exp(-z))
+                z = z + sum(w * features.get(name, 0.0) for name, w in rules.context.items())
+                z = z + sum(w * (traits.get(name, 0.5) - 0.5) for name, w in rules.traits.items())
+                out[rows, j] = 1.0 / (1.0 + np.exp(-z))
         self.stats.questions += out.size
         return Decisions(out)
 
-    def compliance(self, traits: Mapping[str, float], context: Mapping[str, float]) -> float:
-        """How strongly an archetype follows the rules this tick (1 = average, fresh)."""
+    def compliance(self, traits: Mapping[str, np.ndarray | float],
+                   context: Mapping[str, float]) -> np.ndarray:
+        """How strongly archetypes follow the rules this tick (1 = average, fresh)."""
         base = (1.0 + 0.8 * (traits.get("trust_government", 0.5) - 0.5)
                 + 0.5 * (traits.get("conformity", 0.5) - 0.5)
                 - 0.5 * (traits.get("risk_tolerance", 0.5) - 0.5)
                 - 0.3 * (traits.get("republican", 0.0) - traits.get("democrat", 0.0)))
         fatigue = 1.0 + context.get("weeks_under_restrictions", 0.0) / self.fatigue_weeks
-        return float(np.clip(base, 0.3, 1.7) / fatigue)
+        return np.clip(base, 0.3, 1.7) / fatigue
 
-    def features(self, traits: Mapping[str, float], context: Mapping[str, float]) -> dict:
-        """Context features of the model for one archetype (see the module docstring)."""
+    def features(self, traits: Mapping[str, np.ndarray | float],
+                 context: Mapping[str, float]) -> dict:
+        """Context features of the model for archetypes (see the module docstring)."""
         features = dict(context)
         vaccinated = context.get("vaccinated_pct", 0.0) / 100.0
         if "new_cases_per_100k" in context:

@@ -1,0 +1,223 @@
+"""The engine report card: a probe battery put to an engine, against no-information baselines.
+
+Every probe arm is asked through each panel persona, with the same prompts, elicitation and
+cache a run uses. A probe's *effect* is the panel mean of ``answer(a) - answer(b)`` for its
+behaviour; it is *correct* when its sign is the expected one (an effect of exactly 0 is not).
+The card reports the share correct of the policy and context probes and of the persona probes,
+and the same shares for three baselines that carry no information about the contrasts:
+
+- ``uniform``: every answer is the uniform distribution, so every effect is 0 (both shares 0);
+- ``shuffled_situations`` (policy and context probes): the situations of all their arms are
+  randomly permuted, and each arm reads the engine's real answers for the situation it drew;
+- ``shuffled_personas`` (persona probes): the persona changes of all their arms are randomly
+  permuted the same way.
+
+Shuffling personas leaves a situation contrast intact, and shuffling situations leaves a persona
+contrast intact, so those two cells are not baselines and are reported as ``None``. Shuffled
+baselines are means over :data:`PERMUTATIONS` draws of a seeded generator: an engine beats them
+only if its answers follow the arms' content, not merely its answer levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.behaviours import Behaviour
+from simulator.cognition.archetypes import archetype_traits
+from simulator.cognition.engine import Archetype, DecisionRequest, Engine
+from simulator.cognition.personas import persona_bins
+from simulator.cognition.probes import Probe, ProbeBattery
+from simulator.cognition.prompts import PromptBuilder
+from simulator.population import Population
+
+PERMUTATIONS = 2000
+BASELINES = ("uniform", "shuffled_situations", "shuffled_personas")
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One probe's outcome (see the module docstring)."""
+
+    name: str
+    kind: str
+    behaviour: str
+    a: str
+    b: str
+    situation: str | None
+    expected_sign: int
+    effect: float
+    correct: bool
+    source: str
+
+
+@dataclass
+class ProbeCard:
+    """An engine's report card.
+
+    Attributes:
+        engine: what the engine says of itself (name, model, elicitation).
+        probes: the probes asked.
+        skipped: probes not asked, with why (an attribute the region does not record).
+        share_correct: share of policy and context probes with the expected sign.
+        persona_share_correct: the same for persona probes (``None`` if none was asked).
+        baselines: baseline -> ``{share_correct, persona_share_correct}``.
+        llm_calls, cache_hits: what putting the card cost.
+    """
+
+    engine: dict
+    probes: list[ProbeResult]
+    skipped: list[str]
+    share_correct: float
+    persona_share_correct: float | None
+    baselines: dict[str, dict[str, float | None]]
+    llm_calls: int = 0
+    cache_hits: int = 0
+
+    def to_json(self) -> dict:
+        """The card as one JSON-ready object."""
+        return {**{k: v for k, v in asdict(self).items() if k != "probes"},
+                "probes": [asdict(p) for p in self.probes]}
+
+    def table(self) -> pd.DataFrame:
+        """Shares correct of the engine and its baselines, one row per probe kind."""
+        rows = [{"probes": "policy and context", "engine": self.share_correct},
+                {"probes": "persona", "engine": self.persona_share_correct}]
+        for row, key in zip(rows, ("share_correct", "persona_share_correct"), strict=True):
+            for name in BASELINES:
+                row[name] = self.baselines[name][key]
+        return pd.DataFrame(rows)
+
+
+def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
+                   prompts: PromptBuilder, population: Population,
+                   permutations: int = PERMUTATIONS, seed: int = 0) -> ProbeCard:
+    """Put a battery to an engine and grade it.
+
+    Args:
+        engine: any engine.
+        battery: the probes (checked against ``behaviours`` by the caller).
+        behaviours: the scenario's behaviours (every request asks all of them).
+        prompts: the scenario's prompt builder; its ``reference`` should be the battery's routine.
+        population: the region's reference population: which persona attributes it records, and
+            the traits of each persona (the mean over its matching agents, for ``rules``).
+        permutations: draws of each shuffled baseline.
+        seed: seed of the draws.
+    """
+    bins = persona_bins(population)
+    panel = [{k: v for k, v in p.items() if k in bins} for p in battery.panel]
+    asked, skipped = [], []
+    for probe in battery.probes:
+        changed = set(battery.personas[probe.a]) | set(battery.personas[probe.b]) \
+            if probe.kind == "persona" else set()
+        missing = sorted(changed - set(bins))
+        if missing:
+            skipped.append(f"{probe.name}: {', '.join(missing)} not recorded for the region")
+        else:
+            asked.append(probe)
+    column = {b.name: j for j, b in enumerate(behaviours)}
+    plain = [p for p in asked if p.kind != "persona"]
+    persona = [p for p in asked if p.kind == "persona"]
+    situations = sorted({s for p in plain for s in (p.a, p.b)})
+    persona_situations = sorted({p.situation for p in persona})
+    changes = sorted({c for p in persona for c in (p.a, p.b)})
+
+    keys = [(s, k, None) for s in situations for k in range(len(panel))]
+    # Every persona change in every persona situation: the shuffles draw from all of them.
+    keys += [(s, k, c) for s in persona_situations for c in changes for k in range(len(panel))]
+    before = engine.stats.llm_calls, engine.stats.cache_hits
+    answers = _ask(engine, battery, behaviours, prompts, population, bins, panel, keys)
+    pool = dict(zip(keys, answers, strict=True))
+
+    rng = np.random.default_rng(seed)
+    real = _effects(plain, persona, pool, column, len(panel))
+    results = [ProbeResult(p.name, p.kind, p.behaviour, p.a, p.b, p.situation, p.expected_sign,
+                           float(e), bool(np.sign(e) == p.expected_sign), p.source)
+               for p, e in zip(plain + persona, real, strict=True)]
+    signs = np.array([p.expected_sign for p in plain + persona])
+    n_plain = len(plain)
+
+    def shares(effects: np.ndarray) -> tuple[float, float | None]:
+        correct = np.sign(effects) == signs
+        return (float(correct[..., :n_plain].mean()) if n_plain else float("nan"),
+                float(correct[..., n_plain:].mean()) if persona else None)
+
+    situations_drawn = np.array([_effects(_shuffle_arms(plain, rng), persona, pool, column,
+                                          len(panel)) for _ in range(permutations)])
+    personas_drawn = np.array([_effects(plain, _shuffle_arms(persona, rng), pool, column,
+                                        len(panel)) for _ in range(permutations)])
+    uniform = shares(np.zeros(len(signs)))
+    baselines = {
+        "uniform": {"share_correct": uniform[0], "persona_share_correct": uniform[1]},
+        "shuffled_situations": {"share_correct": shares(situations_drawn)[0],
+                                "persona_share_correct": None},
+        "shuffled_personas": {"share_correct": None,
+                              "persona_share_correct": shares(personas_drawn)[1]},
+    }
+    share, persona_share = shares(real)
+    return ProbeCard(engine.describe(), results, skipped, share, persona_share, baselines,
+                     engine.stats.llm_calls - before[0], engine.stats.cache_hits - before[1])
+
+
+def _ask(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
+         prompts: PromptBuilder, population: Population, bins: Mapping,
+         panel: Sequence[Mapping[str, str]], keys: Sequence[tuple]) -> np.ndarray:
+    """The engine's answers for (situation, panel index, persona change) keys, (n_keys, n_b)."""
+    traits = archetype_traits(population)
+    requests = []
+    for index, (situation, k, change) in enumerate(keys):
+        attributes = {**panel[k], **(battery.personas[change] if change else {})}
+        requests.append(DecisionRequest(
+            Archetype(index, attributes, persona_traits(attributes, bins, traits), 1),
+            battery.signals(situation), tuple(behaviours), prompts))
+    return engine.decide(requests).probabilities
+
+
+def persona_traits(attributes: Mapping[str, str], bins: Mapping,
+                   traits: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Mean traits of the agents who have a persona's attributes.
+
+    If no agent has all of them, attributes are dropped from the last (the least important in
+    the persona order) until some agents match.
+    """
+    names = [n for n in bins if n in attributes]
+    while True:
+        members = np.ones(len(next(iter(traits.values()))), dtype=bool)
+        for name in names:
+            codes, labels = bins[name]
+            label = attributes[name]
+            members &= codes == (labels.index(label) if label in labels else -1)
+        if members.any() or not names:
+            break
+        names.pop()
+    return {name: float(values[members].mean()) for name, values in traits.items()}
+
+
+def _effects(plain: Sequence[Probe], persona: Sequence[Probe], pool: Mapping, column: Mapping,
+             panel: int) -> np.ndarray:
+    """Effects of the probes (panel means of ``a - b``), in order: plain then persona."""
+    effects = []
+    for probe in plain:
+        j = column[probe.behaviour]
+        effects.append(np.mean([pool[(probe.a, k, None)][j] - pool[(probe.b, k, None)][j]
+                                for k in range(panel)]))
+    for probe in persona:
+        j = column[probe.behaviour]
+        effects.append(np.mean([pool[(probe.situation, k, probe.a)][j]
+                                - pool[(probe.situation, k, probe.b)][j] for k in range(panel)]))
+    return np.nan_to_num(np.array(effects, dtype=float))
+
+
+def _shuffle_arms(probes: Sequence[Probe], rng: np.random.Generator) -> list[Probe]:
+    """The probes with their arms (``a`` and ``b`` of all of them) randomly permuted."""
+    arms = [arm for p in probes for arm in (p.a, p.b)]
+    order = rng.permutation(len(arms))
+    return [_replace(p, a=arms[order[2 * i]], b=arms[order[2 * i + 1]])
+            for i, p in enumerate(probes)]
+
+
+def _replace(probe: Probe, **changes) -> Probe:
+    return Probe(**{**asdict(probe), **changes})

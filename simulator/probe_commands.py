@@ -1,0 +1,59 @@
+"""The ``socialtwin probe`` command: an engine's report card (registered by simulator/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from simulator.cognition.probe_card import ProbeCard
+
+COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2020.yaml"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the ``probe`` subcommand to the ``socialtwin`` parser."""
+    probe = commands.add_parser(
+        "probe", help="grade an engine on contrasts with expected signs (its report card)",
+        description="Put the scenario's probe battery (contrasts whose expected signs come from "
+                    "the literature) to an engine and compare its share of right signs with "
+                    "baselines that carry no information.")
+    probe.add_argument("--scenario", default=str(COVID_SCENARIO),
+                       help="scenario YAML file (default: scenarios/covid_us_2020.yaml)")
+    probe.add_argument("--engine", help="local, rules or litellm:<model> (overrides the scenario)")
+    probe.add_argument("--region", help="region (overrides the scenario)")
+    probe.add_argument("--cache", help="response cache file (default: per-user cache)")
+    probe.add_argument("--json", action="store_true", help="print one JSON object")
+    probe.set_defaults(handler=_probe)
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from simulator.probe import probe_scenario
+    from simulator.run import apply_overrides
+    from simulator.scenario import load_scenario
+
+    scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine,
+                               region=args.region)
+    card = probe_scenario(scenario, cache_path=args.cache)
+    if args.json:
+        print(json.dumps(card.to_json()))
+    else:
+        print(card_text(card))
+    return 0
+
+
+def card_text(card: ProbeCard) -> str:
+    """The card as plain text: one line per probe, then the shares against the baselines."""
+    engine = card.engine
+    lines = [f"Report card of {engine.get('engine')} ({engine.get('model')}, "
+             f"{engine.get('elicitation') or 'parametric'})", ""]
+    for p in card.probes:
+        arms = f"{p.a} vs {p.b}" + (f" in {p.situation}" if p.situation else "")
+        lines.append(f"  {'ok ' if p.correct else 'NO '} {p.kind:<8} {p.name:<36} "
+                     f"{p.effect:+.4f} (expected {'+' if p.expected_sign > 0 else '-'}; {arms})")
+    lines += [f"  skipped: {s}" for s in card.skipped]
+    table = card.table()
+    lines += ["", "Share of probes with the expected sign:",
+              table.to_string(index=False, float_format=lambda v: f"{v:.2f}"),
+              f"({card.llm_calls} LLM calls, {card.cache_hits} cache hits)"]
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""The caching wrapper: answers stored as they arrive, bad rows never served."""
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+from scripted_model import ScriptedModel
+
+from simulator.cognition.accounting import EngineStats
+from simulator.cognition.cache import ResponseCache
+from simulator.cognition.caching import CachedModel
+from simulator.cognition.language_model import Question, question_key
+
+
+def questions(n, options=(" Yes", " No")):
+    out = []
+    for i in range(n):
+        prompt = f"Situation this week: case {i}\nQuestion: Will you go out?\nAnswer:"
+        out.append(Question(question_key("scripted", "scripted-1", prompt, options, "cloze", 0),
+                            "", prompt, options, "cloze"))
+    return out
+
+
+def test_each_answer_is_stored_before_the_next_is_asked(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    model = ScriptedModel()
+    cached = CachedModel(model, cache, EngineStats())
+    stored_when_asked = []
+    for _index, _answer in cached.answer(questions(3)):
+        stored_when_asked.append(len(cache))
+    assert stored_when_asked == [1, 2, 3]
+
+
+def test_answers_before_a_failure_are_kept_and_not_asked_again(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    asked = questions(4)
+    with pytest.raises(RuntimeError, match="stopped"):
+        list(CachedModel(ScriptedModel(stop_after=2), cache, EngineStats()).answer(asked))
+    assert len(cache) == 2
+    resumed = ScriptedModel()
+    stats = EngineStats()
+    answers = dict(CachedModel(resumed, cache, stats).answer(asked))
+    assert len(resumed.asked) == 2 and stats.cache_hits == 2 and len(answers) == 4
+
+
+def test_identical_questions_in_a_batch_are_asked_once(tmp_path):
+    one = questions(1)
+    model = ScriptedModel()
+    answers = list(CachedModel(model, ResponseCache(tmp_path / "c.sqlite"),
+                               EngineStats()).answer(one * 3))
+    assert len(model.asked) == 1 and sorted(i for i, _ in answers) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("row", [[0.5, float("nan")], [2.5, -1.5], [0.5], [0.2, 0.2],
+                                 "not json", {"1": 1.0}])
+def test_a_bad_cached_row_is_a_counted_miss(tmp_path, row):
+    path = tmp_path / "c.sqlite"
+    asked = questions(1)
+    list(CachedModel(ScriptedModel(), ResponseCache(path), EngineStats()).answer(asked))
+    text = row if isinstance(row, str) else json.dumps(row)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE responses SET distribution = ?", (text,))
+    model, stats = ScriptedModel(), EngineStats()
+    [(_, answer)] = list(CachedModel(model, ResponseCache(path), stats).answer(asked))
+    assert stats.bad_cache_rows == 1 and stats.cache_hits == 0 and len(model.asked) == 1
+    assert answer.distribution.sum() == pytest.approx(1.0)
+    assert np.all(answer.distribution >= 0)
+
+
+def test_no_cache_passes_everything_through(tmp_path):
+    model = ScriptedModel()
+    list(CachedModel(model, None, EngineStats()).answer(questions(2)))
+    list(CachedModel(model, None, EngineStats()).answer(questions(2)))
+    assert len(model.asked) == 4

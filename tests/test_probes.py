@@ -1,0 +1,79 @@
+"""Probe batteries: declared in YAML, checked field by field."""
+
+import pytest
+import yaml
+
+from helpers import MOBILITY
+from simulator.cognition.probes import ProbeBattery
+from simulator.errors import ScenarioError
+from simulator.sources.indicators import OXCGRT_INDICATORS
+
+
+def test_the_shipped_battery_covers_every_required_contrast():
+    battery = ProbeBattery.load()
+    battery.check(MOBILITY, OXCGRT_INDICATORS)
+    names = {(p.kind, p.behaviour, p.a, p.b) for p in battery.probes}
+    for b in MOBILITY:
+        assert ("policy", b.name, "strict_lockdown", "no_restrictions") in names
+        assert ("context", b.name, "many_cases", "almost_no_cases") in names
+    assert ("context", "parks", "warm_weather", "cold_weather") in names
+    persona = [p for p in battery.probes if p.kind == "persona"]
+    changed = {a for p in persona for a in battery.personas[p.a]}
+    assert {"age_band", "party", "work", "perceived_vulnerability"} <= changed
+    assert all(p.source in battery.sources for p in battery.probes)
+
+
+def test_situations_start_from_the_routine():
+    battery = ProbeBattery.load()
+    lockdown = battery.signals("strict_lockdown")
+    assert lockdown.policy["c6_stay_at_home_requirements"] == 3
+    assert lockdown.context["temperature_f"] == battery.routine[1]["temperature_f"]
+    assert lockdown.stringency > 70 and battery.signals(None).stringency == 0
+
+
+def write(tmp_path, data):
+    path = tmp_path / "probes.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+BASE = {
+    "routine": {"context": {"new_cases_per_100k": 0}},
+    "situations": {"calm": {}, "closed": {"policy": {"c2_workplace_closing": 3}}},
+    "personas": {"old": {"age_band": "65+"}, "young": {"age_band": "18-29"}},
+    "panel": [{"sex": "female"}],
+    "sources": {"x": "A paper."},
+    "probes": [{"name": "p", "kind": "policy", "behaviour": "workplaces", "a": "closed",
+                "b": "calm", "expected_sign": -1, "source": "x"}],
+}
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"probes": [{**BASE["probes"][0], "kind": "mood"}]}, "probes[0].kind"),
+    ({"probes": [{**BASE["probes"][0], "expected_sign": 0}]}, "probes[0].expected_sign"),
+    ({"probes": [{**BASE["probes"][0], "a": "storm"}]}, "probes[0].a"),
+    ({"probes": [{**BASE["probes"][0], "source": "y"}]}, "probes[0].source"),
+    ({"probes": [{**BASE["probes"][0], "kind": "persona", "a": "old", "b": "young"}]},
+     "probes[0].situation"),
+    ({"situations": {"calm": {"context": {"new_cases_per_100k": float("nan")}}}},
+     "situations.calm.context.new_cases_per_100k"),
+    ({"panel": []}, "panel"),
+    ({"probes": BASE["probes"] * 2}, "probes"),
+    ({"extra": 1}, "extra"),
+])
+def test_a_bad_battery_names_the_file_and_the_field(tmp_path, change, field):
+    path = write(tmp_path, {**BASE, **change})
+    with pytest.raises(ScenarioError) as raised:
+        ProbeBattery.load(path)
+    assert str(raised.value).startswith(f"{path}: {field}:")
+
+
+def test_a_battery_is_checked_against_the_scenario(tmp_path):
+    battery = ProbeBattery.load(write(tmp_path, {**BASE, "probes": [
+        {**BASE["probes"][0], "behaviour": "flying"}]}))
+    with pytest.raises(ScenarioError, match="probes\\[0\\].behaviour: 'flying'"):
+        battery.check(MOBILITY, OXCGRT_INDICATORS)
+    battery = ProbeBattery.load(write(tmp_path, {**BASE, "situations": {
+        "calm": {}, "closed": {"policy": {"c2_workplace_closing": 7}}}}))
+    with pytest.raises(ScenarioError, match="c2_workplace_closing: 7.0 is out of range"):
+        battery.check(MOBILITY, OXCGRT_INDICATORS)
