@@ -26,7 +26,8 @@ def _run(args: argparse.Namespace) -> int:
                                agents=args.agents, seed=args.seed, region=args.region,
                                data_dir=args.data_dir)
     out = Path(args.out) if args.out else scenario.output
-    result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet)
+    result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet,
+                          probe=not args.no_probe)
     for note in result.manifest["missing_inputs"]:
         print(f"missing input: {note}")
     sections = []
@@ -50,6 +51,11 @@ def _run(args: argparse.Namespace) -> int:
         twin = next(k for k in macro if k.startswith("twin"))
         print(f"calibrated: test macro RMSE {macro[twin]:.2f} pp (gradient boosting "
               f"{macro['gbm']:.2f}, persistence {macro['persistence']:.2f})")
+    if "probe_card" in m:
+        card = m["probe_card"]
+        shuffled = card["baselines"]["shuffled_situations"]["share_correct"]
+        print(f"report card: {card['share_correct']:.0%} of policy and context probes with the "
+              f"expected sign (shuffled situations {shuffled:.0%}, uniform 0%)")
     print(f"wrote {written}/ (report.md, manifest.json, trajectories.csv/.parquet, plots/)")
     return 0
 
@@ -200,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-calibrate", action="store_true",
                      help="skip calibration against observed data")
+    run.add_argument("--no-probe", action="store_true",
+                     help="skip the engine's report card (socialtwin probe) in the report")
     run.add_argument("--region", help="region to model instead of the scenario's (a code, ISO "
                      "alpha-2 code or name; `socialtwin regions` lists them)")
     run.add_argument("--data-dir", help="raw observed files for policy, context and calibration "

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulator.cognition.probe_card import ProbeCard
 from simulator.fields import plain
 from simulator.plots import plot_signals, plot_trajectories
 from simulator.run import RunResult
@@ -37,6 +38,8 @@ def write_run(result: RunResult, out_dir: str | Path,
               "population_summary": result.population_summary}
     if not result.persona_answers.empty:
         tables["persona_answers"] = result.persona_answers
+    if result.probe_card is not None:
+        tables["probe_card"] = pd.DataFrame([vars(p) for p in result.probe_card.probes])
     for name, table in tables.items():
         table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
     trajectories.to_parquet(out / "trajectories.parquet", index=False)
@@ -98,7 +101,23 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
     for section in sections:
         lines += ["", section]
     lines += ["", *persona_section(result)]
+    if result.probe_card is not None:
+        lines += ["", *probe_section(result.probe_card)]
     return "\n".join(lines) + "\n"
+
+
+def probe_section(card: ProbeCard) -> list[str]:
+    """The short form of the engine's report card (all probes in probe_card.csv)."""
+    table = card.table()
+    wrong = [p.name for p in card.probes if not p.correct]
+    lines = ["## Engine report card", "",
+             "Share of contrasts from the literature answered with the expected sign, against "
+             "baselines that carry no information (`socialtwin probe` prints every probe; "
+             "n/a: a baseline that keeps the information this kind of probe tests):", "",
+             markdown_table(table, ".2f"), "",
+             f"Wrong or no sign: {', '.join(wrong) if wrong else 'none'}."]
+    lines += [f"Skipped: {s}." for s in card.skipped]
+    return lines
 
 
 def persona_section(result: RunResult) -> list[str]:
@@ -107,10 +126,15 @@ def persona_section(result: RunResult) -> list[str]:
     match = pd.DataFrame([{"attribute": name, "agents matched": f"{100 * share:.1f}%",
                            "shown": "yes" if name in m["persona_attributes"] else "no"}
                           for name, share in m["persona_match"].items()])
+    asked = ("A language model is asked the personas below (a base persona and variants that "
+             "differ in one attribute), combined in logit space into each agent's answer."
+             if m.get("elicitation") else
+             "The engine answers every cell of agents sharing all persona attributes (below) "
+             "from its members' own traits.")
     lines = ["## Personas", "",
              "Share of agents whose persona shows their own level of each attribute (for each "
              "attribute, the prompt whose answer carries its effect for the agent):", "",
-             markdown_table(match), "", markdown_table(result.archetypes.head(24))]
+             markdown_table(match), "", asked, "", markdown_table(result.archetypes.head(24))]
     if len(result.archetypes) > 24:
         lines += ["", f"({len(result.archetypes):,} rows; all in archetypes.csv.)"]
     return lines
@@ -143,7 +167,7 @@ def markdown_table(frame: pd.DataFrame, float_format: str = ".4g") -> str:
 
 
 def _fmt(value, float_format: str = ".4g") -> str:
-    if value is None:
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
         return "n/a"
     if isinstance(value, float | np.floating):
         return format(value, float_format)

@@ -15,33 +15,46 @@ from simulator.sources.indicators import DEFAULT_SHOWN
 from simulator.sources.regions import get_region
 
 
-def scenario_battery(scenario: Scenario) -> ProbeBattery:
+def scenario_battery(scenario: Scenario) -> ProbeBattery | None:
     """The scenario's own battery (``probes:``), else the shipped one for Google's categories.
 
+    Returns:
+        The battery, checked against the scenario; ``None`` when the scenario has behaviours
+        of its own and no battery.
+
     Raises:
-        ScenarioError: the scenario has behaviours of its own and no battery.
+        ScenarioError: the battery file is invalid or does not fit the scenario.
     """
-    if scenario.probes is not None:
-        return ProbeBattery.load(scenario.probes)
     shipped = {spec["name"] for spec in preset_specs("google_mobility")}
-    if set(scenario.behaviour_names) <= shipped:
-        return ProbeBattery.load()
-    raise ScenarioError(scenario.source, "probes", "no probe card for the behaviours "
-                        f"{', '.join(sorted(set(scenario.behaviour_names) - shipped))}",
-                        "a probe battery file (see scenarios/probes_congestion.yaml)")
+    if scenario.probes is not None:
+        battery = ProbeBattery.load(scenario.probes)
+    elif set(scenario.behaviour_names) <= shipped:
+        battery = ProbeBattery.load()
+    else:
+        return None
+    battery.check(scenario.behaviours, scenario.policy.indicators)
+    return battery
 
 
 def probe_scenario(scenario: Scenario, engine: Engine | None = None,
-                   cache_path: str | Path | None = None) -> ProbeCard:
-    """Put the scenario's probe card to its engine (or to ``engine``).
+                   cache_path: str | Path | None = None,
+                   battery: ProbeBattery | None = None) -> ProbeCard:
+    """Put the scenario's probe card (or ``battery``) to its engine (or to ``engine``).
 
     The prompts are the scenario's (region, indicators shown, templates), with the battery's
     routine as the reference situation; personas are limited to the attributes the region
     records.
+
+    Raises:
+        ScenarioError: no battery fits the scenario's behaviours, or the battery is invalid.
     """
-    battery = scenario_battery(scenario)
+    battery = battery or scenario_battery(scenario)
+    if battery is None:
+        shipped = {spec["name"] for spec in preset_specs("google_mobility")}
+        raise ScenarioError(scenario.source, "probes", "no probe card for the behaviours "
+                            f"{', '.join(sorted(set(scenario.behaviour_names) - shipped))}",
+                            "a probe battery file (see scenarios/probes_congestion.yaml)")
     indicators = scenario.policy.indicators
-    battery.check(scenario.behaviours, indicators)
     shown = scenario.policy.shown or tuple(
         n for n in DEFAULT_SHOWN if n in indicators) or tuple(indicators)
     prompts = PromptBuilder(get_region(scenario.region).name, indicators, shown,

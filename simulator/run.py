@@ -15,10 +15,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulator.cognition import Engine, EngineStats
+from simulator.cognition.probe_card import ProbeCard, card_summary
 from simulator.errors import ScenarioError
 from simulator.fields import checked_region
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
+from simulator.probe import probe_scenario, scenario_battery
 from simulator.scenario import Scenario
 
 _PACKAGES = ("socialtwin", "mesa", "numpy", "pandas", "scikit-learn", "networkx", "litellm",
@@ -34,6 +36,7 @@ class RunResult:
         trajectories: tidy trajectories (see :meth:`TwinModel.trajectories`).
         decisions: answers per tick and key subgroup, before individual dynamics.
         persona_answers: language-model engines: each persona's answer per tick.
+        probe_card: the engine's report card, when the run asked for it and a battery fits.
         timeline: signals per tick (policy levels, stringency, context).
         archetypes: one row per archetype with its size and persona.
         population_summary: synthetic vs target marginals.
@@ -48,6 +51,7 @@ class RunResult:
     archetypes: pd.DataFrame
     population_summary: pd.DataFrame
     manifest: dict
+    probe_card: ProbeCard | None = None
 
 
 def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int | None = None,
@@ -92,6 +96,7 @@ def run_scenario(
     cache_path: str | Path | None = None,
     progress: bool = True,
     agent_views: bool = True,
+    probe: bool = False,
 ) -> RunResult:
     """Build the twin for ``scenario`` and run it over the whole period.
 
@@ -103,7 +108,14 @@ def run_scenario(
         cache_path: response cache file for LLM engines.
         progress: show a progress bar when ticks take more than a few seconds.
         agent_views: create the Mesa agent views (see :class:`TwinModel`).
+        probe: after the run, put the scenario's probe card to the engine (its calls are
+            counted apart from the run's, in ``probe_card``); a scenario whose behaviours no
+            battery fits is run without one.
+
+    Raises:
+        ScenarioError: ``probe`` and the scenario's battery is invalid (before any work).
     """
+    battery = scenario_battery(scenario) if probe else None
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     before = copy.copy(engine.stats) if engine is not None else EngineStats()
@@ -160,6 +172,9 @@ def run_scenario(
         population_summary=model.population.summary(),
         manifest=manifest,
     )
+    if battery is not None:
+        result.probe_card = probe_scenario(scenario, engine=model.engine, battery=battery)
+        manifest["probe_card"] = card_summary(result.probe_card)
     if engine is None:
         model.engine.close()
     return result

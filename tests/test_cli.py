@@ -44,6 +44,12 @@ def test_run_writes_the_run_folder(run_dirs):
     assert manifest["files"] == on_disk and "calibrator.json" in on_disk
     report = (out / "report.md").read_text()
     assert "covid_us_2020" in report and "plots/trajectories.png" in report
+    assert set(manifest["persona_match"]) >= {"age_band", "sex", "race", "party", "urbanicity",
+                                               "work"}
+    assert "## Personas" in report and "## Engine report card" in report
+    card = manifest["probe_card"]
+    assert card["share_correct"] == 1.0 and card["wrong_sign"] == []
+    assert (out / "probe_card.csv").is_file()
     csv = pd.read_csv(out / "trajectories.csv")
     parquet = pd.read_parquet(out / "trajectories.parquet")
     assert len(csv) == len(parquet) and set(csv["behaviour"]) == set(parquet["behaviour"])
@@ -136,3 +142,18 @@ def test_bad_region_override_is_one_clear_error(tmp_path, capsys, region, messag
     assert main(["run", str(COVID), "--region", region, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert message in err and "socialtwin regions" in err and "Traceback" not in err
+
+
+def test_probe_prints_one_json_card(capsys):
+    assert main(["probe", "--engine", "rules", "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["share_correct"] == 1.0 and card["persona_share_correct"] == 1.0
+    for name in ("uniform", "shuffled_situations", "shuffled_personas"):
+        assert set(card["baselines"][name]) == {"share_correct", "persona_share_correct"}
+    assert {p["kind"] for p in card["probes"]} == {"policy", "context", "persona"}
+
+
+def test_probe_text_lists_every_probe(capsys):
+    assert main(["probe", "--engine", "rules", "--region", "FRA"]) == 0
+    text = capsys.readouterr().out
+    assert "lockdown_retail" in text and "skipped: republican_retail_stay_at_home" in text

@@ -92,6 +92,16 @@ class ProbeCard:
         return pd.DataFrame(rows)
 
 
+def card_summary(card: ProbeCard) -> dict:
+    """The short form of a card (a run's manifest): shares, baselines and the wrong signs."""
+    return {"share_correct": card.share_correct,
+            "persona_share_correct": card.persona_share_correct,
+            "baselines": card.baselines,
+            "wrong_sign": [p.name for p in card.probes if not p.correct],
+            "skipped": card.skipped, "llm_calls": card.llm_calls,
+            "cache_hits": card.cache_hits}
+
+
 def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
                    prompts: PromptBuilder, population: Population,
                    permutations: int = PERMUTATIONS, seed: int = 0) -> ProbeCard:
