@@ -22,6 +22,7 @@ from simulator.network import SocialNetwork  # noqa: E402
 from simulator.outputs import write_run  # noqa: E402
 from simulator.policy import PolicyTimeline, Signals  # noqa: E402
 from simulator.population import Population, PopulationError  # noqa: E402
+from simulator.probe import probe_scenario  # noqa: E402
 from simulator.run import RunResult, apply_overrides, run_scenario  # noqa: E402
 from simulator.scenario import Scenario, load_scenario, scenario_from_dict  # noqa: E402
 from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator  # noqa: E402
@@ -36,6 +37,7 @@ __all__ = [
     "ResponseCache", "RuleParameters", "RulesEngine", "RunResult", "Scenario", "ScenarioError",
     "Signals", "SocialNetwork", "SocialTwinError", "SweepResult", "TwinModel", "Variant",
     "VariantSet", "apply_overrides", "get_region", "load_scenario", "load_variants",
-    "make_engine", "make_executor", "resolve_region", "run_scenario", "run_sweep",
+    "make_engine", "make_executor", "probe_scenario", "resolve_region", "run_scenario",
+    "run_sweep",
     "scenario_from_dict", "write_run", "write_sweep",
 ]

@@ -219,16 +219,20 @@ class LocalModel(LanguageModel):
         except ImportError:
             raise EngineError("engine local: llama-cpp-python is not installed "
                               "(allowed: pip install 'socialtwin[llm]')") from None
+        from llama_cpp._utils import suppress_stdout_stderr
+
         path = self.model_path if self.model_path is not None else packaged_model_path()
         try:
-            llm = llama_cpp.Llama(
-                model_path=str(path), n_ctx=self.n_ctx, n_batch=self.n_batch,
-                n_ubatch=self.n_batch, n_threads=self.n_threads,
-                n_threads_batch=self.n_threads, logits_all=False, verbose=False,
-                seed=self.seed,
-                # The sliding-window layers keep every position, so any prefix can be reused.
-                swa_full=True,
-            )
+            # llama.cpp reports how it sized its caches on stderr even when not verbose.
+            with suppress_stdout_stderr(disable=False):
+                llm = llama_cpp.Llama(
+                    model_path=str(path), n_ctx=self.n_ctx, n_batch=self.n_batch,
+                    n_ubatch=self.n_batch, n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads, logits_all=False, verbose=False,
+                    seed=self.seed,
+                    # The sliding-window layers keep every position: any prefix can be reused.
+                    swa_full=True,
+                )
         except (ValueError, RuntimeError) as error:
             raise EngineError(f"engine local: cannot load {path}: {error}") from error
         self._digits = _digit_tokens(llm, path)

@@ -2,13 +2,14 @@
 
 A prompt reads as a survey record: a preamble, the situation of the week (policy in the OxCGRT
 codebook's plain words, the epidemic and the season), the respondent's persona, then one
-question with numbered options, ending in ``"Answer: "``. When every behaviour has the same
-options they are listed once, after the persona, instead of under each question. Numbers are
-put into words by bins ("many new cases", "about 20% vaccinated") and the prompt carries no
-date, so weeks with the same situation render the same prompt and are served by the cache. The
-situation comes before the persona and the options before the questions, so that the prefix
-shared by a tick's archetypes, and by an archetype's questions, is as long as possible. Every
-template can be overridden from the scenario's ``prompts`` section.
+question. For cloze scoring the question ends in ``"Answer:"`` and the option texts are scored
+as its continuations (``" Yes"``); for option tokens the options are numbered and the question
+ends in ``"Answer: "`` (when every behaviour has the same options they are listed once, after
+the persona). Numbers are put into words by bins ("many new cases", "about 20% vaccinated") and
+the prompt carries no date, so weeks with the same situation render the same prompt and are
+served by the cache. The situation comes before the persona and the persona before the
+questions, so that the prefix shared by a tick's personas, and by a persona's questions, is as
+long as possible. Every template can be overridden from the scenario's ``prompts`` section.
 """
 
 from __future__ import annotations

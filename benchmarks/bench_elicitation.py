@@ -1,0 +1,129 @@
+"""Which elicitation the local engine uses, chosen by measurement: the probe card and the nation.
+
+Each candidate is a principled way of reading a small base model (see
+simulator/cognition/elicitation.py): digit tokens with the options listed, with both option orders
+averaged, full-text (cloze) scoring, cloze with balanced keying (the reverse-keyed question too),
+and cloze with the routine situation divided out. The earlier default, the five-point likelihood
+scale read through digit tokens, is measured as the reference arm. For each candidate the
+benchmark prints the report card (share of policy and context probes with the expected sign,
+persona probes, the shuffled baselines) and the evaluation protocol on the US nation (calibrate
+on 2020, test on January-April 2021; test macro RMSE against persistence and gradient boosting),
+with the LLM calls each took. All candidates share one response cache, so a second run costs no
+calls.
+
+    python benchmarks/bench_elicitation.py [--agents 2000] [--cache PATH] [--only NAME,...]
+                                           [--json]
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from calibration.evaluate import evaluate  # noqa: E402
+from simulator.behaviours import LIKELIHOOD_OPTIONS, Option  # noqa: E402
+from simulator.probe import probe_scenario  # noqa: E402
+from simulator.scenario import load_scenario  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CANDIDATES = {
+    "option_tokens": {"elicitation": "option_tokens", "balanced": False},
+    "option_tokens+both_orders": {"elicitation": "option_tokens", "balanced": False,
+                                  "option_orders": "both"},
+    "cloze": {"elicitation": "cloze", "balanced": False},
+    "cloze+balanced": {"elicitation": "cloze", "balanced": True},
+    "cloze+reference": {"elicitation": "cloze", "balanced": False, "debias": "reference"},
+    "cloze+balanced+reference": {"elicitation": "cloze", "balanced": True,
+                                 "debias": "reference"},
+}
+LIKELIHOOD_QUESTIONS = {
+    "retail_and_recreation": "How likely are you to go to restaurants, cafés, shopping centres, "
+                             "museums, libraries or cinemas on a typical day this week?",
+    "grocery_and_pharmacy": "How likely are you to go to a grocery store, food market, drug "
+                            "store or pharmacy on a typical day this week?",
+    "parks": "How likely are you to visit a park, beach, public garden, plaza or dog park on a "
+             "typical day this week?",
+    "transit_stations": "How likely are you to use public transport (subway, bus or train "
+                        "stations) on a typical day this week?",
+    "workplaces": "How likely are you to go to your place of work on a typical day this week?",
+    "residential": "How likely are you to stay at home all day on a typical day this week?",
+}
+"""The five-point questions of the earlier preset, for the reference arm."""
+
+
+def likelihood_scale(scenario):
+    """The scenario with the earlier five-point likelihood questions (no reverse keying)."""
+    options = tuple(Option(label, value) for label, value in LIKELIHOOD_OPTIONS)
+    behaviours = tuple(dataclasses.replace(b, question=LIKELIHOOD_QUESTIONS[b.name],
+                                           reverse_question=None, options=options)
+                       for b in scenario.behaviours)
+    return scenario.replace(behaviours=behaviours)
+
+
+def measure(name, options, scenario, agents, cache):
+    engine = dataclasses.replace(scenario.engine, name="local", options=options)
+    scenario = scenario.replace(engine=engine)
+    started = time.perf_counter()
+    card = probe_scenario(scenario, cache_path=cache)
+    probed = time.perf_counter()
+    evaluation = evaluate(scenario, regions="nation", agents=agents, cache_path=cache,
+                          progress=False)
+    finished = time.perf_counter()
+    macro = evaluation.table["macro"]
+    twin = evaluation.twin.name
+    return {
+        "candidate": name,
+        "share_correct": card.share_correct,
+        "persona_share_correct": card.persona_share_correct,
+        "shuffled_situations": card.baselines["shuffled_situations"]["share_correct"],
+        "shuffled_personas": card.baselines["shuffled_personas"]["persona_share_correct"],
+        "wrong_sign": [p.name for p in card.probes if not p.correct],
+        "probe_calls": card.llm_calls, "probe_s": round(probed - started, 1),
+        "nation_twin": float(macro[twin]), "persistence": float(macro["persistence"]),
+        "gbm": float(macro["gbm"]),
+        "nation_by_category": {k: round(float(v), 2)
+                               for k, v in evaluation.table.loc[twin].items()},
+        "nation_calls": evaluation.simulation.get("llm_calls"),
+        "nation_s": round(finished - probed, 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--cache", default=str(ROOT / "runs" / "bench_elicitation.sqlite"))
+    parser.add_argument("--only", help="comma-separated candidate names")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
+    scenario = load_scenario(ROOT / "scenarios" / "covid_us_2020.yaml")
+    arms = [("likelihood5+option_tokens (earlier default)", {"elicitation": "option_tokens",
+                                                            "balanced": False},
+             likelihood_scale(scenario))]
+    arms += [(name, options, scenario) for name, options in CANDIDATES.items()]
+    wanted = set(args.only.split(",")) if args.only else None
+    rows = []
+    for name, options, arm in arms:
+        if wanted and name.split(" ")[0] not in wanted:
+            continue
+        row = measure(name, options, arm, args.agents, args.cache)
+        rows.append(row)
+        if not args.json:
+            print(f"{name:44s} probes {row['share_correct']:.2f} (shuffled "
+                  f"{row['shuffled_situations']:.2f}) persona {row['persona_share_correct']:.2f}"
+                  f" (shuffled {row['shuffled_personas']:.2f}) | nation twin "
+                  f"{row['nation_twin']:.2f} vs persistence {row['persistence']:.2f}, gbm "
+                  f"{row['gbm']:.2f} | calls {row['probe_calls']}+{row['nation_calls']} in "
+                  f"{row['probe_s'] + row['nation_s']:.0f} s", flush=True)
+            print(f"    wrong sign: {', '.join(row['wrong_sign']) or 'none'}; by category: "
+                  f"{row['nation_by_category']}", flush=True)
+    if args.json:
+        print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

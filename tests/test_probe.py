@@ -1,0 +1,33 @@
+"""Which battery grades a scenario's engine, and the card of a scenario."""
+
+from pathlib import Path
+
+import pytest
+
+from simulator.errors import ScenarioError
+from simulator.probe import probe_scenario, scenario_battery
+from simulator.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def test_google_mobility_scenarios_use_the_shipped_battery():
+    battery = scenario_battery(load_scenario(SCENARIOS / "stay_at_home.yaml"))
+    assert battery.source.endswith("probes_google_mobility.yaml")
+
+
+def test_a_scenario_brings_its_own_battery():
+    scenario = load_scenario(SCENARIOS / "congestion_pricing.yaml")
+    battery = scenario_battery(scenario)
+    assert battery.source.endswith("probes_congestion.yaml")
+    card = probe_scenario(scenario)
+    assert card.share_correct == 1.0
+    assert {p.behaviour for p in card.probes} <= set(scenario.behaviour_names)
+
+
+def test_behaviours_of_its_own_without_a_battery(tmp_path):
+    scenario = load_scenario(SCENARIOS / "congestion_pricing.yaml")
+    scenario = scenario.replace(probes=None)
+    assert scenario_battery(scenario) is None
+    with pytest.raises(ScenarioError, match="no probe card for the behaviours"):
+        probe_scenario(scenario)
