@@ -67,7 +67,7 @@ def test_invalid_options_are_clear_errors(tmp_path):
 def test_identity_is_the_packaged_model(tmp_path):
     engine = make_engine("local", {}, OXCGRT_INDICATORS, tmp_path / "c.sqlite")
     assert engine.describe() == {"engine": "local", "model": "gemma-3-270m-q4_k_m.gguf",
-                                 "elicitation": "cloze+balanced"}
+                                 "elicitation": "option_tokens"}
 
 
 @pytest.fixture(scope="module")
@@ -208,11 +208,11 @@ def test_long_prompts_and_too_many_digit_options_are_clear_errors(model):
 def test_the_engine_caches_and_combines_real_answers(tmp_path):
     engine = make_engine("local", {}, OXCGRT_INDICATORS, tmp_path / "c.sqlite")
     decisions = engine.decide(REQUESTS)
-    assert not decisions.failed.any() and engine.stats.llm_calls == 2 * 6 * 2
+    assert not decisions.failed.any() and engine.stats.llm_calls == 2 * 6
     engine.close()
     again = make_engine("local", {}, OXCGRT_INDICATORS, tmp_path / "c.sqlite")
     np.testing.assert_array_equal(again.decide(REQUESTS).probabilities,
                                   decisions.probabilities)
-    assert again.stats.llm_calls == 0 and again.stats.cache_hits == 24
+    assert again.stats.llm_calls == 0 and again.stats.cache_hits == 12
     again.close()
     assert PROMPTS.reference is not None

@@ -108,6 +108,7 @@ def make(tmp_path):
     def build(model=f"{PROVIDER}/m", cache_name="cache.sqlite", **options):
         options.setdefault("backoff_base", 0.001)
         options.setdefault("balanced", False)
+        options.setdefault("elicitation", "cloze")
         engine = make_engine(f"litellm:{model}", options, OXCGRT_INDICATORS,
                              tmp_path / cache_name)
         engines.append(engine)

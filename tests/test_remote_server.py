@@ -88,12 +88,12 @@ def engines(server, tmp_path, **options):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", [(0, 0), (0, 5), (1, 2)])
+@pytest.mark.parametrize("case", [(0, 0, "cloze"), (0, 5, "option_tokens"), (1, 2, "cloze")])
 def test_over_http_the_answers_equal_the_local_engines(case, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "not-needed-by-a-local-server")
     single = dataclasses.replace(REQUESTS[case[0]], behaviours=(MOBILITY[case[1]],))
     with llama_server(tmp_path) as server:
-        remote, local = engines(server, tmp_path, balanced=False)
+        remote, local = engines(server, tmp_path, balanced=False, elicitation=case[2])
         try:
             over_http = remote.decide([single])
             in_process = local.decide([single])
@@ -119,7 +119,7 @@ def test_a_batch_over_http_agrees_within_the_servers_prefix_reuse(tmp_path, monk
             remote.close()
             local.close()
     assert not over_http.failed.any()
-    assert remote.stats.llm_calls == len(REQUESTS) * len(MOBILITY) * 2
+    assert remote.stats.llm_calls == len(REQUESTS) * len(MOBILITY)
     difference = np.abs(over_http.probabilities - in_process.probabilities).max()
     with capsys.disabled():
         print(f"\nlargest difference server (prefix reuse) vs local: {difference:.4f}")

@@ -22,13 +22,13 @@ from simulator.policy import Signals
 
 @dataclass(frozen=True)
 class Archetype:
-    """A group of agents that the engine is asked about as one persona.
+    """Who an engine is asked about: a cell of agents, or a persona of the factorial design.
 
     Attributes:
-        index: position in the archetype set.
-        attributes: binned attribute -> label, exactly what the prompt shows.
-        traits: mean numeric traits of the member agents (shares for categories).
-        size: number of member agents.
+        index: position among the archetypes (or personas) asked.
+        attributes: binned attribute -> label, exactly what a prompt shows.
+        traits: mean numeric traits of the agents it stands for (shares for categories).
+        size: number of agents it stands for.
     """
 
     index: int
