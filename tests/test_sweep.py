@@ -11,9 +11,10 @@ from simulator.cli import main
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario
 from simulator.scenario import load_scenario
-from simulator.sweep import RESULT_COLUMNS, run_sweep
-from simulator.sweep_outputs import write_sweep
-from simulator.variants import Scale, Variant, VariantSet
+from simulator.sweep.outputs import write_sweep
+from simulator.sweep.runner import RESULT_COLUMNS, run_sweep
+from simulator.sweep.transforms import Scale
+from simulator.sweep.variants import Variant, VariantSet
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -160,7 +161,8 @@ def test_sweep_command_errors_name_the_variants_file(tmp_path, capsys):
     status = main(["sweep", str(SCENARIOS / "stay_at_home.yaml"), "--variants", str(variants),
                    "--quiet"])
     assert status == 2
-    assert f"{variants}: variants[0].transforms[0].factor: -1 is negative" in \
+    assert f"{variants}: variants[0].transforms[0].factor: -1 is out of range (allowed: at " \
+        "least 0)" in \
         capsys.readouterr().err
 
 

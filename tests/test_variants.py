@@ -8,18 +8,16 @@ import yaml
 from simulator.errors import ScenarioError
 from simulator.policy import PolicyTimeline
 from simulator.scenario import load_scenario
-from simulator.variants import (
+from simulator.sweep.transforms import (
     Remove,
     RemoveIntervention,
     Scale,
     SetLevel,
     Shift,
     ShiftIntervention,
-    Variant,
-    VariantSet,
-    load_variants,
-    variants_from_dict,
 )
+from simulator.sweep.variants import Variant, VariantSet
+from simulator.sweep.variants_file import load_variants, variants_from_dict
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 STRINGENCY = ["c1_school_closing", "c2_workplace_closing", "c3_cancel_public_events",

@@ -19,11 +19,9 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -31,7 +29,9 @@ import numpy as np
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 import litellm  # noqa: E402
 
+from simulator.cognition.credentials import public_url, redact  # noqa: E402
 from simulator.cognition.language_model import Answer, LanguageModel, Question  # noqa: E402
+from simulator.cognition.options import check_options  # noqa: E402
 from simulator.cognition.prompts import CLOZE_SUFFIX, JSON_SUFFIX, TOKEN_SUFFIX  # noqa: E402
 from simulator.cognition.replies import (  # noqa: E402
     ElicitationError,
@@ -46,7 +46,6 @@ from simulator.errors import EngineError  # noqa: E402
 # litellm prints help banners to stdout on every provider error; the engine reports errors itself.
 litellm.suppress_debug_info = True
 
-APIS = ("auto", "chat", "text")
 VERBALISED_REPLY_TOKENS = 60
 """Completion tokens of a typical verbalised answer, for cost estimates."""
 
@@ -62,8 +61,6 @@ _CREDENTIALS = (litellm.AuthenticationError, litellm.PermissionDeniedError)
 _ENDPOINT_ERRORS = (litellm.NotFoundError, litellm.BadRequestError)
 _PROVIDER_ERRORS = tuple(litellm.LITELLM_EXCEPTION_TYPES)
 _UNKNOWN_MODEL = (litellm.ModelNotMappedError, *_PROVIDER_ERRORS)
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
-_SECRET_TEXT = re.compile(r"\b(?:sk|pk|rk|key)-[\w\-*.]{6,}|\bBearer\s+\S+", re.IGNORECASE)
 _DONE = object()
 _loop_lock = threading.Lock()
 _loop: tuple[int, asyncio.AbstractEventLoop] | None = None
@@ -119,6 +116,12 @@ class LiteLLMModel(LanguageModel):
         backoff_max: float = 60.0,
     ) -> None:
         self.engine = f"litellm:{model}"
+        check_options(self.engine, {
+            "api": api, "verbalise": verbalise, "api_base": api_base, "concurrency": concurrency,
+            "requests_per_minute": requests_per_minute, "max_retries": max_retries,
+            "timeout": timeout, "temperature": temperature, "seed": seed,
+            "max_tokens": max_tokens, "top_logprobs": top_logprobs,
+            "backoff_base": backoff_base, "backoff_max": backoff_max})
         self.model = model
         self.api = api
         self.verbalise = verbalise
@@ -128,8 +131,6 @@ class LiteLLMModel(LanguageModel):
         self.max_tokens = max_tokens
         self.top_logprobs = top_logprobs
         self.timeout = timeout
-        self._check_options(concurrency, requests_per_minute, max_retries, backoff_base,
-                            backoff_max)
         self.retry = RetryPolicy(max_retries, backoff_base, backoff_max, seed)
         self.limit = RateLimit(concurrency, requests_per_minute)
         try:
@@ -149,28 +150,6 @@ class LiteLLMModel(LanguageModel):
         self._api_used = api if api != "auto" else (
             "text" if api_base or _is_text_model(model) else "chat")
         self._verbalised_used = False
-
-    def _check_options(self, concurrency, requests_per_minute, max_retries, backoff_base,
-                       backoff_max) -> None:
-        """Raise EngineError naming the first invalid option."""
-        if self.api not in APIS:
-            raise EngineError(f"engine {self.engine}: api: {self.api!r} "
-                              f"(allowed: {', '.join(APIS)})")
-        counts = {"concurrency": (concurrency, 1), "max_retries": (max_retries, 0),
-                  "max_tokens": (self.max_tokens, 16), "top_logprobs": (self.top_logprobs, 1)}
-        for option, (value, least) in counts.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise EngineError(f"engine {self.engine}: {option}: {value!r} "
-                                  f"(allowed: an integer >= {least})")
-        seconds = {"timeout": self.timeout, "backoff_base": backoff_base,
-                   "backoff_max": backoff_max, "temperature": self.temperature}
-        if requests_per_minute is not None:
-            seconds["requests_per_minute"] = requests_per_minute
-        for option, value in seconds.items():
-            if (isinstance(value, bool) or not isinstance(value, int | float)
-                    or not np.isfinite(value) or value < 0):
-                raise EngineError(f"engine {self.engine}: {option}: {value!r} "
-                                  "(allowed: a finite number >= 0)")
 
     def describe(self) -> dict:
         """Engine, model, the API and reading used, and the server (without credentials)."""
@@ -461,22 +440,3 @@ def _calls_loop() -> asyncio.AbstractEventLoop:
                              daemon=True).start()
             _loop = (os.getpid(), loop)
         return _loop[1]
-
-
-def public_url(url: str) -> str:
-    """A URL without user, password, query or fragment (where credentials may hide)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port is not None:
-        host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def redact(text: str) -> str:
-    """Text with the values of secret-looking environment variables and API keys masked."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_NAME.search(name):
-            text = text.replace(value, "***")
-    return _SECRET_TEXT.sub("***", text)
