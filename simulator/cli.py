@@ -19,7 +19,7 @@ COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2
 
 def _run(args: argparse.Namespace) -> int:
     from simulator.outputs import write_run
-    from simulator.run import apply_overrides, run_scenario
+    from simulator.run import apply_overrides, check_cache, run_scenario
     from simulator.run_folder import check_folder
     from simulator.scenario import load_scenario
 
@@ -28,6 +28,8 @@ def _run(args: argparse.Namespace) -> int:
                                data_dir=args.data_dir)
     out = check_folder(args.out or scenario.output, args.overwrite,
                        "--out" if args.out else f"{scenario.source}: output")
+    check_cache(scenario, args.cache)
+    _note_unrecognised(args.data_dir)
     result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet,
                           probe=not args.no_probe)
     for note in result.manifest["missing_inputs"]:
@@ -88,11 +90,25 @@ def _calibrate(args: argparse.Namespace) -> int:
         raise SocialTwinError(f"{folder / 'trajectories.csv'}: no column {', '.join(missing)} "
                               f"(allowed: a file written by socialtwin run, with columns "
                               f"{', '.join(_TRAJECTORY_COLUMNS)})")
+    _note_unrecognised(args.data_dir)
     calibration = calibrate_run(trajectories, region, engine, args.data_dir)
     path = calibration.calibrator.save(target)
     print(calibration.evaluation.table.round(2).to_string())
     print(f"wrote {path}")
     return 0
+
+
+def _note_unrecognised(data_dir: str | None) -> None:
+    """Say which CSV files of ``--data-dir`` match no known layout (they are not read)."""
+    if data_dir is None or not Path(data_dir).is_dir():
+        return
+    from simulator.sources.layouts import LAYOUTS, unrecognised_files
+
+    for path, columns in unrecognised_files(data_dir):
+        shown = ", ".join(columns[:6]) + (", ..." if len(columns) > 6 else "")
+        print(f"socialtwin: note: --data-dir: {path} is not read: its header ({shown}) matches "
+              f"no known layout ({', '.join(layout.name for layout in LAYOUTS)})",
+              file=sys.stderr)
 
 
 _TRAJECTORY_COLUMNS = ("tick", "date", "behaviour", "group", "subgroup", "value", "change_pct")
@@ -103,7 +119,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from calibration.evaluate import evaluate
     from calibration.plots import plot_calibration, plot_residuals_by_region
-    from simulator.run import apply_overrides
+    from simulator.run import apply_overrides, check_cache
     from simulator.run_folder import check_folder
     from simulator.scenario import load_scenario
 
@@ -111,6 +127,8 @@ def _evaluate(args: argparse.Namespace) -> int:
                                agents=args.agents, seed=args.seed)
     if args.out:
         check_folder(args.out, overwrite=True)
+    check_cache(scenario, args.cache)
+    _note_unrecognised(args.data_dir)
     evaluation = evaluate(scenario, regions=args.regions, data_dir=args.data_dir,
                           agents=args.agents, seed=args.seed, cache_path=args.cache,
                           progress=not args.json)

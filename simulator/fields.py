@@ -124,14 +124,15 @@ def _fail(kind: str, problem: str, allowed: Any = None, **context: Any) -> Pydan
 
 def _range(low: float | None, high: float | None) -> str | None:
     if low is not None and high is not None:
-        return f"from {low:g} to {high:g}"
+        return f"from {_shown(low)} to {_shown(high)}"
     if low is not None:
-        return f"at least {low:g}"
-    return None if high is None else f"at most {high:g}"
+        return f"at least {_shown(low)}"
+    return None if high is None else f"at most {_shown(high)}"
 
 
 def _shown(value: Any) -> str:
-    return str(value) if isinstance(value, int) else f"{value:g}"
+    """A bound or value as written: whole numbers in full, others in their shortest form."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _number(low: float | None, high: float | None, whole: bool, value: Any) -> float | int:
@@ -141,8 +142,9 @@ def _number(low: float | None, high: float | None, whole: bool, value: Any) -> f
         allowed = f"{'an integer' if whole else 'a number'} {bounds}" if bounds else None
         raise _fail("number", f"expected {kind}, got {value!r}", allowed)
     if not math.isfinite(value):
+        kind = "an integer" if whole else "a finite number"
         raise _fail("number", f"{value!r} is not a finite number",
-                    f"a finite number {_range(low, high) or ''}".strip())
+                    f"{kind} {_range(low, high) or ''}".strip())
     if whole:
         if value != int(value):
             bounds = _range(low, high)

@@ -15,6 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulator.cognition import Engine, EngineStats
+from simulator.cognition.cache import check_cache_path
 from simulator.cognition.probe_card import ProbeCard, card_summary
 from simulator.errors import EngineError, ScenarioError
 from simulator.fields import check_field, checked_region
@@ -87,6 +88,16 @@ def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int |
             policy=dataclasses.replace(scenario.policy, data_dir=folder),
             context=dataclasses.replace(scenario.context, data_dir=folder))
     return scenario
+
+
+def check_cache(scenario: Scenario, cache_path: str | Path | None = None) -> None:
+    """Check, before any work, the response cache a language-model scenario will use.
+
+    Raises:
+        EngineError: the cache path is a folder or an existing file is not a readable cache.
+    """
+    if scenario.engine.name != "rules":
+        check_cache_path(cache_path or scenario.engine.cache)
 
 
 def run_scenario(

@@ -157,3 +157,19 @@ def test_probe_text_lists_every_probe(capsys):
     assert main(["probe", "--engine", "rules", "--region", "FRA"]) == 0
     text = capsys.readouterr().out
     assert "lockdown_retail" in text and "skipped: republican_retail_stay_at_home" in text
+
+
+def test_a_folder_holding_an_earlier_run_is_replaced_only_with_overwrite(tmp_path, capsys):
+    path = write(tmp_path, {**yaml.safe_load((ROOT / "scenarios" / "stay_at_home.yaml")
+                                             .read_text()), "output": str(tmp_path / "out")})
+    command = ["run", str(path), "--agents", "100", "--quiet", "--no-calibrate", "--no-probe"]
+    assert main(command) == 0
+    (tmp_path / "out" / "persona_answers.csv").write_text("left by an older run\n")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest["files"].append("persona_answers.csv")
+    (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert main(command) == 2
+    assert "holds an earlier run (manifest.json); pass --overwrite" in capsys.readouterr().err
+    assert main([*command, "--overwrite"]) == 0
+    assert not (tmp_path / "out" / "persona_answers.csv").exists()

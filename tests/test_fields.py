@@ -45,7 +45,7 @@ def error_of(data) -> str:
     ({"name": "x", "items": [{"level": float("nan")}]},
      "f.yaml: items[0].level: nan is not a finite number (allowed: a finite number from 0 to 5)"),
     ({"name": "x", "items": [{"level": 1, "count": float("inf")}]},
-     "f.yaml: items[0].count: inf is not a finite number (allowed: a finite number from 1 to 10)"),
+     "f.yaml: items[0].count: inf is not a finite number (allowed: an integer from 1 to 10)"),
     ({"name": "x", "items": [{"level": 1, "count": 2.5}]},
      "f.yaml: items[0].count: expected a whole number, got 2.5 (allowed: an integer from 1 to 10)"),
     ({"name": "x", "items": [{"level": True}]},

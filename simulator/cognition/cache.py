@@ -106,6 +106,9 @@ def check_cache_path(path: str | os.PathLike | None) -> Path:
         raise EngineError(f"response cache {path} is a folder (allowed: a file path, e.g. "
                           "responses.sqlite)")
     if path.exists():
+        problem = _truncated(path)
+        if problem:
+            raise _damaged(path, problem)
         try:
             with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
                 names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
@@ -114,6 +117,21 @@ def check_cache_path(path: str | os.PathLike | None) -> Path:
         except sqlite3.DatabaseError as error:
             raise _damaged(path, error) from None
     return path
+
+
+def _truncated(path: Path) -> str | None:
+    """Why a SQLite file is shorter than its header says, or ``None``."""
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    size = path.stat().st_size
+    if pages and size < pages * page_size:
+        return f"{size:,} bytes where its header says {pages * page_size:,}: truncated"
+    return None
 
 
 class ResponseCache:

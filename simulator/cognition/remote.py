@@ -439,4 +439,16 @@ def _calls_loop() -> asyncio.AbstractEventLoop:
             threading.Thread(target=loop.run_forever, name="socialtwin-litellm",
                              daemon=True).start()
             _loop = (os.getpid(), loop)
+            loop.set_exception_handler(_quiet_about_open_sessions)
         return _loop[1]
+
+
+def _quiet_about_open_sessions(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """The loop's exception handler, silent about HTTP sessions litellm leaves open at exit.
+
+    litellm keeps its aiohttp sessions for the life of the process; when the process ends, each
+    would print "Unclosed client session" on stderr, after the run's own last line.
+    """
+    if not str(context.get("message", "")).startswith(("Unclosed client session",
+                                                        "Unclosed connector")):
+        loop.default_exception_handler(context)

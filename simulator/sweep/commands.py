@@ -43,7 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _sweep(args: argparse.Namespace) -> int:
     from calibration.calibrate import calibrate_sweep
-    from simulator.run import apply_overrides
+    from simulator.run import apply_overrides, check_cache
     from simulator.run_folder import check_folder
     from simulator.scenario import load_scenario
     from simulator.sweep.executors import make_executor
@@ -57,6 +57,7 @@ def _sweep(args: argparse.Namespace) -> int:
     seeds = variants.seeds_for(scenario, args.seeds)
     out = check_folder(args.out or scenario.output.parent / Path(args.variants).stem,
                        args.overwrite)
+    check_cache(scenario, args.cache)
     if scenario.engine.name.startswith("litellm:") and \
             not _confirm_cost(scenario, len(variants), len(seeds), args):
         print("sweep cancelled")
