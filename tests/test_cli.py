@@ -18,7 +18,7 @@ def run_dirs(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     dirs = []
     for name in ("a", "b"):
-        status = main(["run", str(COVID), "--engine", "rules", "--agents", "2000",
+        status = main(["run", str(COVID), "--engine", "rules", "--agents", "600",
                        "--out", str(out / name), "--quiet"])
         assert status == 0
         dirs.append(out / name)
@@ -36,7 +36,7 @@ def test_run_writes_the_run_folder(run_dirs):
                 "llm_calls", "cache_hits", "tokens_in", "tokens_out", "cost_usd",
                 "llm_calls_per_agent_tick", "archetypes", "failed_answers"):
         assert key in manifest, key
-    assert manifest["agents"] == 2000 and manifest["ticks"] == 60
+    assert manifest["agents"] == 600 and manifest["ticks"] == 60
     assert manifest["engine"] == "rules"
     assert manifest["versions"]["mesa"] == "3.3.1"
     on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*")

@@ -23,16 +23,20 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
-
 # The price table ships with litellm: never fetch it when litellm is imported.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 import litellm  # noqa: E402
 
 from simulator.cognition.credentials import public_url, redact  # noqa: E402
 from simulator.cognition.language_model import Answer, LanguageModel, Question  # noqa: E402
+from simulator.cognition.litellm_replies import (  # noqa: E402
+    answer_of,
+    closed_reply,
+    reply_text,
+    token_instruction,
+    verbalised_prompt,
+)
 from simulator.cognition.options import check_options  # noqa: E402
-from simulator.cognition.prompts import CLOZE_SUFFIX, JSON_SUFFIX, TOKEN_SUFFIX  # noqa: E402
 from simulator.cognition.replies import (  # noqa: E402
     ElicitationError,
     first_token_logprobs,
@@ -236,9 +240,9 @@ class LiteLLMModel(LanguageModel):
                            if question.method == "option_tokens" else question.options)
                 distribution = token_distribution(top, targets, exact=self._api_used == "text")
                 if distribution is not None:
-                    return _answer(responses, distribution)
+                    return answer_of(responses, distribution)
             if not self.verbalise:
-                return _answer(responses, None, error="no option among the top tokens"
+                return answer_of(responses, None, error="no option among the top tokens"
                                if top else "the reply carries no log-probabilities")
         self._verbalised_used = True
         return await self._verbalised(question, responses)
@@ -257,7 +261,7 @@ class LiteLLMModel(LanguageModel):
                 self._api_used = "chat" if self._api_used == "text" else "text"
             try:
                 response = await self._complete(question.prompt, 1, logprobs=True,
-                                                system=_token_instruction(question),
+                                                system=token_instruction(question),
                                                 probing=learning and not attempt)
             except _WrongEndpoint:
                 continue
@@ -271,7 +275,7 @@ class LiteLLMModel(LanguageModel):
 
     async def _verbalised(self, question: Question, responses: list) -> Answer:
         """Ask for a JSON distribution, again while the reply is invalid."""
-        prompt = _verbalised_prompt(question)
+        prompt = verbalised_prompt(question)
         labels = question.options if question.method != "cloze" else tuple(
             option.strip() for option in question.options)
         problem = ""
@@ -279,13 +283,13 @@ class LiteLLMModel(LanguageModel):
             response = await self._complete(prompt, self.max_tokens, stop=["}\n", "}}"])
             responses.append(response)
             try:
-                parsed = parse_verbalised(_closed(_reply_text(response)), labels)
+                parsed = parse_verbalised(closed_reply(reply_text(response)), labels)
             except ElicitationError as error:
                 problem = str(error)
                 continue
-            return _answer(responses, parsed.distribution, repaired=parsed.repaired,
+            return answer_of(responses, parsed.distribution, repaired=parsed.repaired,
                            retries=attempt)
-        return _answer(responses, None, retries=len(responses) - 1,
+        return answer_of(responses, None, retries=len(responses) - 1,
                        error=f"no valid distribution in {len(responses)} replies: {problem}")
 
     async def _complete(self, prompt: str, max_tokens: int, logprobs: bool = False,
@@ -361,53 +365,6 @@ class LiteLLMModel(LanguageModel):
 
 class _WrongEndpoint(Exception):
     """The API tried does not serve this request (the other one may)."""
-
-
-def _token_instruction(question: Question) -> str:
-    """System message of a chat call read through its first token."""
-    if question.method == "option_tokens":
-        return "Answer with the number of one option only."
-    return "Answer with one of: " + ", ".join(o.strip() for o in question.options) + "."
-
-
-def _verbalised_prompt(question: Question) -> str:
-    """The question asking for a JSON distribution over its numbered options."""
-    if question.method == "verbalised_json":
-        return question.prompt
-    body = question.prompt.removesuffix(TOKEN_SUFFIX).removesuffix(CLOZE_SUFFIX)
-    if question.method == "cloze":
-        body += "".join(f"{i}. {o.strip()}\n" for i, o in enumerate(question.options, 1))
-    return body + JSON_SUFFIX
-
-
-def _reply_text(response: Any) -> str:
-    """The text of a chat or text completion."""
-    choice = response.choices[0]
-    message = getattr(choice, "message", None)
-    text = getattr(message, "content", None) if message is not None else None
-    return text if text is not None else (getattr(choice, "text", None) or "")
-
-
-def _closed(text: str) -> str:
-    """A reply cut at a stop sequence, with the braces it opened closed again."""
-    opened = text.count("{") - text.count("}")
-    return text + "}" * max(opened, 0)
-
-
-def _answer(responses: Sequence[Any], distribution: np.ndarray | None, repaired: bool = False,
-            error: str | None = None, retries: int = 0) -> Answer:
-    """An answer with the tokens and cost of every call it took (cost ``None`` if unknown)."""
-    costs = [getattr(r, "_hidden_params", {}).get("response_cost") for r in responses]
-    usages = [getattr(r, "usage", None) for r in responses]
-    return Answer(
-        distribution=distribution,
-        tokens_in=sum(getattr(u, "prompt_tokens", 0) or 0 for u in usages),
-        tokens_out=sum(getattr(u, "completion_tokens", 0) or 0 for u in usages),
-        cost_usd=None if None in costs else float(sum(costs)),
-        repaired=repaired,
-        error=error,
-        retries=retries,
-    )
 
 
 def _is_transient(error: Exception) -> bool:
