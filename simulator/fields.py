@@ -322,7 +322,9 @@ def check_field(model: type[BaseModel], name: str, value: Any, source: str,
 
 
 def plain(value: Any) -> Any:
-    """JSON-friendly data from mappings, sequences, dates, paths, dataclasses and numpy scalars."""
+    """JSON-friendly data from mappings, sequences, dates, paths, dataclasses and sections."""
+    if isinstance(value, BaseModel):
+        return plain(value.model_dump())
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -1,8 +1,9 @@
-"""Scenario files: load a YAML scenario, validate every field before any work, and hold it typed.
+"""Scenarios: what the simulator runs, typed, and reading one from a YAML file.
 
 A scenario says who is simulated (region, population), when (period, tick), what they are asked
 (behaviours), what they are told (policy signals and context), who answers (engine) and where
-results go. Every error names the file, the field, the bad value and what is allowed.
+results go. The file format is declared in :mod:`simulator.scenario_file`: every field is checked
+before any work, and every error names the file, the field, the bad value and what is allowed.
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ from simulator.scenario import Intervention, Scenario
 from simulator.sweep.transforms import ON_INTERVENTIONS, Invalid, Transform, describe
 
 BASELINE = "baseline"
+MAX_SEEDS = 1_000
+"""Most seeds a sweep runs (each seed is a run of every variant)."""
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,7 @@ class VariantSet:
         elif baseline not in names:
             raise ScenarioError(source, "baseline", f"{baseline!r} is not a variant", names)
         if isinstance(seeds, int | np.integer) and not isinstance(seeds, bool):
-            if seeds < 1:
-                raise ScenarioError(source, "seeds", f"{seeds} is out of range", "at least 1")
-            seeds = int(seeds)
+            seeds = _seed_count(int(seeds), source, "seeds")
         elif seeds is not None:
             seeds = tuple(int(s) for s in seeds)
             if not seeds or len(set(seeds)) != len(seeds):
@@ -183,10 +183,8 @@ class VariantSet:
         if seeds is None:
             return (scenario.seed,)
         if isinstance(seeds, int):
-            if seeds < 1:
-                raise ScenarioError(self.source, "seeds", f"{seeds} is out of range",
-                                    "at least 1")
-            return tuple(scenario.seed + i for i in range(seeds))
+            field = "seeds" if count is None else "seeds (--seeds)"
+            return tuple(scenario.seed + i for i in range(_seed_count(seeds, self.source, field)))
         return seeds
 
     def to_records(self) -> list[dict]:
@@ -194,3 +192,9 @@ class VariantSet:
         return [{"name": v.name, "dose": v.dose, "axes": dict(v.axes),
                  "baseline": v.name == self.baseline,
                  "transforms": [describe(t) for t in v.transforms]} for v in self.variants]
+
+
+def _seed_count(count: int, source: str, field: str) -> int:
+    if not 1 <= count <= MAX_SEEDS:
+        raise ScenarioError(source, field, f"{count} is out of range", f"from 1 to {MAX_SEEDS}")
+    return count
