@@ -120,7 +120,14 @@ def check_cache_path(path: str | os.PathLike | None) -> Path:
 
 
 def _truncated(path: Path) -> str | None:
-    """Why a SQLite file is shorter than its header says, or ``None``."""
+    """Why a SQLite file is shorter than its header says, or ``None``.
+
+    A file with a write-ahead log beside it is not judged: pages of an interrupted checkpoint
+    are still in the log, and SQLite recovers them when it opens the file.
+    """
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        return None
     with path.open("rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
