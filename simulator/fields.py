@@ -272,7 +272,8 @@ def scenario_error(source: str, error: ValidationError, prefix: tuple = ()) -> S
     loc = prefix + tuple(first["loc"])
     context = first.get("ctx") or {}
     loc += tuple(context.get("at") or ())
-    problem = _PROBLEMS.get(first["type"], first["msg"]).format(input=first.get("input"))
+    template = _PROBLEMS.get(first["type"])
+    problem = template.format(input=first.get("input")) if template else first["msg"]
     return ScenarioError(source, field_path(loc), problem, context.get("allowed"))
 
 

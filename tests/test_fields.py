@@ -127,3 +127,8 @@ def test_a_few_aliases_are_fine_and_recursive_ones_are_refused(tmp_path):
 def test_plain_data():
     value = {"d": dt.date(2020, 1, 2), "p": Path("/x"), "n": np.float32(1.5), "t": (1, 2)}
     assert plain(value) == {"d": "2020-01-02", "p": "/x", "n": 1.5, "t": [1, 2]}
+
+
+def test_values_with_braces_are_quoted_not_formatted():
+    assert error_of({"name": {"a": "{b}"}}) == \
+        "f.yaml: name: expected non-empty text, got {'a': '{b}'}"
