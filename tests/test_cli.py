@@ -161,9 +161,10 @@ def test_probe_text_lists_every_probe(capsys):
 
 
 def test_a_folder_holding_an_earlier_run_is_replaced_only_with_overwrite(tmp_path, capsys):
-    path = write(tmp_path, {**yaml.safe_load((ROOT / "scenarios" / "stay_at_home.yaml")
-                                             .read_text()), "output": str(tmp_path / "out")})
-    command = ["run", str(path), "--agents", "100", "--quiet", "--no-calibrate", "--no-probe"]
+    path = write(tmp_path, {"name": "small", "region": "US_VT", "population": {"size": 50},
+                            "period": {"start": "2020-03-02", "end": "2020-04-05"},
+                            "behaviours": ["parks"], "output": str(tmp_path / "out")})
+    command = ["run", str(path), "--quiet", "--no-calibrate", "--no-probe"]
     assert main(command) == 0
     (tmp_path / "out" / "persona_answers.csv").write_text("left by an older run\n")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
