@@ -1,6 +1,7 @@
 # socialtwin: two commands do all the set-up.
 #   make run   create .venv, install, run the COVID-19 case study on the embedded LLM
-#   make test  install what the tests need and run the whole suite
+#   make test  install what the tests need and run the whole suite (slow tests included; a bare
+#              `pytest` runs the fast tier only)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -29,10 +30,10 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.run-installed
-	$(BIN)/socialtwin run scenarios/covid_us_2020.yaml --out runs/covid_us_2020
+	$(BIN)/socialtwin run scenarios/covid_us_2020.yaml --out runs/covid_us_2020 --overwrite
 
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m ""
 
 tables: $(VENV)/.run-installed
 	$(BIN)/socialtwin data build-tables --from $(SHARED)

@@ -23,10 +23,10 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 import pandas as pd  # noqa: E402
 
-from simulator.executors import make_executor  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
-from simulator.sweep import run_sweep  # noqa: E402
-from simulator.variants import load_variants  # noqa: E402
+from simulator.sweep.executors import make_executor  # noqa: E402
+from simulator.sweep.runner import run_sweep  # noqa: E402
+from simulator.sweep.variants_file import load_variants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,6 @@ observed units. The protocol over many regions is :func:`calibration.evaluate.ev
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from calibration.evaluate import (
 )
 from calibration.plots import plot_calibration
 from simulator.errors import UsageError
-from simulator.outputs import markdown_table
+from simulator.outputs import ReportSection, markdown_table
 from simulator.scenario import Scenario
 from simulator.sources import MOBILITY_CATEGORIES, load_observed
 
@@ -95,53 +94,50 @@ def apply_calibrator(calibrator: BehaviourCalibrator, trajectories: pd.DataFrame
     return pd.concat(frames, ignore_index=True)
 
 
-def calibration_section(calibration: RunCalibration,
-                        manifest: dict) -> Callable[[Path], tuple[str, list[Path]]]:
-    """A report section for :func:`simulator.outputs.write_run` that writes the calibration files.
+def calibration_section(calibration: RunCalibration) -> ReportSection:
+    """The calibration's part of a run folder (see :func:`simulator.outputs.write_run`).
 
     Files: ``calibrator.json`` (the fitted calibrator), ``calibration.csv`` (observed, simulated
     and every method's prediction per week and metric), ``calibration_table.csv`` (test RMSE) and
-    ``plots/calibration.png``. The manifest gains a ``calibration`` entry.
+    ``plots/calibration.png``; the manifest gains a ``calibration`` entry.
     """
     evaluation = calibration.evaluation
-    twin = evaluation.twin.name
-
-    def write(out: Path) -> tuple[str, list[Path]]:
-        files = [out / "calibrator.json", out / "calibration.csv", out / "calibration_table.csv"]
-        calibration.calibrator.save(out / "calibrator.json")
-        evaluation.predictions.to_csv(out / "calibration.csv", index=False, float_format="%.6g")
-        evaluation.table.to_csv(out / "calibration_table.csv", index_label="method",
-                                float_format="%.4f")
-        plot = plot_calibration(evaluation.predictions, twin, out / "plots" / "calibration.png",
-                                calibration.region)
-        summary = evaluation.to_json()
-        manifest["calibration"] = {k: summary[k] for k in (
-            "macro_rmse", "improvement_vs_gbm_pct", "improvement_vs_persistence_pct", "twin",
-            "train_window", "test_window")}
-        text = "\n".join([
-            "## Calibration",
-            "",
-            "The calibrator (ridge per metric on the simulated aggregates; settings chosen by "
-            "blocked cross-validation inside the training window: "
-            f"{_settings(calibration.calibrator)}) was fitted on "
-            f"{calibration.region}'s observed metrics over {summary['train_window'][0]} to "
-            f"{summary['train_window'][1]} and tested on {summary['test_window'][0]} to "
-            f"{summary['test_window'][1]}, which it never saw. Test RMSE in percentage points "
-            "(lower is better); every baseline is trained on the same weeks:",
-            "",
-            markdown_table(_readable(evaluation.table), float_format=".2f"),
-            "",
-            f"The twin is {summary['improvement_vs_gbm_pct']:+.1f}% against gradient boosting "
-            f"and {summary['improvement_vs_persistence_pct']:+.1f}% against persistence "
-            "(positive = lower error). This is one region; `socialtwin evaluate` runs the "
-            "protocol over many (`--regions all` for the US nation and states, `--regions "
-            "world` for every country).",
-            "",
-            f"![calibration]({plot.relative_to(out)})",
-        ])
-        return text, [*files, plot]
-
-    return write
+    summary = evaluation.to_json()
+    plot = "plots/calibration.png"
+    text = "\n".join([
+        "## Calibration",
+        "",
+        "The calibrator (ridge per metric on the simulated aggregates; settings chosen by "
+        "blocked cross-validation inside the training window: "
+        f"{_settings(calibration.calibrator)}) was fitted on "
+        f"{calibration.region}'s observed metrics over {summary['train_window'][0]} to "
+        f"{summary['train_window'][1]} and tested on {summary['test_window'][0]} to "
+        f"{summary['test_window'][1]}, which it never saw. Test RMSE in percentage points "
+        "(lower is better); every baseline is trained on the same weeks:",
+        "",
+        markdown_table(_readable(evaluation.table), float_format=".2f"),
+        "",
+        f"The twin is {summary['improvement_vs_gbm_pct']:+.1f}% against gradient boosting "
+        f"and {summary['improvement_vs_persistence_pct']:+.1f}% against persistence "
+        "(positive = lower error). This is one region; `socialtwin evaluate` runs the "
+        "protocol over many (`--regions all` for the US nation and states, `--regions "
+        "world` for every country).",
+        "",
+        f"![calibration]({plot})",
+    ])
+    files = {
+        "calibrator.json": calibration.calibrator.save,
+        "calibration.csv": lambda path: evaluation.predictions.to_csv(
+            path, index=False, float_format="%.6g"),
+        "calibration_table.csv": lambda path: evaluation.table.to_csv(
+            path, index_label="method", float_format="%.4f"),
+        plot: lambda path: plot_calibration(evaluation.predictions, evaluation.twin.name, path,
+                                            calibration.region),
+    }
+    manifest = {"calibration": {k: summary[k] for k in (
+        "macro_rmse", "improvement_vs_gbm_pct", "improvement_vs_persistence_pct", "twin",
+        "train_window", "test_window")}}
+    return ReportSection(text, manifest, files)
 
 
 def _settings(calibrator: BehaviourCalibrator) -> str:

@@ -16,7 +16,6 @@ from simulator.behaviours import Behaviour, Option, RuleParameters  # noqa: E402
 from simulator.cognition import Engine, ResponseCache, RulesEngine, make_engine  # noqa: E402
 from simulator.cognition.archetypes import ArchetypeSet  # noqa: E402
 from simulator.errors import EngineError, ScenarioError, SocialTwinError  # noqa: E402
-from simulator.executors import make_executor  # noqa: E402
 from simulator.model import AgentView, TwinModel  # noqa: E402
 from simulator.network import SocialNetwork  # noqa: E402
 from simulator.outputs import write_run  # noqa: E402
@@ -27,9 +26,15 @@ from simulator.run import RunResult, apply_overrides, run_scenario  # noqa: E402
 from simulator.scenario import Scenario, load_scenario, scenario_from_dict  # noqa: E402
 from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator  # noqa: E402
 from simulator.sources.regions import get_region, resolve_region  # noqa: E402
-from simulator.sweep import SweepResult, run_sweep  # noqa: E402
-from simulator.sweep_outputs import write_sweep  # noqa: E402
-from simulator.variants import Variant, VariantSet, load_variants  # noqa: E402
+from simulator.sweep import (  # noqa: E402
+    SweepResult,
+    Variant,
+    VariantSet,
+    load_variants,
+    make_executor,
+    run_sweep,
+    write_sweep,
+)
 
 __all__ = [
     "AgentView", "ArchetypeSet", "Behaviour", "Engine", "EngineError", "Indicator",

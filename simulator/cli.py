@@ -12,20 +12,24 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from simulator.errors import SocialTwinError  # noqa: E402
 from simulator.probe_commands import register as register_probe_command  # noqa: E402
-from simulator.sweep_commands import register as register_sweep_commands  # noqa: E402
+from simulator.sweep.commands import register as register_sweep_commands  # noqa: E402
 
 COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2020.yaml"
 
 
 def _run(args: argparse.Namespace) -> int:
     from simulator.outputs import write_run
-    from simulator.run import apply_overrides, run_scenario
+    from simulator.run import apply_overrides, check_cache, run_scenario
+    from simulator.run_folder import check_folder
     from simulator.scenario import load_scenario
 
     scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine,
                                agents=args.agents, seed=args.seed, region=args.region,
                                data_dir=args.data_dir)
-    out = Path(args.out) if args.out else scenario.output
+    out = check_folder(args.out or scenario.output, args.overwrite,
+                       "--out" if args.out else f"{scenario.source}: output")
+    check_cache(scenario, args.cache)
+    _note_unrecognised(args.data_dir)
     result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet,
                           probe=not args.no_probe)
     for note in result.manifest["missing_inputs"]:
@@ -38,14 +42,17 @@ def _run(args: argparse.Namespace) -> int:
         if gap is None:
             calibration = calibrate_run(result.trajectories, scenario.region,
                                         scenario.engine.name, args.data_dir)
-            sections.append(calibration_section(calibration, result.manifest))
+            sections.append(calibration_section(calibration))
         else:
             print(f"not calibrated: {gap}")
     written = write_run(result, out, sections)
     m = result.manifest
     print(f"{scenario.name}: {m['agents']:,} agents x {m['ticks']} ticks on {m['engine']} "
           f"in {m['wall_s']:.1f} s; LLM calls {m['llm_calls']:,}, cache hits {m['cache_hits']:,}, "
-          f"failed answers {m['failed_answers']}")
+          f"failed answers {m['failed_answers']:,} of {m['answers']:,}")
+    if m["failed_routine_answers"]:
+        print(f"warning: {m['failed_routine_answers']:,} answers to the routine (before the "
+              "first tick) failed: those agents start from 0.5 (see report.md)")
     if "calibration" in m:
         macro = m["calibration"]["macro_rmse"]
         twin = next(k for k in macro if k.startswith("twin"))
@@ -66,19 +73,45 @@ def _calibrate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from calibration.calibrate import calibrate_run
+    from simulator.run_folder import check_file
 
     folder = Path(args.run_dir)
+    target = check_file(args.out or folder / "calibrator.json",
+                        "--out" if args.out else "RUN_DIR")
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
+        region, engine = manifest["scenario"]["region"], manifest["engine"]
         trajectories = pd.read_csv(folder / "trajectories.csv", parse_dates=["date"])
-    except (OSError, ValueError) as error:
-        raise SocialTwinError(f"{folder}: not a readable run folder ({error})") from None
-    region = manifest["scenario"]["region"]
-    calibration = calibrate_run(trajectories, region, manifest["engine"], args.data_dir)
-    path = calibration.calibrator.save(Path(args.out) if args.out else folder / "calibrator.json")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SocialTwinError(f"{folder}: not a readable run folder ({type(error).__name__}: "
+                              f"{error})") from None
+    missing = [c for c in _TRAJECTORY_COLUMNS if c not in trajectories.columns]
+    if missing:
+        raise SocialTwinError(f"{folder / 'trajectories.csv'}: no column {', '.join(missing)} "
+                              f"(allowed: a file written by socialtwin run, with columns "
+                              f"{', '.join(_TRAJECTORY_COLUMNS)})")
+    _note_unrecognised(args.data_dir)
+    calibration = calibrate_run(trajectories, region, engine, args.data_dir)
+    path = calibration.calibrator.save(target)
     print(calibration.evaluation.table.round(2).to_string())
     print(f"wrote {path}")
     return 0
+
+
+def _note_unrecognised(data_dir: str | None) -> None:
+    """Say which CSV files of ``--data-dir`` match no known layout (they are not read)."""
+    if data_dir is None or not Path(data_dir).is_dir():
+        return
+    from simulator.sources.layouts import LAYOUTS, unrecognised_files
+
+    for path, columns in unrecognised_files(data_dir):
+        shown = ", ".join(columns[:6]) + (", ..." if len(columns) > 6 else "")
+        print(f"socialtwin: note: --data-dir: {path} is not read: its header ({shown}) matches "
+              f"no known layout ({', '.join(layout.name for layout in LAYOUTS)})",
+              file=sys.stderr)
+
+
+_TRAJECTORY_COLUMNS = ("tick", "date", "behaviour", "group", "subgroup", "value", "change_pct")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -86,10 +119,16 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from calibration.evaluate import evaluate
     from calibration.plots import plot_calibration, plot_residuals_by_region
-    from simulator.run import apply_overrides
+    from simulator.run import apply_overrides, check_cache
+    from simulator.run_folder import check_folder
     from simulator.scenario import load_scenario
 
-    scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine)
+    scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine,
+                               agents=args.agents, seed=args.seed)
+    if args.out:
+        check_folder(args.out, overwrite=True)
+    check_cache(scenario, args.cache)
+    _note_unrecognised(args.data_dir)
     evaluation = evaluate(scenario, regions=args.regions, data_dir=args.data_dir,
                           agents=args.agents, seed=args.seed, cache_path=args.cache,
                           progress=not args.json)
@@ -202,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--agents", type=int, help="population size (overrides the scenario)")
     run.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
     run.add_argument("--out", help="run folder (default: the scenario's output)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier run in the folder (its files are removed first)")
     run.add_argument("--cache", help="response cache file (default: per-user cache folder)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-calibrate", action="store_true",

@@ -1,151 +1,331 @@
-"""Reading user files field by field, with errors that name the file and the field; and back.
+"""Declared fields of user files: safe YAML, typed fields with bounds, and errors that name them.
 
-Scenario files and variants files are read through :class:`FieldReader`: every check raises a
+Scenario and variants files are pydantic models built from the field types here (:func:`number`,
+:func:`whole`, :func:`choice`, :data:`Text`, :data:`Date`, :class:`Section`), so a bound is
+declared once and checks the file and the command-line flag that overrides it alike
+(:func:`check_field`). Numbers must be finite, unknown fields are refused, and every error is a
 :class:`~simulator.errors.ScenarioError` of the form ``<file>: <field>: <problem> (allowed: ...)``.
-:func:`plain` turns dates, paths, dataclasses and numpy scalars back into JSON-friendly data for
-manifests. :func:`checked_region` reads a region field or option the same way.
+:func:`read_yaml` refuses documents whose aliases expand beyond a small budget ("billion
+laughs"). :func:`plain` turns dates, paths, dataclasses and numpy scalars back into JSON-friendly
+data for manifests.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import os
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from simulator.errors import ScenarioError
 from simulator.sources.regions import RegionError, resolve_region
 
 TOP = "<top level>"
+MAX_FILE_BYTES = 10_000_000
+"""Largest scenario or variants file read (a scenario is a few kilobytes)."""
+MAX_ALIAS_EXPANSION = 10_000
+"""Most YAML nodes that aliases may add to a document once expanded."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader; an impossible date stays text, for the field check to name it."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 def read_yaml(path: str | os.PathLike) -> tuple[Any, str]:
-    """Load a YAML file; returns ``(data, source)`` with the path as the source name.
+    """Load a YAML file safely; returns ``(data, source)`` with the path as the source name.
 
     Raises:
-        ScenarioError: the file is missing, unreadable or not YAML.
+        ScenarioError: the file is missing, unreadable, too large, not YAML, or its aliases
+            expand beyond :data:`MAX_ALIAS_EXPANSION` nodes.
     """
     source = str(path)
     try:
+        if Path(path).stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(source, "<file>", "the file is too large",
+                                f"at most {MAX_FILE_BYTES:,} bytes")
         text = Path(path).read_text()
     except FileNotFoundError:
         raise ScenarioError(source, "<file>", "file not found") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(source, "<file>", f"cannot read the file ({error})") from None
+    loader = _Loader(text)
     try:
-        return yaml.safe_load(text), source
+        node = loader.get_single_node()
+        if node is None:
+            return None, source
+        added = _expanded(node, {}, set()) - _expanded(node, {}, set(), aliases=False)
+        if added > MAX_ALIAS_EXPANSION:
+            raise ScenarioError(source, "<file>", f"YAML aliases expand the document by "
+                                f"{added:,} nodes", f"at most {MAX_ALIAS_EXPANSION:,}")
+        return loader.construct_document(node), source
     except yaml.YAMLError as error:
         raise ScenarioError(source, "<file>", f"not valid YAML ({error})") from None
+    except RecursionError:
+        raise ScenarioError(source, "<file>", "nested too deeply or recursive") from None
+    finally:
+        loader.dispose()
 
 
-class FieldReader:
-    """Typed reads of the fields of one file.
+def _expanded(node: yaml.Node, sizes: dict[int, int], open_: set[int],
+              aliases: bool = True) -> int:
+    """Nodes in the document under ``node`` with aliases expanded (or each node counted once).
 
-    Args:
-        source: the file's name, used in every error.
-        base_dir: folder that relative paths in the file are relative to.
+    Sizes are memoised per node, so a bomb of nested aliases costs one visit per node; a node
+    that contains itself (a recursive alias) is refused.
+    """
+    if id(node) in sizes:
+        return sizes[id(node)] if aliases else 0
+    if id(node) in open_:
+        raise yaml.YAMLError("a recursive alias (an anchor used inside itself)")
+    open_.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    else:
+        children = []
+    total = 1 + sum(_expanded(child, sizes, open_, aliases) for child in children)
+    open_.discard(id(node))
+    sizes[id(node)] = total
+    return total
+
+
+def _fail(kind: str, problem: str, allowed: Any = None, **context: Any) -> PydanticCustomError:
+    """A field error carrying our wording (turned into a ScenarioError by :func:`validated`)."""
+    if allowed is not None and not isinstance(allowed, str):
+        allowed = ", ".join(str(a) for a in allowed)
+    return PydanticCustomError(kind, problem, {"allowed": allowed, **context})
+
+
+def _range(low: float | None, high: float | None) -> str | None:
+    if low is not None and high is not None:
+        return f"from {_shown(low)} to {_shown(high)}"
+    if low is not None:
+        return f"at least {_shown(low)}"
+    return None if high is None else f"at most {_shown(high)}"
+
+
+def _shown(value: Any) -> str:
+    """A bound or value as written: whole numbers in full, others in their shortest form."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _number(low: float | None, high: float | None, whole: bool, value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        kind = "a whole number" if whole else "a number"
+        bounds = _range(low, high)
+        allowed = f"{'an integer' if whole else 'a number'} {bounds}" if bounds else None
+        raise _fail("number", f"expected {kind}, got {value!r}", allowed)
+    if not math.isfinite(value):
+        kind = "an integer" if whole else "a finite number"
+        raise _fail("number", f"{value!r} is not a finite number",
+                    f"{kind} {_range(low, high) or ''}".strip())
+    if whole:
+        if value != int(value):
+            bounds = _range(low, high)
+            raise _fail("number", f"expected a whole number, got {value!r}",
+                        f"an integer {bounds}" if bounds else "an integer")
+        value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise _fail("range", f"{_shown(value)} is out of range", _range(low, high))
+    return value if whole else float(value)
+
+
+def number(low: float | None = None, high: float | None = None) -> Any:
+    """A finite number, optionally within ``[low, high]`` (a field type)."""
+    return Annotated[float, BeforeValidator(partial(_number, low, high, False))]
+
+
+def whole(low: int | None = None, high: int | None = None) -> Any:
+    """A whole number, optionally within ``[low, high]`` (a field type)."""
+    return Annotated[int, BeforeValidator(partial(_number, low, high, True))]
+
+
+def _choice(allowed: tuple, value: Any) -> Any:
+    if isinstance(value, bool) or value not in allowed:
+        raise _fail("choice", f"{value!r} is not allowed", allowed)
+    return value
+
+
+def choice(*allowed: Any) -> Any:
+    """One of ``allowed`` (a field type)."""
+    kind = type(allowed[0])
+    return Annotated[kind, BeforeValidator(partial(_choice, allowed))]
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail("text", f"expected non-empty text, got {value!r}")
+    return value
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise _fail("date", f"{value!r} is not a date", "YYYY-MM-DD") from None
+
+
+def _any_text(value: Any) -> str:
+    if isinstance(value, Mapping | list):
+        raise _fail("text", f"expected text, got a {type(value).__name__}")
+    return "" if value is None else str(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail("flag", f"expected true or false, got {value!r}")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+"""Non-empty text."""
+Date = Annotated[dt.date, BeforeValidator(_date)]
+"""A date: a YAML date or ``YYYY-MM-DD`` text."""
+AnyText = Annotated[str, BeforeValidator(_any_text)]
+"""Text, or a number or date written as text."""
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""``true`` or ``false`` (not 0, 1 or "yes")."""
+
+
+class Section(BaseModel):
+    """A mapping of a user file: unknown fields refused, every number finite.
+
+    A subclass may narrow the fields allowed for a given mapping (see :meth:`allowed_fields`).
     """
 
-    def __init__(self, source: str, base_dir: Path | None = None) -> None:
-        self.source = source
-        self.base_dir = base_dir if base_dir is not None else Path.cwd()
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              arbitrary_types_allowed=True)
+    mapping_hint: ClassVar[str] = "key: value pairs"
 
-    def fail(self, field: str, problem: str, allowed: Any = None) -> ScenarioError:
-        """The error for a field (to raise)."""
-        return ScenarioError(self.source, field, problem, allowed)
+    @classmethod
+    def allowed_fields(cls, data: Mapping) -> tuple[str, ...]:
+        """The fields a mapping may have (all declared fields unless a subclass says less)."""
+        return tuple(field.alias or name for name, field in cls.model_fields.items())
 
-    def required(self, data: Mapping, key: str, field: str | None = None) -> Any:
-        """``data[key]``, which must be present and not null."""
-        if data.get(key) is None:
-            raise self.fail(field or key, "missing required field")
-        return data[key]
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, data: Any) -> Any:
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, Mapping):
+            raise _fail("mapping", f"expected a mapping, got {data!r}", cls.mapping_hint)
+        allowed = cls.allowed_fields(data)
+        for key in data:
+            if key not in allowed:
+                raise _fail("unknown_field", "unknown field", allowed, at=(str(key),))
+        return data
 
-    def mapping(self, value: Any, field: str) -> Mapping:
-        """A mapping."""
-        if not isinstance(value, Mapping):
-            raise self.fail(field, f"expected a mapping, got {value!r}", "key: value pairs")
-        return value
 
-    def sequence(self, value: Any, field: str) -> list:
-        """A list."""
-        if not isinstance(value, list):
-            raise self.fail(field, f"expected a list, got {value!r}")
-        return value
+_PROBLEMS = {
+    "missing": "missing required field",
+    "list_type": "expected a list, got {input!r}",
+    "dict_type": "expected a mapping, got {input!r}",
+    "string_type": "expected text, got {input!r}",
+    "finite_number": "{input!r} is not a finite number",
+}
 
-    def known(self, data: Mapping, where: str, allowed: tuple[str, ...]) -> None:
-        """Refuse keys of ``data`` that are not ``allowed`` (a typo is never silently ignored)."""
-        unknown = [k for k in data if k not in allowed]
-        if unknown:
-            raise self.fail(unknown[0] if where == TOP else f"{where}.{unknown[0]}",
-                            "unknown field", allowed)
 
-    def text(self, value: Any, field: str) -> str:
-        """Non-empty text."""
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(field, f"expected non-empty text, got {value!r}")
-        return value
+def field_path(loc: tuple) -> str:
+    """``("a", 0, "b")`` as ``a[0].b``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or TOP
 
-    def choice(self, value: Any, field: str, allowed: tuple) -> Any:
-        """One of ``allowed``."""
-        if isinstance(value, bool) or value not in allowed:
-            raise self.fail(field, f"{value!r} is not allowed", allowed)
-        return value
 
-    def number(self, value: Any, field: str, low: float | None = None,
-               high: float | None = None) -> float:
-        """A number, optionally within ``[low, high]``."""
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(field, f"expected a number, got {value!r}")
-        return self._bounded(float(value), field, low, high)
+def scenario_error(source: str, error: ValidationError, prefix: tuple = ()) -> ScenarioError:
+    """The first problem of a pydantic validation as a :class:`ScenarioError`."""
+    first = error.errors(include_url=False)[0]
+    loc = prefix + tuple(first["loc"])
+    context = first.get("ctx") or {}
+    loc += tuple(context.get("at") or ())
+    template = _PROBLEMS.get(first["type"])
+    problem = template.format(input=first.get("input")) if template else first["msg"]
+    return ScenarioError(source, field_path(loc), problem, context.get("allowed"))
 
-    def whole(self, value: Any, field: str, low: int | None = None,
-              high: int | None = None) -> int:
-        """A whole number, optionally within ``[low, high]``."""
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            allowed = f"an integer from {low} to {high}" if low is not None and high is not None \
-                else "an integer"
-            raise self.fail(field, f"expected a whole number, got {value!r}", allowed)
-        return int(self._bounded(int(value), field, low, high))
 
-    def _bounded(self, value: float, field: str, low: float | None, high: float | None) -> float:
-        if (low is not None and value < low) or (high is not None and value > high):
-            allowed = None
-            if low is not None:
-                allowed = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
-            raise self.fail(field, f"{value:g} is out of range", allowed)
-        return value
+def nested(error: ValidationError, prefix: tuple = ()) -> PydanticCustomError:
+    """The first problem of a validation inside a validator, placed at ``prefix`` + its field."""
+    first = error.errors(include_url=False)[0]
+    found = scenario_error("", error)
+    at = prefix + tuple(first["loc"]) + tuple((first.get("ctx") or {}).get("at") or ())
+    return _fail("nested", found.problem, found.allowed, at=at)
 
-    def date(self, value: Any, field: str) -> dt.date:
-        """A date (YAML date or ``YYYY-MM-DD`` text)."""
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise self.fail(field, f"{value!r} is not a date", "YYYY-MM-DD") from None
 
-    def path(self, value: Any, field: str, must_exist: bool = True) -> Path | None:
-        """A path, relative to the file's folder unless absolute (``None`` stays ``None``)."""
-        if value is None:
-            return None
-        path = Path(str(value)).expanduser()
-        if not path.is_absolute():
-            path = (self.base_dir / path).resolve()
-        if must_exist and not path.exists():
-            raise self.fail(field, f"{value!r} does not exist (looked at {path})",
-                            "an existing file or folder")
-        return path
+def validated(model: type[BaseModel], data: Any, source: str, context: Any = None,
+              prefix: tuple = ()) -> Any:
+    """``model`` validated from ``data``; the first problem raised as a :class:`ScenarioError`.
+
+    Args:
+        model: the declaration.
+        data: what the file holds.
+        source: the file, for the message.
+        context: passed to the validators (e.g. the folder relative paths start from).
+        prefix: the field of ``data`` in its file (for a section checked alone).
+    """
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as error:
+        raise scenario_error(source, error, prefix) from None
+
+
+def check_field(model: type[BaseModel], name: str, value: Any, source: str,
+                field: str) -> Any:
+    """``value`` checked as ``model``'s field ``name`` (a command-line override).
+
+    Args:
+        model: the section declaring the field.
+        name: the field.
+        value: the value given.
+        source: the scenario file, for the message.
+        field: the field as the message names it (e.g. ``population.size (--agents)``).
+    """
+    declared = model.model_fields[name]
+    adapter = TypeAdapter(Annotated[declared.annotation, *declared.metadata])
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as error:
+        first = scenario_error(source, error)
+        raise ScenarioError(source, field, first.problem, first.allowed) from None
 
 
 def plain(value: Any) -> Any:
-    """JSON-friendly data from mappings, sequences, dates, paths, dataclasses and numpy scalars."""
+    """JSON-friendly data from mappings, sequences, dates, paths, dataclasses and sections."""
+    if isinstance(value, BaseModel):
+        return plain(value.model_dump())
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -177,3 +357,16 @@ def checked_region(source: str, field: str, value: str) -> str:
         return resolve_region(value)
     except RegionError as error:
         raise ScenarioError(source, field, str(error).split(";")[0], REGION_HINT) from None
+
+
+def _region(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail("text", f"expected non-empty text, got {value!r}")
+    try:
+        return resolve_region(value)
+    except RegionError as error:
+        raise _fail("region", str(error).split(";")[0], REGION_HINT) from None
+
+
+Region = Annotated[str, BeforeValidator(_region)]
+"""A region: code, ISO alpha-2 code or name, read as its canonical code."""

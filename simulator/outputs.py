@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,24 +15,42 @@ from simulator.cognition.probe_card import ProbeCard
 from simulator.fields import plain
 from simulator.plots import plot_signals, plot_trajectories
 from simulator.run import RunResult
+from simulator.run_folder import clear_earlier_run
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A later stage's part of a run folder (e.g. calibration), handed to :func:`write_run`.
+
+    Attributes:
+        markdown: the report section; paths in it are relative to the run folder.
+        manifest: entries added to ``manifest.json``.
+        files: relative path -> a function writing that file at the path it is given.
+    """
+
+    markdown: str
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+    files: Mapping[str, Callable[[Path], Any]] = field(default_factory=dict)
 
 
 def write_run(result: RunResult, out_dir: str | Path,
-              sections: Sequence[Callable[[Path], tuple[str, list[Path]]]] = ()) -> Path:
+              sections: Sequence[ReportSection] = ()) -> Path:
     """Write a run folder and return its path.
 
     Files: ``manifest.json``, ``trajectories.csv`` and ``.parquet``, ``decisions.csv``,
-    ``timeline.csv``, ``archetypes.csv``, ``population_summary.csv``, ``plots/*.png`` and
-    ``report.md``.
+    ``timeline.csv``, ``archetypes.csv``, ``population_summary.csv``, ``plots/*.png``,
+    ``report.md`` and the files of each section. The files an earlier run wrote in the folder
+    (as its manifest lists them) are removed first, so the folder holds this run only; the
+    manifest lists the files this run wrote.
 
     Args:
         result: the run.
         out_dir: the run folder.
-        sections: later stages (e.g. calibration); each is called with the folder, writes its
-            own files there and returns a Markdown section for the report and the files it
-            wrote. The manifest lists the files this run wrote, not others already in the folder.
+        sections: later stages (e.g. calibration): their files, manifest entries and report
+            sections.
     """
     out = Path(out_dir)
+    clear_earlier_run(out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     trajectories = result.trajectories
     tables = {"trajectories": trajectories, "decisions": result.decisions,
@@ -51,15 +71,17 @@ def write_run(result: RunResult, out_dir: str | Path,
         plot_signals(result.timeline, out / "plots" / "signals.png",
                      title=f"Signals received — {result.scenario.region}"),
     ]
-    texts = []
     for section in sections:
-        text, written = section(out)
-        texts.append(text)
-        files += written
+        for name, write in section.files.items():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            write(out / name)
+            files.append(out / name)
+        result.manifest.update(section.manifest)
     files += [*plots, out / "report.md"]
     result.manifest["files"] = sorted(str(p.relative_to(out)) for p in files)
+    (out / "report.md").write_text(report_markdown(result, out, plots,
+                                                   [s.markdown for s in sections]))
     (out / "manifest.json").write_text(json.dumps(plain(result.manifest), indent=2))
-    (out / "report.md").write_text(report_markdown(result, out, plots, texts))
     return out
 
 
@@ -86,7 +108,7 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
         f"| LLM calls | {m['llm_calls']:,} ({_fmt(m['llm_calls_per_agent_tick'])} per agent-tick),"
         f" cache hits {m['cache_hits']:,} |",
         f"| tokens | {m['tokens_in']:,} in, {m['tokens_out']:,} out; cost {cost} |",
-        f"| failed answers | {m['failed_answers']} (repaired {m['repaired_answers']}) |",
+        f"| failed answers | {_failures(m)} |",
         f"| wall time | {m['wall_s']:.1f} s (build {m['build_s']:.1f} s) |",
         f"| population fit | largest marginal error {m['population_max_abs_error']:.4f} |",
         "",
@@ -159,11 +181,17 @@ def markdown_table(frame: pd.DataFrame, float_format: str = ".4g") -> str:
     """A DataFrame as a Markdown table (the index is not shown; reset it to show it)."""
     if frame.empty:
         return "(none)"
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(_fmt(v, float_format) for v in row) + " |"
-            for row in frame.itertuples(False)]
-    return "\n".join([header, rule, *body])
+    cells = frame.astype(object).where(frame.notna(), None)
+    return cells.to_markdown(index=False, floatfmt=float_format, missingval="n/a")
+
+
+def _failures(m: Mapping) -> str:
+    """Failed answers of a run, and the routine ones (those agents start from 0.5)."""
+    text = f"{m['failed_answers']:,} of {m['answers']:,} (repaired {m['repaired_answers']})"
+    if m["failed_routine_answers"]:
+        text += (f"; {m['failed_routine_answers']:,} in the routine before the first tick: "
+                 "the agents of those personas start from 0.5 in those behaviours")
+    return text
 
 
 def _fmt(value, float_format: str = ".4g") -> str:

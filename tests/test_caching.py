@@ -2,6 +2,8 @@
 
 import json
 import sqlite3
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -73,3 +75,49 @@ def test_no_cache_passes_everything_through(tmp_path):
     list(CachedModel(model, None, EngineStats()).answer(questions(2)))
     list(CachedModel(model, None, EngineStats()).answer(questions(2)))
     assert len(model.asked) == 4
+
+
+class SlowModel(ScriptedModel):
+    """Sleeps before each answer, so that two runs overlap."""
+
+    def answer(self, questions):
+        for item in super().answer(questions):
+            time.sleep(0.02)
+            yield item
+
+
+def test_two_runs_sharing_a_cache_ask_each_question_once(tmp_path):
+    path = tmp_path / "c.sqlite"
+    asked = questions(30)
+    models = [SlowModel(), SlowModel()]
+    results = [None, None]
+
+    def run(i):
+        cached = CachedModel(models[i], ResponseCache(path), EngineStats())
+        results[i] = dict(cached.answer(asked[::-1] if i else asked))
+        cached.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys = [q.key for model in models for q in model.asked]
+    assert len(keys) == len(set(keys)) == 30
+    for index in range(30):
+        np.testing.assert_allclose(results[0][index].distribution,
+                                   results[1][index].distribution)
+
+
+def test_a_question_whose_claimant_fails_is_asked_by_the_waiting_run(tmp_path):
+    path = tmp_path / "c.sqlite"
+    holder = ResponseCache(path)
+    asked = questions(3)
+    holder.claim([asked[1].key])
+    model = ScriptedModel()
+    cached = CachedModel(model, ResponseCache(path), EngineStats())
+    threading.Timer(0.3, holder.release, ([asked[1].key],)).start()
+    answers = dict(cached.answer(asked))
+    assert sorted(answers) == [0, 1, 2] and [q.key for q in model.asked][-1] == asked[1].key
+    cached.close()
+    holder.close()

@@ -2,8 +2,15 @@ import pandas as pd
 import pytest
 
 from simulator.behaviours import Behaviour
-from simulator.checks import MIN_TOLERANCE, bounded, calibrated_range, check_sweep, dose_series
-from simulator.variants import Scale, Shift, Variant, VariantSet
+from simulator.sweep.checks import (
+    MIN_TOLERANCE,
+    bounded,
+    calibrated_range,
+    check_sweep,
+    dose_series,
+)
+from simulator.sweep.transforms import Scale, Shift
+from simulator.sweep.variants import Variant, VariantSet
 
 FALLS = Behaviour("outings", "Do you go out?", expected_response=-1)
 RISES = Behaviour("home", "Do you stay home?", expected_response=1)

@@ -17,9 +17,9 @@ COVID = ROOT / "scenarios" / "covid_us_2020.yaml"
 def run_dirs(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     dirs = []
-    for name in ("a", "b"):
-        status = main(["run", str(COVID), "--engine", "rules", "--agents", "2000",
-                       "--out", str(out / name), "--quiet"])
+    for name, stages in (("a", []), ("b", ["--no-calibrate", "--no-probe"])):
+        status = main(["run", str(COVID), "--engine", "rules", "--agents", "600",
+                       "--out", str(out / name), "--quiet", *stages])
         assert status == 0
         dirs.append(out / name)
     return dirs
@@ -36,7 +36,7 @@ def test_run_writes_the_run_folder(run_dirs):
                 "llm_calls", "cache_hits", "tokens_in", "tokens_out", "cost_usd",
                 "llm_calls_per_agent_tick", "archetypes", "failed_answers"):
         assert key in manifest, key
-    assert manifest["agents"] == 2000 and manifest["ticks"] == 60
+    assert manifest["agents"] == 600 and manifest["ticks"] == 60
     assert manifest["engine"] == "rules"
     assert manifest["versions"]["mesa"] == "3.3.1"
     on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*")
@@ -55,7 +55,8 @@ def test_run_writes_the_run_folder(run_dirs):
     assert len(csv) == len(parquet) and set(csv["behaviour"]) == set(parquet["behaviour"])
 
 
-def test_same_command_same_seed_identical_trajectories(run_dirs):
+def test_same_scenario_same_seed_identical_trajectories(run_dirs):
+    # The second run skips calibration and the report card, which do not touch trajectories.
     a, b = (d / "trajectories.csv" for d in run_dirs)
     assert a.read_bytes() == b.read_bytes()
 
@@ -157,3 +158,20 @@ def test_probe_text_lists_every_probe(capsys):
     assert main(["probe", "--engine", "rules", "--region", "FRA"]) == 0
     text = capsys.readouterr().out
     assert "lockdown_retail" in text and "skipped: republican_retail_stay_at_home" in text
+
+
+def test_a_folder_holding_an_earlier_run_is_replaced_only_with_overwrite(tmp_path, capsys):
+    path = write(tmp_path, {"name": "small", "region": "US_VT", "population": {"size": 50},
+                            "period": {"start": "2020-03-02", "end": "2020-04-05"},
+                            "behaviours": ["parks"], "output": str(tmp_path / "out")})
+    command = ["run", str(path), "--quiet", "--no-calibrate", "--no-probe"]
+    assert main(command) == 0
+    (tmp_path / "out" / "persona_answers.csv").write_text("left by an older run\n")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest["files"].append("persona_answers.csv")
+    (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert main(command) == 2
+    assert "holds an earlier run (manifest.json); pass --overwrite" in capsys.readouterr().err
+    assert main([*command, "--overwrite"]) == 0
+    assert not (tmp_path / "out" / "persona_answers.csv").exists()

@@ -27,7 +27,7 @@ import simulator.sources.observed as observed
 from simulator.cli import main
 from simulator.sources import ObservedData, load_observed
 
-pytestmark = needs_shared
+pytestmark = [needs_shared, pytest.mark.slow]
 SCENARIO = str(Path(__file__).resolve().parents[1] / "scenarios" / "covid_country_2020.yaml")
 COUNTRIES = {"NZL": "New_Zealand", "LIE": "Liechtenstein"}
 FILES = {  # source file -> (column holding the country, value per country code)

@@ -27,15 +27,21 @@ def panel(scenario):
     return inputs, targets, totals
 
 
+@pytest.fixture(scope="module")
+def evaluation(panel):
+    inputs, targets, _ = panel
+    return compare(inputs, targets, "rules")
+
+
 def test_weeks_belong_to_a_window_only_when_all_their_days_do():
     weeks = pd.Series(pd.to_datetime(["2020-02-24", "2020-03-02", "2020-12-21", "2020-12-28",
                                       "2021-01-04", "2021-04-19", "2021-04-26"]))
     assert list(window_of(weeks)) == [None, "train", "train", None, "test", "test", None]
 
 
-def test_no_test_week_leaks_into_training(panel):
+def test_no_test_week_leaks_into_training(panel, evaluation):
     inputs, targets, _ = panel
-    honest = compare(inputs, targets, "rules")
+    honest = evaluation
     poisoned_targets = targets.copy()
     test = (inputs["window"] == "test").to_numpy()
     poisoned_targets.loc[test] = np.random.default_rng(0).normal(500, 300, (test.sum(),
@@ -48,9 +54,7 @@ def test_no_test_week_leaks_into_training(panel):
     pd.testing.assert_frame_equal(honest.selection, poisoned.selection)
 
 
-def test_every_method_is_scored_on_the_same_rows(panel):
-    inputs, targets, _ = panel
-    evaluation = compare(inputs, targets, "rules")
+def test_every_method_is_scored_on_the_same_rows(evaluation):
     assert set(evaluation.table.index) == {"twin[rules]", "persistence", "gbm",
                                            "gbm_all_context", "gbm_regions", "ridge_stringency",
                                            "ridge_indicators"}
@@ -89,6 +93,7 @@ def test_calibration_gap_explains_itself(scenario):
     assert "no behaviour maps" in calibration_gap(stay)
 
 
+@pytest.mark.slow
 def test_evaluate_command_prints_json(capsys):
     status = main(["evaluate", "--engine", "rules", "--regions", "US_VT,US_WY",
                    "--agents", "200", "--json"])
@@ -104,9 +109,7 @@ def test_evaluate_command_rejects_unknown_regions(capsys):
     assert "Atlantis" in capsys.readouterr().err
 
 
-def test_per_region_table(panel):
-    inputs, targets, _ = panel
-    evaluation = compare(inputs, targets, "rules")
+def test_per_region_table(evaluation):
     by_region = evaluation.by_region
     assert list(by_region.columns[:2]) == ["region", "method"]
     assert set(by_region["region"]) == set(REGIONS)

@@ -5,10 +5,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulator.executors import DaskExecutor, ExecutorError, LocalExecutor, make_executor
 from simulator.scenario import EngineSpec, load_scenario
-from simulator.sweep import release_engines, run_sweep, worker_engine
-from simulator.variants import Scale, Variant, VariantSet
+from simulator.sweep.executors import DaskExecutor, ExecutorError, LocalExecutor, make_executor
+from simulator.sweep.runner import release_engines, run_sweep, worker_engine
+from simulator.sweep.transforms import Scale
+from simulator.sweep.variants import Variant, VariantSet
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

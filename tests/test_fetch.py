@@ -131,6 +131,7 @@ def test_raw_files_point_at_official_hosts():
     assert len({raw.dest for raw in RAW_FILES}) == len(RAW_FILES)
 
 
+@pytest.mark.slow
 def test_fetch_main_from_mirror_installs_valid_files(mirror, tmp_path, capsys):
     _, base_url = mirror
     dest = tmp_path / "raw"
@@ -215,6 +216,7 @@ def test_optional_failure_is_reported_not_raised(mirror, tmp_path):
     assert lines[0].startswith("skipped (optional) us.csv") and "HTTP 404" in lines[0]
 
 
+@pytest.mark.slow
 def test_import_local_copies_recognised_files(tmp_path, capsys):
     dest = tmp_path / "copy"
     paths = fetch_main(dest, source_dir=SHARED)
@@ -229,6 +231,7 @@ def test_import_local_copies_recognised_files(tmp_path, capsys):
         import_local(tmp_path / "empty", tmp_path / "elsewhere")
 
 
+@pytest.mark.slow
 def test_data_fetch_command_from_a_mirror(mirror, tmp_path, capsys):
     from simulator.cli import main
 
@@ -240,6 +243,7 @@ def test_data_fetch_command_from_a_mirror(mirror, tmp_path, capsys):
     assert all((dest / raw.dest).is_file() for raw in RAW_FILES)
 
 
+@pytest.mark.slow
 def test_data_fetch_command_imports_a_local_copy(tmp_path, capsys):
     from simulator.cli import main
 

@@ -1,28 +1,79 @@
 import datetime as dt
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simulator.errors import ScenarioError
-from simulator.fields import TOP, FieldReader, plain, read_yaml
+from simulator.fields import (
+    MAX_ALIAS_EXPANSION,
+    Date,
+    Section,
+    Text,
+    check_field,
+    choice,
+    number,
+    plain,
+    read_yaml,
+    validated,
+    whole,
+)
 
 
-def test_errors_name_the_file_and_field(tmp_path):
-    read = FieldReader("f.yaml", tmp_path)
-    expected = r"f\.yaml: a\.b: 7 is out of range \(allowed: from 0 to 5\)"
-    with pytest.raises(ScenarioError, match=expected):
-        read.number(7, "a.b", 0, 5)
-    with pytest.raises(ScenarioError, match="expected a whole number"):
-        read.whole(2.5, "n")
-    with pytest.raises(ScenarioError, match="unknown field"):
-        read.known({"sede": 1}, TOP, ("seed",))
-    with pytest.raises(ScenarioError, match="YYYY-MM-DD"):
-        read.date("yesterday", "d")
-    with pytest.raises(ScenarioError, match="does not exist"):
-        read.path("missing.csv", "p")
-    assert read.date("2020-03-01", "d") == dt.date(2020, 3, 1)
-    assert read.path("x", "p", must_exist=False) == (tmp_path / "x").resolve()
+class Inner(Section):
+    level: number(0, 5)
+    count: whole(1, 10) = 1
+
+
+class Outer(Section):
+    name: Text
+    when: Date | None = None
+    kind: choice("a", "b") = "a"
+    items: list[Inner] = []
+
+
+def error_of(data) -> str:
+    with pytest.raises(ScenarioError) as info:
+        validated(Outer, data, "f.yaml")
+    return str(info.value)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"name": "x", "items": [{"level": 7}]},
+     "f.yaml: items[0].level: 7 is out of range (allowed: from 0 to 5)"),
+    ({"name": "x", "items": [{"level": float("nan")}]},
+     "f.yaml: items[0].level: nan is not a finite number (allowed: a finite number from 0 to 5)"),
+    ({"name": "x", "items": [{"level": 1, "count": float("inf")}]},
+     "f.yaml: items[0].count: inf is not a finite number (allowed: an integer from 1 to 10)"),
+    ({"name": "x", "items": [{"level": 1, "count": 2.5}]},
+     "f.yaml: items[0].count: expected a whole number, got 2.5 (allowed: an integer from 1 to 10)"),
+    ({"name": "x", "items": [{"level": True}]},
+     "f.yaml: items[0].level: expected a number, got True (allowed: a number from 0 to 5)"),
+    ({"name": "x", "items": [{"levle": 1}]},
+     "f.yaml: items[0].levle: unknown field (allowed: level, count)"),
+    ({"name": "x", "when": "2020-02-30"},
+     "f.yaml: when: '2020-02-30' is not a date (allowed: YYYY-MM-DD)"),
+    ({"name": "x", "kind": "c"}, "f.yaml: kind: 'c' is not allowed (allowed: a, b)"),
+    ({"name": " "}, "f.yaml: name: expected non-empty text, got ' '"),
+    ({}, "f.yaml: name: missing required field"),
+    ([1], "f.yaml: <top level>: expected a mapping, got [1] (allowed: key: value pairs)"),
+    ({"name": "x", "items": {"level": 1}}, "f.yaml: items: expected a list, got {'level': 1}"),
+])
+def test_errors_name_the_file_field_value_and_what_is_allowed(data, message):
+    assert error_of(data) == message
+
+
+def test_whole_numbers_written_as_floats_are_whole():
+    assert validated(Inner, {"level": 1, "count": 3.0}, "f").count == 3
+
+
+def test_an_override_is_checked_against_the_same_declaration():
+    with pytest.raises(ScenarioError) as info:
+        check_field(Inner, "count", 1_000_000_000, "s.yaml", "count (--count)")
+    assert str(info.value) == ("s.yaml: count (--count): 1000000000 is out of range "
+                               "(allowed: from 1 to 10)")
+    assert check_field(Inner, "count", 4, "s.yaml", "count (--count)") == 4
 
 
 def test_read_yaml_reports_file_problems(tmp_path):
@@ -32,8 +83,52 @@ def test_read_yaml_reports_file_problems(tmp_path):
     bad.write_text("a: [")
     with pytest.raises(ScenarioError, match="not valid YAML"):
         read_yaml(bad)
+    unsafe = tmp_path / "unsafe.yaml"
+    unsafe.write_text("a: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        read_yaml(unsafe)
+
+
+def test_an_impossible_date_is_left_as_text_for_the_field_check(tmp_path):
+    path = tmp_path / "d.yaml"
+    path.write_text("end: 2020-02-30\nstart: 2020-02-28\n")
+    assert read_yaml(path)[0] == {"end": "2020-02-30", "start": dt.date(2020, 2, 28)}
+
+
+def bomb(levels: int, width: int = 9) -> str:
+    lines = ['a0: &a0 "lol"']
+    for level in range(1, levels + 1):
+        refs = ", ".join([f"*a{level - 1}"] * width)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb(9))
+    started = time.perf_counter()
+    with pytest.raises(ScenarioError, match=r"<file>: YAML aliases expand the document by "
+                                            r"[\d,]+ nodes \(allowed: at most 10,000\)"):
+        read_yaml(path)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_few_aliases_are_fine_and_recursive_ones_are_refused(tmp_path):
+    path = tmp_path / "ok.yaml"
+    path.write_text(bomb(3))
+    assert len(read_yaml(path)[0]["a3"]) == 9
+    assert 9**3 < MAX_ALIAS_EXPANSION
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("a: &a [1, *a]\n")
+    with pytest.raises(ScenarioError, match="recursive alias"):
+        read_yaml(loop)
 
 
 def test_plain_data():
     value = {"d": dt.date(2020, 1, 2), "p": Path("/x"), "n": np.float32(1.5), "t": (1, 2)}
     assert plain(value) == {"d": "2020-01-02", "p": "/x", "n": 1.5, "t": [1, 2]}
+
+
+def test_values_with_braces_are_quoted_not_formatted():
+    assert error_of({"name": {"a": "{b}"}}) == \
+        "f.yaml: name: expected non-empty text, got {'a': '{b}'}"

@@ -12,14 +12,14 @@ import pytest
 DATA = "data sources (simulator.sources, simulator.errors)"
 CORE = "simulator core"
 CALIBRATION = "calibration"
-COMMANDS = "command line (simulator.cli, simulator.sweep_commands)"
+COMMANDS = "command line (simulator.cli, simulator.sweep.commands)"
 ORDER = (DATA, CORE, CALIBRATION, COMMANDS)
 
 
 def layer(module: str) -> str:
     if module.startswith("calibration"):
         return CALIBRATION
-    if module in ("simulator.cli", "simulator.sweep_commands"):
+    if module in ("simulator.cli", "simulator.sweep.commands"):
         return COMMANDS
     if module == "simulator.errors" or module.startswith("simulator.sources"):
         return DATA

@@ -53,7 +53,7 @@ def test_batches_start_on_row_groups_and_are_never_short_or_oversize():
 
 
 def test_invalid_options_are_clear_errors(tmp_path):
-    with pytest.raises(EngineError, match="n_batch 30"):
+    with pytest.raises(EngineError, match="n_batch: 30 is out of range"):
         LocalModel(n_batch=30)
     with pytest.raises(EngineError, match="not a file"):
         LocalModel(model_path=tmp_path / "missing.gguf")

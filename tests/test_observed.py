@@ -27,6 +27,7 @@ def shipped() -> ObservedData:
 
 
 @needs_shared
+@pytest.mark.slow
 def test_shipped_tables_equal_builder_output(tmp_path):
     written = build_all(SHARED, tmp_path)
     assert [path.name for path in written] == list(TABLE_FILES.values())
@@ -112,6 +113,7 @@ def test_policy_and_context_are_plausible(shipped):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_load_observed_from_raw_directory_matches_shipped(shipped):
     raw = load_observed(SHARED)
     for field in ("policy", "mobility", "context"):
@@ -140,6 +142,7 @@ def test_find_raw_files_ranks_layouts():
 
 
 @needs_shared
+@pytest.mark.slow
 def test_one_source_per_region_reaching_the_test_window():
     """Google's file ends in December 2020: countries take OWID's series, the US Opportunity
     Insights', each for the whole period."""

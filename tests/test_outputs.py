@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulator.outputs import markdown_table, write_run
+from simulator.outputs import ReportSection, markdown_table, write_run
 from simulator.run import run_scenario
 from simulator.scenario import load_scenario
 
@@ -23,12 +23,12 @@ def test_manifest_lists_what_this_run_wrote_not_what_was_there(run, tmp_path):
     (out / "calibrator.json").write_text("{}")          # left by an earlier run
     (out / "plots" / "calibration.png").write_bytes(b"")
 
-    def section(folder: Path):
-        (folder / "extra.csv").write_text("a\n1\n")
-        return "## Extra\n\nsection text", [folder / "extra.csv"]
-
+    section = ReportSection("## Extra\n\nsection text", {"extra": {"rows": 1}},
+                            {"extra.csv": lambda path: path.write_text("a\n1\n")})
     write_run(run, out, [section])
-    files = json.loads((out / "manifest.json").read_text())["files"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = manifest["files"]
+    assert manifest["extra"] == {"rows": 1}
     assert files == sorted([
         "archetypes.csv", "decisions.csv", "extra.csv", "plots/signals.png",
         "plots/trajectories.png", "population_summary.csv", "report.md", "timeline.csv",
@@ -38,7 +38,20 @@ def test_manifest_lists_what_this_run_wrote_not_what_was_there(run, tmp_path):
     assert "## Extra" in report and "![trajectories](plots/trajectories.png)" in report
 
 
-def test_markdown_table_formats_numbers():
-    table = markdown_table(pd.DataFrame({"method": ["twin"], "rmse": [10.7123]}),
+def test_markdown_table_formats_numbers_and_missing_values():
+    table = markdown_table(pd.DataFrame({"method": ["twin", "gbm"], "rmse": [10.7123, None]}),
                            float_format=".2f")
-    assert table.splitlines() == ["| method | rmse |", "|---|---|", "| twin | 10.71 |"]
+    rows = [line.replace(" ", "") for line in table.splitlines()]
+    assert rows[0] == "|method|rmse|" and set(rows[1]) <= set("|:-")
+    assert rows[2:] == ["|twin|10.71|", "|gbm|n/a|"]
+
+
+def test_a_reused_run_folder_keeps_nothing_of_the_earlier_run(run, tmp_path):
+    out = tmp_path / "run"
+    earlier = ReportSection("## Earlier", {}, {"old.csv": lambda path: path.write_text("x\n")})
+    write_run(run, out, [earlier])
+    (out / "notes.txt").write_text("mine")
+    write_run(run, out)
+    assert not (out / "old.csv").exists() and (out / "notes.txt").read_text() == "mine"
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    assert "old.csv" not in files and all((out / name).is_file() for name in files)

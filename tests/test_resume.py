@@ -1,21 +1,26 @@
-"""A run killed midway and started again repeats no answered language-model call."""
+"""No answered call is lost or paid twice: runs killed with SIGKILL, and runs sharing a cache.
+
+Each run is ``socialtwin run`` in a child process (tests/logged_run.py) whose model calls are
+logged. A run is killed at a random call: that call and every later one never return (the
+process stands as one killed in the middle of a call), and once every answer that did arrive has
+been stored — which must take less than a second — the process gets SIGKILL. The run started
+again must not repeat any call that had been answered.
+"""
 
 import os
+import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
-from simulator.run import run_scenario
-from simulator.scenario import load_scenario
-
-pytest.importorskip("llama_cpp")
-
+HERE = Path(__file__).resolve().parent
 SCENARIO = {
     "name": "resume",
     "region": "US_VT",
@@ -26,9 +31,10 @@ SCENARIO = {
     "policy": {"source": "oxcgrt"},
     "engine": {"name": "local", "archetypes": 3},
 }
+LITELLM = "litellm:scripted/m"
 
 
-def cached(path: Path) -> int:
+def stored(path: Path) -> int:
     if not path.exists():
         return 0
     with sqlite3.connect(path, timeout=30) as db:
@@ -38,29 +44,83 @@ def cached(path: Path) -> int:
             return 0
 
 
-@pytest.mark.slow
-def test_killed_run_resumes_without_repeating_calls(tmp_path):
-    scenario_path = tmp_path / "resume.yaml"
-    scenario_path.write_text(yaml.safe_dump(SCENARIO))
+def answered(log: Path) -> list[str]:
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [line.split()[1] for line in lines if line.startswith("done ")]
+
+
+def start(tmp_path: Path, name: str, engine: str, cache: Path, freeze_at: int = 0):
+    scenario = tmp_path / "resume.yaml"
+    scenario.write_text(yaml.safe_dump(SCENARIO))
+    log = tmp_path / f"{name}.log"
+    command = [sys.executable, str(HERE / "logged_run.py"), str(log), str(freeze_at), "run",
+               str(scenario), "--engine", engine, "--cache", str(cache), "--out",
+               str(tmp_path / name), "--quiet", "--no-calibrate", "--no-probe"]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, env=env)
+    return process, log
+
+
+def finish(process) -> None:
+    out, err = process.communicate(timeout=900)
+    assert process.returncode == 0, out + err
+
+
+def kill_at_a_random_call(tmp_path: Path, engine: str, calls: range) -> None:
     cache = tmp_path / "responses.sqlite"
-    command = [sys.executable, "-m", "simulator.cli", "run", str(scenario_path), "--cache",
-               str(cache), "--out", str(tmp_path / "killed"), "--quiet", "--no-calibrate"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    deadline = time.time() + 300
-    while cached(cache) < 12 and process.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
+    freeze_at = random.Random().choice(calls)
+    process, log = start(tmp_path, "killed", engine, cache, freeze_at)
+    deadline = time.time() + 600
+    while "frozen" not in (log.read_text() if log.exists() else "") and time.time() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    arrived = len(answered(log))
+    deadline = time.time() + 1.0
+    while stored(cache) < arrived and time.time() < deadline:
+        time.sleep(0.02)
+    assert stored(cache) == arrived, f"killed at call {freeze_at}: {arrived} answers arrived, " \
+        f"{stored(cache)} stored within a second"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    answered_before = cached(cache)
-    assert answered_before >= 12, "the run should have answered some ticks before the kill"
+    before = answered(log)
 
-    scenario = load_scenario(scenario_path)
-    result = run_scenario(scenario, cache_path=cache, progress=False, agent_views=False)
-    total = cached(cache)
-    assert result.manifest["llm_calls"] == total - answered_before
-    assert result.manifest["cache_hits"] >= answered_before
-    assert result.manifest["failed_answers"] == 0
-    again = run_scenario(scenario, cache_path=cache, progress=False, agent_views=False)
-    assert again.manifest["llm_calls"] == 0
-    assert again.trajectories.equals(result.trajectories)
+    again, log_again = start(tmp_path, "again", engine, cache)
+    finish(again)
+    after = answered(log_again)
+    repeated = set(before) & set(after)
+    assert not repeated, f"killed at call {freeze_at}: {len(repeated)} answered calls repeated"
+    assert len(after) == len(set(after)) and stored(cache) == len(set(before) | set(after))
+    print(f"{engine}: killed at call {freeze_at} with {len(before)} answers stored; the restart "
+          f"made {len(after)} calls, 0 repeated")
+
+
+@pytest.mark.slow
+def test_a_local_run_killed_at_a_random_call_repeats_no_answered_call(tmp_path):
+    pytest.importorskip("llama_cpp")
+    kill_at_a_random_call(tmp_path, "local", range(5, 60))
+
+
+@pytest.mark.slow
+def test_a_litellm_run_killed_at_a_random_call_repeats_no_answered_call(tmp_path):
+    kill_at_a_random_call(tmp_path, LITELLM, range(5, 70))
+
+
+@pytest.mark.slow
+def test_two_runs_sharing_a_cache_make_the_calls_of_one(tmp_path):
+    alone, alone_log = start(tmp_path, "alone", LITELLM, tmp_path / "alone.sqlite")
+    finish(alone)
+    one_run = answered(alone_log)
+    cache = tmp_path / "shared.sqlite"
+    pair = [start(tmp_path, name, LITELLM, cache) for name in ("first", "second")]
+    for process, _ in pair:
+        finish(process)
+    calls = Counter(call for _, log in pair for call in answered(log))
+    assert sum(calls.values()) == len(one_run) and set(calls) == set(one_run)
+    assert max(calls.values()) == 1
+    shares = [len(answered(log)) for _, log in pair]
+    print(f"one run alone: {len(one_run)} calls; two runs on one cache: {shares} = "
+          f"{sum(shares)} calls")
+    trajectories = [(tmp_path / name / "trajectories.csv").read_text()
+                    for name in ("alone", "first", "second")]
+    assert trajectories[0] == trajectories[1] == trajectories[2]

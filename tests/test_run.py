@@ -1,9 +1,11 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from simulator.cognition import make_engine
-from simulator.errors import ScenarioError
+from simulator.cognition import Decisions, Engine, make_engine
+from simulator.errors import EngineError, ScenarioError
+from simulator.outputs import write_run
 from simulator.run import apply_overrides, run_scenario, versions
 from simulator.scenario import load_scenario
 
@@ -45,3 +47,43 @@ def test_a_shared_engine_reports_per_run_counts(scenario):
 def test_versions_name_the_numbers_that_matter():
     found = versions()
     assert found["mesa"] == "3.3.1" and found["python"].startswith("3.")
+
+
+class Refusing(Engine):
+    """Answers nothing, or nothing in the routine only."""
+
+    name = "refusing"
+
+    def __init__(self, routine_only=False):
+        super().__init__()
+        self.routine_only = routine_only
+
+    def decide(self, requests):
+        p = np.full((len(requests), len(requests[0].behaviours)), 0.4)
+        if not self.routine_only or requests[0].signals.tick == -1:
+            p[:] = np.nan
+        return Decisions(p)
+
+
+def test_a_run_whose_answers_all_failed_is_an_error_with_the_count(scenario):
+    with pytest.raises(EngineError, match=r"engine refusing: all [\d,]+ answers failed"):
+        run_scenario(scenario, engine=Refusing(), progress=False, agent_views=False)
+
+
+def test_failed_routine_answers_are_counted_and_reported(scenario, tmp_path):
+    result = run_scenario(scenario, engine=Refusing(routine_only=True), progress=False,
+                          agent_views=False)
+    m = result.manifest
+    cells = m["personas_asked"] * len(scenario.behaviours)
+    assert m["failed_routine_answers"] == m["failed_answers"] == cells
+    assert m["answers"] == cells * (m["ticks"] + 1)
+    report = (write_run(result, tmp_path / "run") / "report.md").read_text()
+    assert f"{cells:,} in the routine before the first tick" in report
+
+
+def test_overrides_share_the_bounds_of_the_file(scenario):
+    with pytest.raises(ScenarioError, match=r"population.size \(--agents\): 1000000000 is out "
+                                            r"of range \(allowed: from 1 to 50000000\)"):
+        apply_overrides(scenario, agents=1_000_000_000)
+    with pytest.raises(ScenarioError, match=r"seed \(--seed\): -5 is out of range"):
+        apply_overrides(scenario, seed=-5)

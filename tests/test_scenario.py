@@ -155,3 +155,57 @@ def test_overrides_are_recorded():
     assert scenario.raw["overrides"]["engine"]["name"] == "litellm:ollama/llama3"
     with pytest.raises(ScenarioError):
         scenario.with_engine("nonsense")
+
+
+def test_the_manifest_copy_of_the_scenario_carries_no_credentials(monkeypatch):
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-1234567890")
+    scenario = scenario_from_dict(minimal(
+        description="served with tok-1234567890",
+        engine={"name": "litellm:openai/m", "options": {
+            "api_base": "https://user:pw@llm.example.org:8443/v1?api-key=s3cret#frag"}}))
+    record = str(scenario.to_dict())
+    assert "https://llm.example.org:8443/v1" in record
+    for secret in ("pw", "s3cret", "frag", "tok-1234567890", "user:"):
+        assert secret not in record
+    assert scenario.engine.options["api_base"].endswith("#frag"), "the run itself keeps it"
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"dynamics": {"habit": float("nan")}}, "dynamics.habit", "nan is not a finite number"),
+    ({"network": {"homophily": float("inf")}}, "network.homophily", "inf is not a finite"),
+    ({"context": {"values": {"new_cases_per_100k": float("nan")}}},
+     "context.values.new_cases_per_100k", "nan is not a finite number"),
+    ({"population": {"size": float("inf")}}, "population.size", "inf is not a finite number"),
+    ({"seed": float("inf")}, "seed", "inf is not a finite number"),
+    ({"engine": {"name": "rules", "archetypes": float("inf")}}, "engine.archetypes",
+     "inf is not a finite number"),
+    ({"engine": {"name": "rules", "options": {"fatigue_weeks": float("nan")}}},
+     "engine.options.fatigue_weeks", "nan is not a finite number"),
+    ({"engine": {"name": "litellm:openai/m", "options": {"concurrency": 0}}},
+     "engine.options.concurrency", "0 is out of range (allowed: from 1 to 1024)"),
+    ({"engine": {"name": "local", "options": {"temperature": 0.5}}},
+     "engine.options.temperature", "unknown field (allowed: elicitation, balanced"),
+    ({"behaviours": [{"name": "a", "question": "Go?", "options": [
+        {"label": "Yes", "value": 1}, {"label": "Yes", "value": 0}]}]},
+     "behaviours[0].options", "repeated option labels ['Yes', 'Yes']"),
+    ({"behaviours": [{"name": "a", "question": "Go?",
+                      "rules": {"baseline": float("nan")}}]},
+     "behaviours[0].rules.baseline", "nan is not a finite number"),
+])
+def test_non_finite_numbers_and_bad_options_are_refused(changes, field, message):
+    error = error_of(minimal(**changes))
+    assert error.field == field and message in str(error)
+
+
+def test_an_impossible_date_in_the_file_is_one_clear_error(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(minimal()).replace("'2020-05-31'", "2020-02-30"))
+    with pytest.raises(ScenarioError, match=r"period.end: '2020-02-30' is not a date"):
+        load_scenario(path)
+
+
+def test_another_engine_is_checked_against_the_options_the_scenario_gives():
+    scenario = scenario_from_dict(minimal(engine={"name": "rules",
+                                                  "options": {"fatigue_weeks": 30}}))
+    with pytest.raises(ScenarioError, match="engine.options.fatigue_weeks: unknown field"):
+        scenario.with_engine("local")

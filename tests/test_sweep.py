@@ -11,9 +11,10 @@ from simulator.cli import main
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario
 from simulator.scenario import load_scenario
-from simulator.sweep import RESULT_COLUMNS, run_sweep
-from simulator.sweep_outputs import write_sweep
-from simulator.variants import Scale, Variant, VariantSet
+from simulator.sweep.outputs import write_sweep
+from simulator.sweep.runner import RESULT_COLUMNS, run_sweep
+from simulator.sweep.transforms import Scale
+from simulator.sweep.variants import Variant, VariantSet
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -160,7 +161,8 @@ def test_sweep_command_errors_name_the_variants_file(tmp_path, capsys):
     status = main(["sweep", str(SCENARIOS / "stay_at_home.yaml"), "--variants", str(variants),
                    "--quiet"])
     assert status == 2
-    assert f"{variants}: variants[0].transforms[0].factor: -1 is negative" in \
+    assert f"{variants}: variants[0].transforms[0].factor: -1 is out of range (allowed: at " \
+        "least 0)" in \
         capsys.readouterr().err
 
 
@@ -174,7 +176,9 @@ def test_paid_engines_ask_before_calling(tmp_path, capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert status == 1 and "sweep cancelled" in printed
     k = load_scenario(SCENARIOS / "covid_us_2020.yaml").engine.archetypes
-    assert f"at most {4 * 3 * 61 * k * 12:,} LLM calls (4 variants x 3 seeds x 61 ticks x up to " \
-        f"{k} personas x 12 questions)" in printed
+    # the default elicitation (listed options read through their digits) asks one question per
+    # behaviour and persona
+    assert f"at most {4 * 3 * 61 * k * 6:,} LLM calls (4 variants x 3 seeds x 61 ticks x up to " \
+        f"{k} personas x 6 questions)" in printed
     assert "estimated cost: at most $" in printed
     assert not (tmp_path / "out").exists()

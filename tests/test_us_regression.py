@@ -16,6 +16,7 @@ from simulator.scenario import load_scenario
 from simulator.sources import MOBILITY_CATEGORIES, load_observed
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
 INPUTS_SHA256 = "5bc6b799a85a55882a5db9cca5b1a866cc1f8e6c36c0729061ba566e3ec6f0c3"
 """Digest of the assembled inputs (3,224 region-weeks x 29 columns) and targets (x 6)."""
 

@@ -8,18 +8,16 @@ import yaml
 from simulator.errors import ScenarioError
 from simulator.policy import PolicyTimeline
 from simulator.scenario import load_scenario
-from simulator.variants import (
+from simulator.sweep.transforms import (
     Remove,
     RemoveIntervention,
     Scale,
     SetLevel,
     Shift,
     ShiftIntervention,
-    Variant,
-    VariantSet,
-    load_variants,
-    variants_from_dict,
 )
+from simulator.sweep.variants import Variant, VariantSet
+from simulator.sweep.variants_file import load_variants, variants_from_dict
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 STRINGENCY = ["c1_school_closing", "c2_workplace_closing", "c3_cancel_public_events",
@@ -196,3 +194,13 @@ def test_invalid_variant_files_name_the_field(data, message):
 def test_missing_variants_file_is_a_clear_error(tmp_path):
     with pytest.raises(ScenarioError, match="no.yaml: <file>: file not found"):
         load_variants(tmp_path / "no.yaml")
+
+
+def test_a_seed_count_is_bounded_in_the_file_and_on_the_command_line(covid):
+    scenario, _ = covid
+    with pytest.raises(ScenarioError, match=r"v.yaml: seeds: 5000 is out of range \(allowed: "
+                                            r"from 1 to 1000\)"):
+        variants_from_dict({"seeds": 5000, "variants": [{"name": "a"}]}, source="v.yaml")
+    variants = variants_from_dict({"variants": [{"name": "a"}]}, source="v.yaml")
+    with pytest.raises(ScenarioError, match=r"seeds \(--seeds\): 1000000000 is out of range"):
+        variants.seeds_for(scenario, 1_000_000_000)

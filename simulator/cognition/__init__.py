@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.engine import Archetype, DecisionRequest, Decisions, Engine
 from simulator.cognition.language_engine import LanguageEngine
 from simulator.cognition.language_model import Answer, LanguageModel, Question
+from simulator.cognition.options import check_options
 from simulator.cognition.prompts import PromptBuilder
 from simulator.cognition.rules import RulesEngine
 from simulator.errors import EngineError
@@ -51,8 +51,7 @@ def make_engine(name: str, options: Mapping, indicators: Mapping[str, Indicator]
         EngineError: unknown engine, unknown option, or the engine cannot start.
     """
     if name == "rules":
-        _check_options(name, options, RulesEngine, ("indicators",))
-        return RulesEngine(indicators, **options)
+        return RulesEngine(indicators, **check_options(name, options))
     if name == "local":
         from simulator.cognition.local import LocalModel
 
@@ -63,23 +62,12 @@ def make_engine(name: str, options: Mapping, indicators: Mapping[str, Indicator]
         kind, fixed = LiteLLMModel, {"model": name.split(":", 1)[1]}
     else:
         raise EngineError(f"unknown engine {name!r} (allowed: local, rules, litellm:<model>)")
-    settings = {**DEFAULT_ELICITATION, **{k: v for k, v in options.items()
+    given = check_options(name, options)
+    settings = {**DEFAULT_ELICITATION, **{k: v for k, v in given.items()
                                           if k in DEFAULT_ELICITATION}}
-    model_options = {k: v for k, v in options.items() if k not in DEFAULT_ELICITATION}
-    _check_options(name, model_options, kind, tuple(fixed), extra=tuple(DEFAULT_ELICITATION))
+    model_options = {k: v for k, v in given.items() if k not in DEFAULT_ELICITATION}
     method = settings.pop("elicitation")
     elicitation = Elicitation(method=_ALIASES.get(method, method), **settings)
     model = kind(**fixed, **model_options)
     return LanguageEngine(model, elicitation, ResponseCache(cache_path),
                           seed=model_options.get("seed", 0))
-
-
-def _check_options(name: str, options: Mapping, kind: type, fixed: tuple[str, ...],
-                   extra: tuple[str, ...] = ()) -> None:
-    """Raise EngineError naming options the engine does not have, and listing those it has."""
-    accepted = [*extra, *(p for p in inspect.signature(kind.__init__).parameters
-                          if p not in ("self", *fixed))]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise EngineError(f"engine {name}: unknown option(s) {', '.join(unknown)} "
-                          f"(allowed: {', '.join(accepted)})")

@@ -24,6 +24,7 @@ class EngineStats:
         failed_answers: behaviour answers that failed (per persona and behaviour).
         repaired_answers: model replies that needed an unambiguous repair.
         retries: repeated provider requests (errors, invalid replies).
+        last_error: why the latest failed answer failed (``None`` while none has).
     """
 
     questions: int = 0
@@ -36,6 +37,7 @@ class EngineStats:
     failed_answers: int = 0
     repaired_answers: int = 0
     retries: int = 0
+    last_error: str | None = None
 
     def add_cost(self, cost: float | None) -> None:
         """Add the cost of one call; an unknown cost makes the total unknown (``None``)."""
@@ -52,8 +54,8 @@ class EngineStats:
         """The counts accumulated after ``earlier`` (a copy taken before a run)."""
         now, then = self.as_dict(), earlier.as_dict()
         delta = {k: (None if now[k] is None or then[k] is None else now[k] - then[k])
-                 for k in now}
-        return EngineStats(**delta)
+                 for k in now if k != "last_error"}
+        return EngineStats(**delta, last_error=self.last_error)
 
 
 class AccountedModel(LanguageModel):
@@ -78,6 +80,8 @@ class AccountedModel(LanguageModel):
             self.stats.add_cost(answer.cost_usd)
             self.stats.repaired_answers += int(answer.repaired)
             self.stats.retries += answer.retries
+            if answer.distribution is None:
+                self.stats.last_error = answer.error or "no distribution"
             yield index, answer
 
     def describe(self) -> dict:

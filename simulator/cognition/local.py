@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulator.cognition.language_model import Answer, LanguageModel, Question
+from simulator.cognition.options import check_options
 from simulator.cognition.packaged_model import packaged_model_name, packaged_model_path
 from simulator.cognition.prompts import TOKEN_SUFFIX
 from simulator.cognition.replies import MAX_TOKEN_OPTIONS, option_numbers
@@ -75,6 +76,10 @@ class LocalModel(LanguageModel):
         seed: int = 0,
         reuse_prefix: bool = True,
     ) -> None:
+        check_options(self.engine, {
+            "model_path": None if model_path is None else str(model_path), "n_ctx": n_ctx,
+            "n_threads": n_threads, "n_batch": n_batch, "seed": seed,
+            "reuse_prefix": reuse_prefix})
         if model_path is None:
             self.model = packaged_model_name()
         else:
@@ -83,9 +88,9 @@ class LocalModel(LanguageModel):
                 raise EngineError(f"engine local: model_path {model_path} is not a file "
                                   "(allowed: a GGUF file, or no model_path for Gemma 3 270M)")
             self.model = model_path.name
-        if n_batch % ROW_GROUP or n_batch < 2 * MIN_BATCH:
+        if n_batch % ROW_GROUP:
             raise EngineError(f"engine local: n_batch {n_batch} is invalid (allowed: a multiple "
-                              f"of {ROW_GROUP}, at least {2 * MIN_BATCH})")
+                              f"of {ROW_GROUP})")
         if n_ctx < n_batch:
             raise EngineError(f"engine local: n_ctx {n_ctx} is smaller than n_batch {n_batch} "
                               f"(allowed: n_ctx >= n_batch)")

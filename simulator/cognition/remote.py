@@ -19,20 +19,24 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
-import numpy as np
 
 # The price table ships with litellm: never fetch it when litellm is imported.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 import litellm  # noqa: E402
 
+from simulator.cognition.credentials import public_url, redact  # noqa: E402
 from simulator.cognition.language_model import Answer, LanguageModel, Question  # noqa: E402
-from simulator.cognition.prompts import CLOZE_SUFFIX, JSON_SUFFIX, TOKEN_SUFFIX  # noqa: E402
+from simulator.cognition.litellm_replies import (  # noqa: E402
+    answer_of,
+    closed_reply,
+    reply_text,
+    token_instruction,
+    verbalised_prompt,
+)
+from simulator.cognition.options import check_options  # noqa: E402
 from simulator.cognition.replies import (  # noqa: E402
     ElicitationError,
     first_token_logprobs,
@@ -46,7 +50,6 @@ from simulator.errors import EngineError  # noqa: E402
 # litellm prints help banners to stdout on every provider error; the engine reports errors itself.
 litellm.suppress_debug_info = True
 
-APIS = ("auto", "chat", "text")
 VERBALISED_REPLY_TOKENS = 60
 """Completion tokens of a typical verbalised answer, for cost estimates."""
 
@@ -62,8 +65,6 @@ _CREDENTIALS = (litellm.AuthenticationError, litellm.PermissionDeniedError)
 _ENDPOINT_ERRORS = (litellm.NotFoundError, litellm.BadRequestError)
 _PROVIDER_ERRORS = tuple(litellm.LITELLM_EXCEPTION_TYPES)
 _UNKNOWN_MODEL = (litellm.ModelNotMappedError, *_PROVIDER_ERRORS)
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
-_SECRET_TEXT = re.compile(r"\b(?:sk|pk|rk|key)-[\w\-*.]{6,}|\bBearer\s+\S+", re.IGNORECASE)
 _DONE = object()
 _loop_lock = threading.Lock()
 _loop: tuple[int, asyncio.AbstractEventLoop] | None = None
@@ -119,6 +120,12 @@ class LiteLLMModel(LanguageModel):
         backoff_max: float = 60.0,
     ) -> None:
         self.engine = f"litellm:{model}"
+        check_options(self.engine, {
+            "api": api, "verbalise": verbalise, "api_base": api_base, "concurrency": concurrency,
+            "requests_per_minute": requests_per_minute, "max_retries": max_retries,
+            "timeout": timeout, "temperature": temperature, "seed": seed,
+            "max_tokens": max_tokens, "top_logprobs": top_logprobs,
+            "backoff_base": backoff_base, "backoff_max": backoff_max})
         self.model = model
         self.api = api
         self.verbalise = verbalise
@@ -128,8 +135,6 @@ class LiteLLMModel(LanguageModel):
         self.max_tokens = max_tokens
         self.top_logprobs = top_logprobs
         self.timeout = timeout
-        self._check_options(concurrency, requests_per_minute, max_retries, backoff_base,
-                            backoff_max)
         self.retry = RetryPolicy(max_retries, backoff_base, backoff_max, seed)
         self.limit = RateLimit(concurrency, requests_per_minute)
         try:
@@ -149,28 +154,6 @@ class LiteLLMModel(LanguageModel):
         self._api_used = api if api != "auto" else (
             "text" if api_base or _is_text_model(model) else "chat")
         self._verbalised_used = False
-
-    def _check_options(self, concurrency, requests_per_minute, max_retries, backoff_base,
-                       backoff_max) -> None:
-        """Raise EngineError naming the first invalid option."""
-        if self.api not in APIS:
-            raise EngineError(f"engine {self.engine}: api: {self.api!r} "
-                              f"(allowed: {', '.join(APIS)})")
-        counts = {"concurrency": (concurrency, 1), "max_retries": (max_retries, 0),
-                  "max_tokens": (self.max_tokens, 16), "top_logprobs": (self.top_logprobs, 1)}
-        for option, (value, least) in counts.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise EngineError(f"engine {self.engine}: {option}: {value!r} "
-                                  f"(allowed: an integer >= {least})")
-        seconds = {"timeout": self.timeout, "backoff_base": backoff_base,
-                   "backoff_max": backoff_max, "temperature": self.temperature}
-        if requests_per_minute is not None:
-            seconds["requests_per_minute"] = requests_per_minute
-        for option, value in seconds.items():
-            if (isinstance(value, bool) or not isinstance(value, int | float)
-                    or not np.isfinite(value) or value < 0):
-                raise EngineError(f"engine {self.engine}: {option}: {value!r} "
-                                  "(allowed: a finite number >= 0)")
 
     def describe(self) -> dict:
         """Engine, model, the API and reading used, and the server (without credentials)."""
@@ -257,9 +240,9 @@ class LiteLLMModel(LanguageModel):
                            if question.method == "option_tokens" else question.options)
                 distribution = token_distribution(top, targets, exact=self._api_used == "text")
                 if distribution is not None:
-                    return _answer(responses, distribution)
+                    return answer_of(responses, distribution)
             if not self.verbalise:
-                return _answer(responses, None, error="no option among the top tokens"
+                return answer_of(responses, None, error="no option among the top tokens"
                                if top else "the reply carries no log-probabilities")
         self._verbalised_used = True
         return await self._verbalised(question, responses)
@@ -278,7 +261,7 @@ class LiteLLMModel(LanguageModel):
                 self._api_used = "chat" if self._api_used == "text" else "text"
             try:
                 response = await self._complete(question.prompt, 1, logprobs=True,
-                                                system=_token_instruction(question),
+                                                system=token_instruction(question),
                                                 probing=learning and not attempt)
             except _WrongEndpoint:
                 continue
@@ -292,7 +275,7 @@ class LiteLLMModel(LanguageModel):
 
     async def _verbalised(self, question: Question, responses: list) -> Answer:
         """Ask for a JSON distribution, again while the reply is invalid."""
-        prompt = _verbalised_prompt(question)
+        prompt = verbalised_prompt(question)
         labels = question.options if question.method != "cloze" else tuple(
             option.strip() for option in question.options)
         problem = ""
@@ -300,13 +283,13 @@ class LiteLLMModel(LanguageModel):
             response = await self._complete(prompt, self.max_tokens, stop=["}\n", "}}"])
             responses.append(response)
             try:
-                parsed = parse_verbalised(_closed(_reply_text(response)), labels)
+                parsed = parse_verbalised(closed_reply(reply_text(response)), labels)
             except ElicitationError as error:
                 problem = str(error)
                 continue
-            return _answer(responses, parsed.distribution, repaired=parsed.repaired,
+            return answer_of(responses, parsed.distribution, repaired=parsed.repaired,
                            retries=attempt)
-        return _answer(responses, None, retries=len(responses) - 1,
+        return answer_of(responses, None, retries=len(responses) - 1,
                        error=f"no valid distribution in {len(responses)} replies: {problem}")
 
     async def _complete(self, prompt: str, max_tokens: int, logprobs: bool = False,
@@ -384,53 +367,6 @@ class _WrongEndpoint(Exception):
     """The API tried does not serve this request (the other one may)."""
 
 
-def _token_instruction(question: Question) -> str:
-    """System message of a chat call read through its first token."""
-    if question.method == "option_tokens":
-        return "Answer with the number of one option only."
-    return "Answer with one of: " + ", ".join(o.strip() for o in question.options) + "."
-
-
-def _verbalised_prompt(question: Question) -> str:
-    """The question asking for a JSON distribution over its numbered options."""
-    if question.method == "verbalised_json":
-        return question.prompt
-    body = question.prompt.removesuffix(TOKEN_SUFFIX).removesuffix(CLOZE_SUFFIX)
-    if question.method == "cloze":
-        body += "".join(f"{i}. {o.strip()}\n" for i, o in enumerate(question.options, 1))
-    return body + JSON_SUFFIX
-
-
-def _reply_text(response: Any) -> str:
-    """The text of a chat or text completion."""
-    choice = response.choices[0]
-    message = getattr(choice, "message", None)
-    text = getattr(message, "content", None) if message is not None else None
-    return text if text is not None else (getattr(choice, "text", None) or "")
-
-
-def _closed(text: str) -> str:
-    """A reply cut at a stop sequence, with the braces it opened closed again."""
-    opened = text.count("{") - text.count("}")
-    return text + "}" * max(opened, 0)
-
-
-def _answer(responses: Sequence[Any], distribution: np.ndarray | None, repaired: bool = False,
-            error: str | None = None, retries: int = 0) -> Answer:
-    """An answer with the tokens and cost of every call it took (cost ``None`` if unknown)."""
-    costs = [getattr(r, "_hidden_params", {}).get("response_cost") for r in responses]
-    usages = [getattr(r, "usage", None) for r in responses]
-    return Answer(
-        distribution=distribution,
-        tokens_in=sum(getattr(u, "prompt_tokens", 0) or 0 for u in usages),
-        tokens_out=sum(getattr(u, "completion_tokens", 0) or 0 for u in usages),
-        cost_usd=None if None in costs else float(sum(costs)),
-        repaired=repaired,
-        error=error,
-        retries=retries,
-    )
-
-
 def _is_transient(error: Exception) -> bool:
     """Rate limits, time-outs, lost connections and server errors: worth retrying."""
     status = getattr(error, "status_code", None)
@@ -460,23 +396,16 @@ def _calls_loop() -> asyncio.AbstractEventLoop:
             threading.Thread(target=loop.run_forever, name="socialtwin-litellm",
                              daemon=True).start()
             _loop = (os.getpid(), loop)
+            loop.set_exception_handler(_quiet_about_open_sessions)
         return _loop[1]
 
 
-def public_url(url: str) -> str:
-    """A URL without user, password, query or fragment (where credentials may hide)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port is not None:
-        host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+def _quiet_about_open_sessions(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """The loop's exception handler, silent about HTTP sessions litellm leaves open at exit.
 
-
-def redact(text: str) -> str:
-    """Text with the values of secret-looking environment variables and API keys masked."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_NAME.search(name):
-            text = text.replace(value, "***")
-    return _SECRET_TEXT.sub("***", text)
+    litellm keeps its aiohttp sessions for the life of the process; when the process ends, each
+    would print "Unclosed client session" on stderr, after the run's own last line.
+    """
+    if not str(context.get("message", "")).startswith(("Unclosed client session",
+                                                        "Unclosed connector")):
+        loop.default_exception_handler(context)

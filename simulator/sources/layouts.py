@@ -148,3 +148,21 @@ def find_raw_files(directory: str | Path) -> dict[str, list[Path]]:
         if layout is not None:
             ranked.setdefault(layout.kind, []).append((LAYOUTS.index(layout), path))
     return {kind: [path for _, path in sorted(items)] for kind, items in ranked.items()}
+
+
+def unrecognised_files(directory: str | Path) -> list[tuple[Path, list[str]]]:
+    """The CSV files of a directory (searched recursively) whose header matches no layout.
+
+    Returns:
+        ``(path, column names)`` per file, so that a user can see why it was not read.
+    """
+    found = []
+    for path in sorted(Path(directory).rglob("*.csv")):
+        if not path.name.startswith(".") and detect_layout(path) is None:
+            try:
+                with path.open(encoding="utf-8-sig", errors="replace") as handle:
+                    columns = next(csv.reader([handle.readline()]), [])
+            except OSError:
+                columns = []
+            found.append((path, [c.strip() for c in columns]))
+    return found

@@ -26,7 +26,7 @@ def trajectories_figure(summary: pd.DataFrame, variants: list[str],
     """Population trajectories per behaviour (rows), one line and seed band per variant.
 
     Args:
-        summary: the sweep summary (see :func:`simulator.sweep.summarise`).
+        summary: the sweep summary (see :func:`simulator.sweep.runner.summarise`).
         variants: variant names in plotting order.
         observed: week, metric, observed: drawn on the calibrated panels when given.
     """
@@ -70,7 +70,7 @@ def dose_response_figure(overall: pd.DataFrame, axes: tuple[str, ...] = (),
     """Period mean of each behaviour against the dose, one line per series of the other axes.
 
     Args:
-        overall: the sweep's period means (see :func:`simulator.sweep.overall_effects`).
+        overall: the sweep's period means (see :func:`simulator.sweep.runner.overall_effects`).
         axes: the grid axes (columns of ``overall``).
         dose_axis: the grid's dose axis; the other axes split the series.
         quantity: ``change_pct``, ``value`` or ``calibrated``.

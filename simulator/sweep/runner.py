@@ -28,13 +28,13 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from simulator.checks import check_sweep
 from simulator.cognition import Engine, default_cache_path, make_engine
-from simulator.executors import Executor, LocalExecutor
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario, versions
 from simulator.scenario import Scenario
-from simulator.variants import Variant, VariantSet
+from simulator.sweep.checks import check_sweep
+from simulator.sweep.executors import Executor, LocalExecutor
+from simulator.sweep.variants import Variant, VariantSet
 
 KEYS = ("variant", "seed", "tick", "date", "behaviour", "group", "subgroup")
 RESULT_COLUMNS = (*KEYS, "value", "change_pct")
@@ -97,7 +97,7 @@ class SweepResult:
             behaviour (for ``calibrated``: the observed metric), group, subgroup and tick.
         overall: seed intervals of the period means per variant, behaviour and quantity, with
             the paired effect against the baseline.
-        checks: the plausibility checks (see :mod:`simulator.checks`).
+        checks: the plausibility checks (see :mod:`simulator.sweep.checks`).
         timelines: the signals of every variant: variant, tick, date, stringency_index and the
             indicator levels.
         runs: one row per task with its accounting and the worker that ran it.

@@ -9,8 +9,9 @@ import pandas as pd
 
 from simulator.fields import plain
 from simulator.outputs import markdown_table
-from simulator.sweep import INTERVAL, SweepResult
-from simulator.sweep_plots import draw_sweep_plots
+from simulator.run_folder import clear_earlier_run
+from simulator.sweep.plots import draw_sweep_plots
+from simulator.sweep.runner import INTERVAL, SweepResult
 
 
 def write_sweep(result: SweepResult, out_dir: str | Path) -> Path:
@@ -18,9 +19,12 @@ def write_sweep(result: SweepResult, out_dir: str | Path) -> Path:
 
     Files: ``manifest.json``, ``results.csv`` and ``.parquet``, ``calibrated.csv`` (when
     calibrated), ``summary.csv``, ``overall.csv``, ``checks.csv``, ``timelines.csv``,
-    ``runs.csv``, ``evaluation.csv`` (when calibrated), ``plots/*.png`` and ``report.md``.
+    ``runs.csv``, ``evaluation.csv`` (when calibrated), ``plots/*.png`` and ``report.md``. The
+    files an earlier sweep or run wrote in the folder (as its manifest lists them) are removed
+    first.
     """
     out = Path(out_dir)
+    clear_earlier_run(out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     result.results.to_parquet(out / "results.parquet", index=False)
     tables = {"results": result.results, "calibrated": result.calibrated,

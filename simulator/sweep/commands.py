@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from simulator.errors import SocialTwinError
-from simulator.executors import EXECUTORS
+from simulator.sweep.executors import EXECUTORS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -31,6 +31,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--yes", action="store_true",
                        help="do not ask for confirmation before paid LLM calls")
     sweep.add_argument("--out", help="sweep folder (default: runs/<variants file name>)")
+    sweep.add_argument("--overwrite", action="store_true",
+                       help="replace an earlier sweep in the folder (its files are removed first)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=_sweep)
 
@@ -41,22 +43,25 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _sweep(args: argparse.Namespace) -> int:
     from calibration.calibrate import calibrate_sweep
-    from simulator.executors import make_executor
-    from simulator.run import apply_overrides
+    from simulator.run import apply_overrides, check_cache
+    from simulator.run_folder import check_folder
     from simulator.scenario import load_scenario
-    from simulator.sweep import run_sweep
-    from simulator.sweep_outputs import write_sweep
-    from simulator.variants import load_variants
+    from simulator.sweep.executors import make_executor
+    from simulator.sweep.outputs import write_sweep
+    from simulator.sweep.runner import run_sweep
+    from simulator.sweep.variants_file import load_variants
 
     scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine,
                                agents=args.agents)
     variants = load_variants(args.variants)
     seeds = variants.seeds_for(scenario, args.seeds)
+    out = check_folder(args.out or scenario.output.parent / Path(args.variants).stem,
+                       args.overwrite)
+    check_cache(scenario, args.cache)
     if scenario.engine.name.startswith("litellm:") and \
             not _confirm_cost(scenario, len(variants), len(seeds), args):
         print("sweep cancelled")
         return 1
-    out = Path(args.out) if args.out else scenario.output.parent / Path(args.variants).stem
     with make_executor(args.executor, args.workers, args.address) as executor:
         result = run_sweep(scenario, variants, seeds, executor, cache_path=args.cache,
                            calibrate=calibrate_sweep, progress=not args.quiet)
@@ -107,7 +112,7 @@ def _plot(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from simulator.plots import plot_signals, plot_trajectories
-    from simulator.sweep_plots import draw_sweep_plots
+    from simulator.sweep.plots import draw_sweep_plots
 
     folder = Path(args.folder)
     try:

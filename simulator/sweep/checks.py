@@ -28,7 +28,7 @@ from scipy import stats
 
 from simulator.behaviours import Behaviour
 from simulator.sources import load_observed
-from simulator.variants import VariantSet
+from simulator.sweep.variants import VariantSet
 
 NOISE_SE = 2.0
 """Standard errors of a step's paired seed difference that a step against the sign may take."""
@@ -47,7 +47,7 @@ def check_sweep(means: pd.DataFrame, results: pd.DataFrame, calibrated: pd.DataF
 
     Args:
         means: period means per variant, seed, behaviour and quantity (see
-            :func:`simulator.sweep.period_means`).
+            :func:`simulator.sweep.runner.period_means`).
         results: the tidy simulated results.
         calibrated: the tidy calibrated results, or ``None``.
         variants: the variant set (doses and grid axes).

@@ -1,0 +1,93 @@
+"""``socialtwin run`` in a child process whose model calls are logged, and can be frozen.
+
+Usage: ``python logged_run.py LOG FREEZE_AT ARGS...``. Every answered call appends a line
+``done <id>`` to LOG (the id identifies the question: a hash of its prompt). With FREEZE_AT > 0,
+the FREEZE_AT-th call and every call after it never return (the line ``frozen`` is written): the
+process then stands as a run killed in the middle of a call, with every earlier answer already
+handed to the engine. The engine is whatever ARGS name: ``--engine local`` logs the embedded
+model's evaluations; ``--engine litellm:scripted/m`` answers through a litellm provider in this
+process, with a short delay per call so that calls overlap.
+"""
+
+import asyncio
+import hashlib
+import json
+import math
+import os
+import sys
+import threading
+import time
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+LOG = open(sys.argv[1], "a", buffering=1)  # noqa: SIM115 - open for the life of the process
+FREEZE_AT = int(sys.argv[2])
+ARGS = sys.argv[3:]
+_lock = threading.Lock()
+_calls = 0
+
+
+def _next_call() -> bool:
+    """Count a call; whether it must freeze."""
+    global _calls
+    with _lock:
+        _calls += 1
+        frozen = FREEZE_AT and _calls >= FREEZE_AT
+        if frozen and _calls == FREEZE_AT:
+            LOG.write("frozen\n")
+        return bool(frozen)
+
+
+def _done(identity: str) -> None:
+    with _lock:
+        LOG.write(f"done {identity}\n")
+
+
+def _local() -> None:
+    from simulator.cognition import local
+
+    original = local.LocalModel.answer
+
+    def answer(self, questions):
+        answers = original(self, questions)
+        while True:
+            if _next_call():
+                time.sleep(3600)
+            try:
+                index, reply = next(answers)
+            except StopIteration:
+                return
+            _done(questions[index].key)
+            yield index, reply
+
+    local.LocalModel.answer = answer
+
+
+def _litellm() -> None:
+    import litellm
+    from litellm import CustomLLM, ModelResponse
+
+    class Provider(CustomLLM):
+        async def acompletion(self, model, messages, optional_params, **kwargs):
+            identity = hashlib.sha256(json.dumps(messages).encode()).hexdigest()[:16]
+            if _next_call():
+                await asyncio.sleep(3600)
+            await asyncio.sleep(0.02)
+            yes = 0.2 + 0.6 * int(identity[:4], 16) / 0xFFFF
+            top = [{"token": "Yes", "logprob": math.log(yes)},
+                   {"token": " No", "logprob": math.log(1 - yes)}]
+            _done(identity)
+            return ModelResponse(
+                choices=[{"index": 0, "finish_reason": "length",
+                          "message": {"role": "assistant", "content": "Yes"},
+                          "logprobs": {"content": [{**top[0], "top_logprobs": top}]}}],
+                usage={"prompt_tokens": 50, "completion_tokens": 1, "total_tokens": 51})
+
+    litellm.custom_provider_map = [{"provider": "scripted", "custom_handler": Provider()}]
+
+
+if __name__ == "__main__":
+    _local() if "local" in ARGS else _litellm()
+    from simulator.cli import main
+
+    sys.exit(main(ARGS))
