@@ -88,3 +88,14 @@ def test_a_country_population_without_employment_or_party():
     tied = np.zeros(len(country), bool)
     tied[np.concatenate(network.edges["workplace"])] = True
     assert tied[working_age].mean() > 0.95 and not tied[~working_age].any()
+
+
+def test_peer_mean_is_exactly_the_sparse_product_and_isolated_agents_keep_their_own(population):
+    network = build(population, workplace_size=0, community_degree=0)
+    isolated = network.degree == 0
+    assert isolated.any() and not isolated.all()
+    values = np.random.default_rng(1).random((len(population), 6)).astype(np.float32)
+    expected = network.matrix @ values
+    expected[isolated] = values[isolated]
+    found = network.peer_mean(values, out=np.empty_like(values))
+    assert found.dtype == np.float32 and np.array_equal(found, expected)
