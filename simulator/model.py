@@ -17,6 +17,7 @@ from simulator.cognition.archetypes import ArchetypeSet
 from simulator.cognition.personas import KEY_ATTRIBUTES
 from simulator.dynamics import cell_logits, personalise, update
 from simulator.network import SocialNetwork
+from simulator.parallel import in_background
 from simulator.policy import PolicyTimeline, Signals
 from simulator.population import Population
 from simulator.population.marginals_file import read_marginals
@@ -272,12 +273,14 @@ class TwinModel(mesa.Model):
 
         Steps 4 to 6 run as one compiled loop over agents (:mod:`simulator.dynamics`), float32.
         """
+        # The noise stream fills its buffer on another core while the engine answers.
+        noise = in_background(self._noise.standard_normal, out=self._noise_draws,
+                              dtype=np.float32)
         signals = self.timeline.at(self.tick)
         logits = cell_logits(self._ask(signals))
         peers = self.network.peer_mean(self.state, out=self._peers)
-        noise = self._noise.standard_normal(out=self._noise_draws, dtype=np.float32)
         self.state = update(self.state, logits, self.archetypes.assignment, self.offset,
-                            self.habit, self.peer_weight, peers, noise,
+                            self.habit, self.peer_weight, peers, noise.result(),
                             self.scenario.dynamics.noise)
         self.tick += 1
         self._collect(signals)

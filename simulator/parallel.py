@@ -13,7 +13,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -57,6 +57,19 @@ def for_rows(kernel: Callable, rows: int, *args, grain: int = GRAIN) -> None:
     kernel(bounds[0], bounds[1], *args)
     for future in futures:
         future.result()
+
+
+def in_background(function: Callable, *args, **kwargs) -> Future:
+    """Start ``function(*args, **kwargs)`` on another thread while this one goes on.
+
+    Meant for work that releases the GIL (numpy's random fills, compiled kernels); limited to
+    one thread, the call runs here and now.
+    """
+    if threads() > 1:
+        return _executor().submit(function, *args, **kwargs)
+    done: Future = Future()
+    done.set_result(function(*args, **kwargs))
+    return done
 
 
 def _executor() -> ThreadPoolExecutor:

@@ -1,7 +1,9 @@
+import threading
+
 import numba
 import numpy as np
 
-from simulator.parallel import GRAIN, for_rows, limited_threads, threads
+from simulator.parallel import GRAIN, for_rows, in_background, limited_threads, threads
 
 
 @numba.njit(nogil=True)
@@ -37,3 +39,18 @@ def test_a_coarse_grain_spreads_few_rows():
     with limited_threads(2):
         for_rows(mark, 2, out, calls, grain=1)
     assert (out == 1).all() and calls.tolist() == [1, 1, 0]
+
+
+def test_background_work_runs_elsewhere_and_inline_when_limited_to_one_thread():
+    names = []
+
+    def record(value, scale=1):
+        names.append(threading.current_thread().name)
+        return value * scale
+
+    assert in_background(record, 3, scale=2).result() == 6
+    with limited_threads(1):
+        assert in_background(record, 4).result() == 4
+    assert names[1] == threading.current_thread().name
+    if threads() > 1:
+        assert names[0] != threading.current_thread().name
