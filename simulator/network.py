@@ -147,9 +147,19 @@ def _household_ties(household_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _homophily_order(keys: list[np.ndarray], homophily: float,
                      rng: np.random.Generator) -> np.ndarray:
-    """Agents ordered by attributes with probability ``homophily``, else at a random place."""
+    """Agents ordered by attributes with probability ``homophily``, else at a random place.
+
+    The attribute order is lexicographic in ``keys`` (the first most significant), ties broken
+    at random; the keys are folded into one mixed-radix number, so one pass sorts them all.
+    """
     n = len(keys[0])
-    rank = np.lexsort([rng.random(n)] + keys[::-1]).argsort() / max(n - 1, 1)
+    combined = np.zeros(n, dtype=np.int64)
+    for key in keys:
+        low = key.min(initial=0)
+        combined *= int(key.max(initial=0)) - int(low) + 1
+        combined += key - low
+    rank = np.empty(n)
+    rank[np.lexsort([rng.random(n), combined])] = np.arange(n) / max(n - 1, 1)
     placed = np.where(rng.random(n) < homophily, rank, rng.random(n))
     return np.argsort(placed, kind="stable")
 
