@@ -8,9 +8,13 @@ BIN    := $(VENV)/bin
 SHARED ?= ../shared/data
 
 # llama.cpp is compiled from source by pip: a portable build (a native one dies with SIGILL on
-# CPUs that lack instructions of the build machine). No network at run time: litellm reads its
-# bundled model cost map.
-export CMAKE_ARGS := -DGGML_NATIVE=OFF
+# CPUs that lack instructions of the build machine) of the text library only: the project never
+# loads the multimodal library (LLAVA_BUILD, llama.cpp's mtmd), llama.cpp's tests, tools,
+# examples or server binaries (the server extra is Python), nor fetches anything through it
+# (LLAMA_OPENSSL). No network at run time: litellm reads its bundled model cost map.
+export CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
+	-DLLAMA_OPENSSL=OFF
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export RAY_AUTH_MODE ?= disabled
 export RAY_USAGE_STATS_ENABLED := 0

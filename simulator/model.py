@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zlib
 from collections.abc import Callable
 
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.agent import AgentSet
 
 from simulator.cognition import Engine, PromptBuilder, make_engine
 from simulator.cognition.archetypes import ArchetypeSet
-from simulator.cognition.personas import KEY_ATTRIBUTES, persona_bins
+from simulator.cognition.personas import KEY_ATTRIBUTES
+from simulator.dynamics import cell_logits, personalise, update
 from simulator.network import SocialNetwork
+from simulator.parallel import in_background
 from simulator.policy import PolicyTimeline, Signals
 from simulator.population import Population
+from simulator.population.marginals_file import read_marginals
 from simulator.scenario import Scenario
-from simulator.sources.regions import get_region
-
-SUBGROUPS: tuple[str, ...] = ("age_band", "party", "urbanicity", "sex", "education")
-"""Population attributes whose subgroup means the data collector records every tick (those the
-population records)."""
+from simulator.sources.regions import get_region, resolve_region
+from simulator.subgroups import CellSubgroups, SubgroupMeans
 
 _EPIDEMIC_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k",
                      "vaccinated_pct", "holiday", "weeks_under_restrictions")
@@ -78,9 +80,22 @@ def reference_population(region: str, marginals=None) -> Population:
     Personas describe the structure of a place, not a random draw: taking the base persona from
     a population that does not depend on the run's seed or size gives every seed, every
     population size and every variant of a sweep the same persona prompts, so they share the
-    response cache and the number of LLM calls does not depend on the number of agents.
+    response cache and the number of LLM calls does not depend on the number of agents. Being
+    the same for every run, it is synthesised once per process (its columns are read-only).
     """
-    return Population.synthesize(region, REFERENCE_AGENTS, random_stream(0, "archetypes"),
+    text = None if marginals is None else read_marginals(marginals)[1]
+    return _reference_population(resolve_region(region),
+                                 None if marginals is None else str(marginals), text)
+
+
+@functools.lru_cache(maxsize=8)
+def _reference_population(code: str, marginals: str | None, text: str | None) -> Population:
+    """The reference population of a region, cached per process.
+
+    ``text``, the marginals file's, is part of the key, so that a file edited between two runs
+    is read anew.
+    """
+    return Population.synthesize(code, REFERENCE_AGENTS, random_stream(0, "archetypes"),
                                  marginals)
 
 
@@ -93,12 +108,14 @@ class TwinModel(mesa.Model):
         timeline: the policy timeline; built from the scenario when ``None`` (sweeps pass a
             transformed timeline here).
         cache_path: response cache for LLM engines (``None``: the scenario's or per-user cache).
-        agent_views: create one :class:`AgentView` per agent (costs ~0.6 GB per million agents;
-            the step never touches them).
+        agent_views: offer one :class:`AgentView` per agent in ``model.agents``. They are made
+            on first use of ``model.agents`` (~0.6 GB and a few seconds per million agents);
+            the step never needs them.
 
     Attributes:
         population, network, timeline, archetypes, engine: the parts of the twin.
-        state: behaviour probabilities, float32 array of shape (n_agents, n_behaviours).
+        state: behaviour probabilities, float32 array of shape (n_agents, n_behaviours); a new
+            array every tick.
         baseline: population-mean probabilities before any policy, shape (n_behaviours,).
         tick: number of ticks run.
     """
@@ -130,12 +147,18 @@ class TwinModel(mesa.Model):
         self.engine = engine if engine is not None else make_engine(
             scenario.engine.name, scenario.engine.options, self.timeline.indicators,
             cache_path or scenario.engine.cache)
-        bins = persona_bins(self.population)
-        self._key_bins = {name: bins[name] for name in KEY_ATTRIBUTES if name in bins}
-        # One member agent per cell: cell attributes are read from it.
-        self._cell_member = np.unique(self.archetypes.assignment, return_index=True)[1]
+        cells = self.archetypes.archetypes
+        key = [name for name in KEY_ATTRIBUTES if name in cells.labels]
+        names = list(cells.labels)
+        self._decision_groups = CellSubgroups(
+            {name: cells.labels[name] for name in key},
+            {name: cells.codes[:, names.index(name)] for name in key}, cells.sizes)
+        self._subgroups = SubgroupMeans(self.population)
         self._init_dynamics(random_stream(seed, "heterogeneity"))
         self._noise = random_stream(seed, "noise")
+        self._noise_draws = np.empty((len(self.population), len(self.behaviour_names)),
+                                     dtype=np.float32)
+        self._peers = np.empty_like(self._noise_draws)
         self.tick = 0
         self.failed_answers = 0
         self.decision_log: list[pd.DataFrame] = []
@@ -147,10 +170,32 @@ class TwinModel(mesa.Model):
                                      "agents"]},
         )
         self.baseline = self._start_from_baseline()
-        if agent_views:
+        self._views_pending = agent_views
+        self.running = len(self.timeline) > 0
+
+    @property
+    def agents(self) -> AgentSet:
+        """Every agent as an :class:`AgentView` (made on first use; empty without views)."""
+        self._make_views()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], AgentSet]:
+        """Mesa's agents by type: the :class:`AgentView` set (made on first use)."""
+        self._make_views()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's agent types: :class:`AgentView` once the views are made."""
+        self._make_views()
+        return super().agent_types
+
+    def _make_views(self) -> None:
+        if self.__dict__.get("_views_pending"):
+            self._views_pending = False
             for index in range(len(self.population)):
                 AgentView(self, index)
-        self.running = len(self.timeline) > 0
 
     def _init_dynamics(self, rng: np.random.Generator) -> None:
         """Fixed individual parameters: habit, peer susceptibility and offset from the archetype."""
@@ -184,9 +229,9 @@ class TwinModel(mesa.Model):
         """
         answers = self._ask(self.routine)
         answers = np.where(np.isnan(answers), 0.5, answers)
-        self.state = self._personalise(answers)
+        self.state = personalise(cell_logits(answers), self.archetypes.assignment, self.offset)
         self._collect(self.routine)
-        return self.state.mean(axis=0)
+        return self._means[0][2].copy()
 
     def _ask(self, signals: Signals) -> np.ndarray:
         """Cell answers of shape (n_cells, n_behaviours); NaN where an answer failed."""
@@ -203,28 +248,12 @@ class TwinModel(mesa.Model):
 
     def _subgroup_answers(self, tick: int, answers: np.ndarray) -> pd.DataFrame:
         """Mean answer of the agents of each key subgroup (before habit, peers and noise)."""
-        sizes = np.bincount(self.archetypes.assignment, minlength=len(answers)).astype(float)
-        rows = [("all", "all", answers, np.ones(len(answers), dtype=bool))]
-        for name, (codes, labels) in self._key_bins.items():
-            cell_codes = codes[self._cell_member]
-            rows += [(name, label, answers, cell_codes == k) for k, label in enumerate(labels)]
-        records = []
-        for group, subgroup, values, members in rows:
-            weights = sizes * members
-            if weights.sum() == 0:
-                continue
-            ok = ~np.isnan(values)
-            means = [(np.nansum(values[:, j] * weights) / (weights * ok[:, j]).sum())
-                     if (weights * ok[:, j]).sum() else np.nan for j in range(values.shape[1])]
-            records.append({"tick": tick, "group": group, "subgroup": subgroup,
-                            **dict(zip(self.behaviour_names, means, strict=True))})
-        return pd.DataFrame(records)
-
-    def _personalise(self, answers: np.ndarray) -> np.ndarray:
-        """Each agent's target: its cell's answer shifted by the agent's fixed logit offset."""
-        p = np.clip(answers, 1e-4, 1 - 1e-4).astype(np.float32)
-        logits = np.log(p / (1 - p))[self.archetypes.assignment] + self.offset
-        return 1.0 / (1.0 + np.exp(-logits))
+        groups = self._decision_groups
+        frame = pd.DataFrame(groups.means(answers), columns=list(self.behaviour_names))
+        frame.insert(0, "subgroup", [subgroup for _, subgroup in groups.keys])
+        frame.insert(0, "group", [group for group, _ in groups.keys])
+        frame.insert(0, "tick", tick)
+        return frame
 
     def step(self) -> None:
         """Advance one tick.
@@ -238,21 +267,21 @@ class TwinModel(mesa.Model):
            where the archetype's answer failed, the agent keeps its current behaviour.
         5. ``peers = W @ state``: the mean behaviour of each agent's neighbours (last tick).
         6. ``state = habit * state + (1 - habit) * ((1 - w) * target + w * peers) + noise``,
-           clipped to [0, 1], with per-agent habit and peer weight w, and N(0, noise) draws.
+           clipped to [0, 1], with per-agent habit and peer weight w, and N(0, noise) draws
+           (one bulk draw of every agent's noise, from the noise stream).
         7. ``collect``: population and subgroup means into the data collector.
+
+        Steps 4 to 6 run as one compiled loop over agents (:mod:`simulator.dynamics`), float32.
         """
+        # The noise stream fills its buffer on another core while the engine answers.
+        noise = in_background(self._noise.standard_normal, out=self._noise_draws,
+                              dtype=np.float32)
         signals = self.timeline.at(self.tick)
-        answers = self._ask(signals)
-        target = self._personalise(answers)
-        failed = np.isnan(answers)[self.archetypes.assignment]
-        target[failed] = self.state[failed]
-        peers = self.network.peer_mean(self.state)
-        w = self.peer_weight[:, None]
-        h = self.habit[:, None]
-        noise = self._noise.standard_normal(self.state.shape, dtype=np.float32)
-        noise *= self.scenario.dynamics.noise
-        state = h * self.state + (1 - h) * ((1 - w) * target + w * peers) + noise
-        self.state = np.clip(state, 0.0, 1.0, out=state)
+        logits = cell_logits(self._ask(signals))
+        peers = self.network.peer_mean(self.state, out=self._peers)
+        self.state = update(self.state, logits, self.archetypes.assignment, self.offset,
+                            self.habit, self.peer_weight, peers, noise.result(),
+                            self.scenario.dynamics.noise)
         self.tick += 1
         self._collect(signals)
         self.running = self.tick < len(self.timeline)
@@ -270,28 +299,18 @@ class TwinModel(mesa.Model):
         return self.trajectories()
 
     def _mean_reporter(self, column: int) -> Callable[[TwinModel], float]:
-        return lambda model: float(model.state[:, column].mean())
+        return lambda model: float(model._means[0][2][column])
 
     def _collect(self, signals: Signals) -> None:
+        """Population and subgroup means of this tick's behaviour into the data collector."""
+        self._means = self._subgroups.rows(self.state)
         self.datacollector.collect(self)
         date = pd.Timestamp(signals.date)
-        n = len(self.population)
-        rows = []
         for j, behaviour in enumerate(self.behaviour_names):
-            values = self.state[:, j].astype(np.float64)
-            rows.append(("all", "all", float(values.mean()), n))
-            for group in (g for g in SUBGROUPS if g in self.population.columns):
-                labels = Population.CATEGORIES[group]
-                codes = self.population[group]
-                counts = np.bincount(codes, minlength=len(labels))
-                sums = np.bincount(codes, weights=values, minlength=len(labels))
-                rows += [(group, label, float(sums[k] / counts[k]), int(counts[k]))
-                         for k, label in enumerate(labels) if counts[k]]
-            for group, subgroup, value, agents in rows:
+            for group, subgroup, means, agents in self._means:
                 self.datacollector.add_table_row("trajectories", {
                     "tick": signals.tick, "date": date, "behaviour": behaviour, "group": group,
-                    "subgroup": subgroup, "value": value, "agents": agents})
-            rows = []
+                    "subgroup": subgroup, "value": float(means[j]), "agents": agents})
 
     def trajectories(self) -> pd.DataFrame:
         """Tidy trajectories: one row per tick, behaviour and (sub)group.

@@ -23,9 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
+import numba
 import numpy as np
 import scipy.sparse as sp
 
+from simulator.parallel import for_rows
 from simulator.population import Population
 from simulator.scenario import NetworkSpec
 
@@ -70,13 +72,20 @@ class SocialNetwork:
         """Number of distinct neighbours of each agent, shape (n_agents,)."""
         return np.diff(self.matrix.indptr)
 
-    def peer_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of the neighbours' values, shape like ``values``; isolated agents keep their own."""
-        mean = self.matrix @ values
-        isolated = self.degree == 0
-        if isolated.any():
-            mean[isolated] = values[isolated]
-        return mean
+    def peer_mean(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Mean of the neighbours' values; isolated agents keep their own.
+
+        Rows are computed on every core, each summed in the order of its ties exactly as the
+        sparse product ``matrix @ values`` sums it, whatever the number of threads.
+
+        Args:
+            values: float32 array of shape (n_agents, k).
+            out: float32 array of the same shape to write into (a new one when ``None``).
+        """
+        out = np.empty_like(values) if out is None else out
+        for_rows(_peer_mean, len(values), self.matrix.indptr, self.matrix.indices,
+                 self.matrix.data, values, out)
+        return out
 
     def to_networkx(self) -> nx.Graph:
         """The ties as a networkx graph; each edge has ``kind``, the first kind that tied them."""
@@ -94,6 +103,20 @@ class SocialNetwork:
         per_kind = {kind: 2 * len(i) / max(self.n_agents, 1) for kind, (i, _) in self.edges.items()}
         return {"agents": self.n_agents, "mean_degree": float(self.degree.mean()),
                 "mean_degree_by_kind": per_kind, "ties": int(self.matrix.nnz // 2)}
+
+
+@numba.njit(nogil=True, cache=True)
+def _peer_mean(start, stop, indptr, indices, weights, values, out):
+    """Rows ``start:stop`` of ``W @ values`` for the CSR matrix W; ``values`` on empty rows."""
+    columns = values.shape[1]
+    for i in range(start, stop):
+        first, last = indptr[i], indptr[i + 1]
+        for j in range(columns):
+            out[i, j] = values[i, j] if first == last else 0.0
+        for k in range(first, last):
+            weight, peer = weights[k], indices[k]
+            for j in range(columns):
+                out[i, j] += weight * values[peer, j]
 
 
 def _pairs(i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,9 +147,19 @@ def _household_ties(household_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _homophily_order(keys: list[np.ndarray], homophily: float,
                      rng: np.random.Generator) -> np.ndarray:
-    """Agents ordered by attributes with probability ``homophily``, else at a random place."""
+    """Agents ordered by attributes with probability ``homophily``, else at a random place.
+
+    The attribute order is lexicographic in ``keys`` (the first most significant), ties broken
+    at random; the keys are folded into one mixed-radix number, so one pass sorts them all.
+    """
     n = len(keys[0])
-    rank = np.lexsort([rng.random(n)] + keys[::-1]).argsort() / max(n - 1, 1)
+    combined = np.zeros(n, dtype=np.int64)
+    for key in keys:
+        low = key.min(initial=0)
+        combined *= int(key.max(initial=0)) - int(low) + 1
+        combined += key - low
+    rank = np.empty(n)
+    rank[np.lexsort([rng.random(n), combined])] = np.arange(n) / max(n - 1, 1)
     placed = np.where(rng.random(n) < homophily, rank, rng.random(n))
     return np.argsort(placed, kind="stable")
 

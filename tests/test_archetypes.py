@@ -1,12 +1,13 @@
 """Archetypes: the cells of a population, each answered as itself or through the design."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scripted_model import ScriptedModel
 
 from helpers import MOBILITY, PROMPTS, signals
 from simulator.cognition import RulesEngine
-from simulator.cognition.archetypes import ArchetypeSet
+from simulator.cognition.archetypes import ArchetypeSet, Cells, _cells
 from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.language_engine import LanguageEngine
 from simulator.cognition.personas import persona_bins
@@ -75,3 +76,33 @@ def test_summary_lists_the_personas_asked(archetypes):
     sizes = np.array([a.size for a in archetypes.archetypes])
     assert summary["agents"].iloc[0] == sizes[archetypes.weights[:, 0] != 0].sum()
     assert (summary["agents"] > 0).all()
+
+
+@pytest.mark.parametrize("levels", [(4, 2, 5, 3), (60, 50, 40, 30, 20)])
+def test_cells_are_the_unique_rows_in_order(levels):
+    # The second shape has more combinations than agents: cells are then found by sorting.
+    rng = np.random.default_rng(0)
+    codes = [rng.integers(0, k, 5000) for k in levels]
+    cells, assignment, counts = _cells(codes, list(levels), 5000)
+    expected = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True,
+                         return_counts=True)
+    assert np.array_equal(cells, expected[0])
+    assert np.array_equal(assignment, expected[1].reshape(-1))
+    assert np.array_equal(counts, expected[2])
+
+
+def test_cells_are_made_when_read(archetypes):
+    cells = archetypes.archetypes
+    assert isinstance(cells, Cells) and len(cells) == len(archetypes)
+    last = cells[-1]
+    assert last.index == len(cells) - 1 and last == cells[len(cells) - 1]
+    assert [a.index for a in cells[2:5]] == [2, 3, 4]
+    with pytest.raises(IndexError):
+        _ = cells[len(cells)]
+
+
+def test_the_cell_summary_lists_every_cell(archetypes):
+    summary = archetypes.summary(factorised=False)
+    expected = pd.DataFrame([{"archetype": a.index, "agents": a.size, "share": a.size / 4000,
+                              **a.attributes} for a in archetypes.archetypes])
+    pd.testing.assert_frame_equal(summary, expected, check_dtype=False)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from simulator.cognition import Decisions, Engine
-from simulator.model import AgentView, TwinModel, random_stream
+from simulator.model import AgentView, TwinModel, random_stream, reference_population
 from simulator.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -159,3 +159,23 @@ def test_a_country_persona_shows_no_unrecorded_attribute(country_model):
         assert not unrecorded & set(persona) and {"age_band", "sex"} <= set(persona)
     assert not unrecorded & set(country_model.archetypes.persona_match)
     assert "India" in country_model.prompts.region_name
+
+
+def test_agent_views_are_made_on_first_use_only(scenario):
+    model = TwinModel(scenario)
+    model.step()
+    assert not model._agents, "building and stepping make no view (mesa's registry is empty)"
+    assert list(model.agent_types) == [AgentView] and len(model.agents) == 600
+    assert [a.index for a in model.agents_by_type[AgentView]][:3] == [0, 1, 2]
+    assert len(TwinModel(scenario, agent_views=False).agents) == 0
+
+
+def test_the_reference_population_is_made_once_per_region_and_marginals_text(tmp_path):
+    assert reference_population("US_OH") is reference_population("Ohio")
+    marginals = tmp_path / "city.yaml"
+    source = SCENARIOS / "populations" / "example_city.yaml"
+    marginals.write_text(source.read_text())
+    first = reference_population("US_GA", marginals)
+    assert reference_population("US_GA", marginals) is first
+    marginals.write_text(source.read_text().replace("\n", "\n\n", 1))
+    assert reference_population("US_GA", marginals) is not first

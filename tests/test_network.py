@@ -2,7 +2,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from simulator.network import SocialNetwork
+from simulator.network import SocialNetwork, _homophily_order
 from simulator.population import Population
 from simulator.scenario import NetworkSpec
 
@@ -88,3 +88,25 @@ def test_a_country_population_without_employment_or_party():
     tied = np.zeros(len(country), bool)
     tied[np.concatenate(network.edges["workplace"])] = True
     assert tied[working_age].mean() > 0.95 and not tied[~working_age].any()
+
+
+def test_peer_mean_is_exactly_the_sparse_product_and_isolated_agents_keep_their_own(population):
+    network = build(population, workplace_size=0, community_degree=0)
+    isolated = network.degree == 0
+    assert isolated.any() and not isolated.all()
+    values = np.random.default_rng(1).random((len(population), 6)).astype(np.float32)
+    expected = network.matrix @ values
+    expected[isolated] = values[isolated]
+    found = network.peer_mean(values, out=np.empty_like(values))
+    assert found.dtype == np.float32 and np.array_equal(found, expected)
+
+
+def test_full_homophily_orders_agents_lexicographically_with_random_ties():
+    rng = np.random.default_rng(7)
+    keys = [rng.integers(-1, 3, 2000), rng.integers(0, 5, 2000), rng.integers(0, 2, 2000)]
+    order = _homophily_order(keys, 1.0, np.random.default_rng(1))
+    rows = np.stack([key[order] for key in keys], axis=1)
+    assert sorted(map(tuple, rows)) == list(map(tuple, rows))
+    again = _homophily_order(keys, 1.0, np.random.default_rng(2))
+    assert not np.array_equal(order, again)
+    assert np.array_equal(np.stack([key[again] for key in keys], axis=1), rows)

@@ -36,15 +36,20 @@ BASELINES = {
 }
 """Test RMSE per category of every baseline, measured before the move (commit 8aab2d4)."""
 
-TWIN_RULES = (8.599665683547888, 8.296907102453115, 28.381819990576293, 8.743666768058308,
-              7.439534145401155, 2.519697791369798)
+TWIN_RULES = (8.599665716407001, 8.296907127711194, 28.381820031624557, 8.743666782958083,
+              7.439534171150796, 2.519697797633769)
 """The rules twin's test RMSE per category (2,000 agents, seed 0). RE-PIN when the rules engine,
 the archetypes or the agents' dynamics change on purpose.
 
 Re-pinned when archetypes became exact cells (every agent's own persona attributes, with member
 mean traits) instead of 12 clusters shown as their modes: macro 10.711 -> 10.664 (retail
 8.73 -> 8.60, grocery 8.49 -> 8.30, parks 28.11 -> 28.38, transit 8.82 -> 8.74, workplaces
-7.59 -> 7.44, residential 2.53 -> 2.52)."""
+7.59 -> 7.44, residential 2.53 -> 2.52).
+
+Re-pinned when the step became compiled float32 kernels (issue 12): each agent's sigmoid now
+rounds through libm's expf rather than numpy's vectorised exp, a last-place difference in
+float32 that moves every figure by less than 4e-9 relative (macro 10.663548580234425 ->
+10.663548604580901); what the step computes is unchanged (tests/test_trajectory_regression.py)."""
 
 
 @pytest.fixture(scope="module")
@@ -71,5 +76,5 @@ def test_baselines_are_unchanged(evaluation):
 def test_twin_of_the_rules_engine_is_unchanged__re_pin_when_the_engine_changes(evaluation):
     row = evaluation.table.loc["twin[rules]", list(MOBILITY_CATEGORIES)]
     assert row.tolist() == pytest.approx(TWIN_RULES, rel=1e-9)
-    assert evaluation.table.loc["twin[rules]", "macro"] == pytest.approx(10.663548580234425,
+    assert evaluation.table.loc["twin[rules]", "macro"] == pytest.approx(10.663548604580901,
                                                                           rel=1e-9)

@@ -12,8 +12,9 @@ on the design (``1 + sum(levels - 1)`` personas), never on the number of agents 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from simulator.behaviours import Behaviour
 from simulator.cognition.engine import Archetype, DecisionRequest, Decisions, Engine
 from simulator.cognition.personas import FactorialDesign, persona_bins
 from simulator.cognition.prompts import PromptBuilder
+from simulator.cognition.rules import RulesEngine
 from simulator.policy import Signals
 from simulator.population import Population
 
@@ -51,6 +53,44 @@ def archetype_traits(population: Population) -> dict[str, np.ndarray]:
     return traits
 
 
+class Cells(Sequence[Archetype]):
+    """The cells of a population as :class:`Archetype` objects, each made when it is read.
+
+    Ten million agents fall into hundreds of thousands of cells; their labels and traits are
+    kept as arrays, and an archetype's dictionaries exist only while somebody looks at it.
+
+    Args:
+        labels: persona attribute -> its labels, in the column order of ``codes``.
+        codes: attribute codes of every cell, shape (n_cells, n_attributes).
+        traits: trait name -> mean trait of every cell's members, shape (n_cells,).
+        sizes: members of every cell, shape (n_cells,).
+    """
+
+    def __init__(self, labels: Mapping[str, tuple[str, ...]], codes: np.ndarray,
+                 traits: Mapping[str, np.ndarray], sizes: np.ndarray) -> None:
+        self.labels, self.codes, self.traits, self.sizes = dict(labels), codes, traits, sizes
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    @overload
+    def __getitem__(self, index: int) -> Archetype: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Archetype]: ...
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[c] for c in range(len(self))[index]]
+        c = range(len(self))[index]
+        return Archetype(
+            index=c,
+            attributes={n: labels[self.codes[c, k]] for k, (n, labels) in
+                        enumerate(self.labels.items())},
+            traits={name: float(column[c]) for name, column in self.traits.items()},
+            size=int(self.sizes[c]))
+
+
 @dataclass
 class ArchetypeSet:
     """The cells of a population and the persona design that answers them.
@@ -64,7 +104,7 @@ class ArchetypeSet:
             when asked through the design (language-model engines).
     """
 
-    archetypes: list[Archetype]
+    archetypes: Cells
     assignment: np.ndarray
     design: FactorialDesign
     weights: np.ndarray
@@ -85,41 +125,34 @@ class ArchetypeSet:
                 :func:`simulator.model.reference_population`); ``population`` when ``None``.
         """
         bins = persona_bins(population)
-        names = list(bins)
-        codes = np.stack([bins[n][0] for n in names], axis=1) if names else np.zeros(
-            (len(population), 0), dtype=np.int16)
-        cells, assignment, counts = np.unique(codes, axis=0, return_inverse=True,
-                                              return_counts=True)
-        assignment = assignment.reshape(-1)
+        labels = {name: level_labels for name, (_, level_labels) in bins.items()}
+        cells, assignment, counts = _cells([codes for codes, _ in bins.values()],
+                                           [len(level_labels) for level_labels in labels.values()],
+                                           len(population))
         order = np.lexsort((np.arange(len(cells)), -counts))
         rank = np.empty(len(cells), dtype=np.int64)
         rank[order] = np.arange(len(cells))
         cells, counts, assignment = cells[order], counts[order], rank[assignment]
-        sums = {name: np.bincount(assignment, weights=values.astype(float),
-                                  minlength=len(cells))
-                for name, values in archetype_traits(population).items()}
-        archetypes = [
-            Archetype(index=c,
-                      attributes={n: bins[n][1][cells[c, k]] for k, n in enumerate(names)},
-                      traits={name: float(total[c] / counts[c]) for name, total in sums.items()},
-                      size=int(counts[c]))
-            for c in range(len(cells))
-        ]
+        traits = {name: np.bincount(assignment, weights=values.astype(float),
+                                    minlength=len(cells)) / counts
+                  for name, values in archetype_traits(population).items()}
         design = FactorialDesign.build(reference if reference is not None else population,
                                        max_personas)
+        names = list(labels)
         shown = [names.index(a) for a in design.attributes]
         weights = design.weights(cells[:, shown])
-        return cls(archetypes, assignment.astype(np.int32), design, weights,
-                   design.persona_match(bins))
+        return cls(Cells(labels, cells, traits, counts), assignment.astype(np.int32), design,
+                   weights, design.persona_match(bins))
 
     @functools.cached_property
     def personas(self) -> list[Archetype]:
         """The design's personas as archetypes: size and mean traits of the agents each informs."""
-        sizes = np.array([a.size for a in self.archetypes], dtype=float)
-        informed = (self.weights != 0) * sizes[:, None]
-        names = list(self.archetypes[0].traits) if self.archetypes else []
-        traits = np.array([[a.traits[n] for n in names] for a in self.archetypes]).reshape(
-            len(self.archetypes), len(names))
+        cells = self.archetypes
+        informed = (self.weights != 0) * cells.sizes.astype(float)[:, None]
+        names = list(cells.traits)
+        traits = np.zeros((len(cells), len(names)))
+        for k, name in enumerate(names):
+            traits[:, k] = cells.traits[name]
         totals = informed.sum(axis=0)
         means = (informed.T @ traits) / np.maximum(totals, 1.0)[:, None]
         return [Archetype(p, dict(attributes), dict(zip(names, means[p].tolist(), strict=True)),
@@ -135,6 +168,11 @@ class ArchetypeSet:
             (n_cells, n_behaviours), NaN where an answer failed; the archetypes the engine was
             asked (design personas, or the cells themselves); and its decisions.
         """
+        if isinstance(engine, RulesEngine):
+            # The rules engine reads only traits: every cell in one pass over the trait arrays.
+            cells = self.archetypes
+            decisions = engine.decide_traits(cells.traits, len(cells), signals, behaviours)
+            return decisions.probabilities, cells, decisions
         asked = self.personas if engine.factorised else self.archetypes
         requests = [DecisionRequest(a, signals, tuple(behaviours), prompts) for a in asked]
         decisions = engine.decide(requests)
@@ -152,7 +190,42 @@ class ArchetypeSet:
 
     def summary(self, factorised: bool) -> pd.DataFrame:
         """One row per persona asked (or per cell): agents, share and the attributes shown."""
-        rows = self.personas if factorised else self.archetypes
-        total = sum(a.size for a in self.archetypes) or 1
-        return pd.DataFrame([{"archetype": a.index, "agents": a.size, "share": a.size / total,
-                              **a.attributes} for a in rows])
+        cells = self.archetypes
+        total = int(cells.sizes.sum()) or 1
+        if factorised:
+            return pd.DataFrame([{"archetype": a.index, "agents": a.size, "share": a.size / total,
+                                  **a.attributes} for a in self.personas])
+        return pd.DataFrame({"archetype": np.arange(len(cells)), "agents": cells.sizes,
+                             "share": cells.sizes / total,
+                             **{name: np.asarray(labels)[cells.codes[:, k]]
+                                for k, (name, labels) in enumerate(cells.labels.items())}})
+
+
+def _cells(codes: Sequence[np.ndarray], levels: Sequence[int],
+           n_agents: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows of the attribute codes in lexicographic order, as ``np.unique`` finds them.
+
+    Each agent's codes make one mixed-radix number (the first attribute most significant, so
+    numbers order as rows do), and the cells are found by counting the numbers, in time linear
+    in the number of agents, instead of sorting rows of codes.
+
+    Returns:
+        ``(cells, assignment, counts)``: codes of shape (n_cells, n_attributes), each agent's
+        cell of shape (n_agents,) and each cell's members.
+    """
+    key = np.zeros(n_agents, dtype=np.int64)
+    for column, radix in zip(codes, levels, strict=True):
+        key *= radix
+        key += column
+    if np.prod(levels, dtype=float) <= max(4 * n_agents, 1 << 20):
+        counts = np.bincount(key)
+        present = np.flatnonzero(counts)
+        cell_of = np.zeros(len(counts), dtype=np.int64)
+        cell_of[present] = np.arange(len(present))
+        assignment, counts = cell_of[key], counts[present]
+    else:
+        present, assignment, counts = np.unique(key, return_inverse=True, return_counts=True)
+    cells = np.zeros((len(present), len(levels)), dtype=np.int64)
+    for k in range(len(levels) - 1, -1, -1):
+        present, cells[:, k] = np.divmod(present, levels[k])
+    return cells, assignment, counts

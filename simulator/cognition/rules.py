@@ -30,7 +30,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from simulator.behaviours import Behaviour
 from simulator.cognition.engine import DecisionRequest, Decisions, Engine
+from simulator.policy import Signals
 from simulator.sources.indicators import Indicator
 
 
@@ -76,19 +78,40 @@ class RulesEngine(Engine):
         for i, request in enumerate(requests):
             groups.setdefault(id(request.signals), []).append(i)
         for rows in groups.values():
-            signals = requests[rows[0]].signals
             traits = _trait_columns([requests[i].archetype.traits for i in rows])
-            compliance = self.compliance(traits, signals.context)
-            features = self.features(traits, signals.context)
-            for j, behaviour in enumerate(behaviours):
-                rules = behaviour.rules
-                z = _logit(rules.baseline) + compliance * sum(
-                    weight * signals.policy.get(name, 0.0) / self.indicators[name].max_level
-                    for name, weight in rules.policy.items() if name in self.indicators
-                )
-                z = z + sum(w * features.get(name, 0.0) for name, w in rules.context.items())
-                z = z + sum(w * (traits.get(name, 0.5) - 0.5) for name, w in rules.traits.items())
-                out[rows, j] = 1.0 / (1.0 + np.exp(-z))
+            out[rows] = self.decide_traits(traits, len(rows), requests[rows[0]].signals,
+                                           behaviours).probabilities
+        return Decisions(out)
+
+    def decide_traits(self, traits: Mapping[str, np.ndarray], count: int, signals: Signals,
+                      behaviours: Sequence[Behaviour]) -> Decisions:
+        """The model for many archetypes in one situation, given as trait columns.
+
+        What :meth:`decide` computes, without a request object per archetype: a population of
+        millions of agents has hundreds of thousands of cells, answered every tick.
+
+        Args:
+            traits: trait name -> array of shape (count,) (a trait left out takes its neutral
+                value).
+            count: number of archetypes.
+            signals: the situation.
+            behaviours: what is asked.
+
+        Returns:
+            Decisions with probabilities of shape (count, n_behaviours).
+        """
+        out = np.empty((count, len(behaviours)))
+        compliance = self.compliance(traits, signals.context)
+        features = self.features(traits, signals.context)
+        for j, behaviour in enumerate(behaviours):
+            rules = behaviour.rules
+            z = _logit(rules.baseline) + compliance * sum(
+                weight * signals.policy.get(name, 0.0) / self.indicators[name].max_level
+                for name, weight in rules.policy.items() if name in self.indicators
+            )
+            z = z + sum(w * features.get(name, 0.0) for name, w in rules.context.items())
+            z = z + sum(w * (traits.get(name, 0.5) - 0.5) for name, w in rules.traits.items())
+            out[:, j] = 1.0 / (1.0 + np.exp(-z))
         self.stats.questions += out.size
         return Decisions(out)
 

@@ -29,6 +29,7 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from simulator.cognition import Engine, default_cache_path, make_engine
+from simulator.parallel import limited_threads
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario, versions
 from simulator.scenario import Scenario
@@ -201,10 +202,10 @@ def run_sweep(
 def run_task(task: SweepTask) -> TaskResult:
     """Run one variant under one seed on this worker (the engine is kept for the next task).
 
-    BLAS and OpenMP pools are held to one thread: a worker is one CPU, and the numbers then do
-    not depend on how many threads a machine offers.
+    BLAS and OpenMP pools and the twin's own loops are held to one thread: a worker is one CPU,
+    and the numbers then do not depend on how many threads a machine offers.
     """
-    with threadpool_limits(1):
+    with threadpool_limits(1), limited_threads(1):
         engine = worker_engine(task.scenario, task.cache_path)
         run = run_scenario(task.scenario, engine=engine, timeline=task.timeline,
                            progress=False, agent_views=False)

@@ -1,0 +1,56 @@
+import threading
+
+import numba
+import numpy as np
+
+from simulator.parallel import GRAIN, for_rows, in_background, limited_threads, threads
+
+
+@numba.njit(nogil=True)
+def mark(start, stop, out, calls):
+    calls[start] += 1
+    for i in range(start, stop):
+        out[i] += 1
+
+
+def test_every_row_is_done_once_in_contiguous_ranges():
+    for rows in (0, 1, GRAIN - 1, 3 * GRAIN + 5):
+        out = np.zeros(rows, dtype=np.int64)
+        calls = np.zeros(rows + 1, dtype=np.int64)
+        for_rows(mark, rows, out, calls)
+        assert (out == 1).all()
+        assert calls.sum() == min(threads(), max(-(-rows // GRAIN), 1))
+
+
+def test_threads_can_be_limited_and_the_limit_is_restored():
+    everywhere = threads()
+    with limited_threads(1):
+        assert threads() == 1
+        out = np.zeros(4 * GRAIN, dtype=np.int64)
+        calls = np.zeros(len(out) + 1, dtype=np.int64)
+        for_rows(mark, len(out), out, calls)
+        assert calls.sum() == 1 and (out == 1).all()
+    assert threads() == everywhere
+
+
+def test_a_coarse_grain_spreads_few_rows():
+    out = np.zeros(2, dtype=np.int64)
+    calls = np.zeros(3, dtype=np.int64)
+    with limited_threads(2):
+        for_rows(mark, 2, out, calls, grain=1)
+    assert (out == 1).all() and calls.tolist() == [1, 1, 0]
+
+
+def test_background_work_runs_elsewhere_and_inline_when_limited_to_one_thread():
+    names = []
+
+    def record(value, scale=1):
+        names.append(threading.current_thread().name)
+        return value * scale
+
+    assert in_background(record, 3, scale=2).result() == 6
+    with limited_threads(1):
+        assert in_background(record, 4).result() == 4
+    assert names[1] == threading.current_thread().name
+    if threads() > 1:
+        assert names[0] != threading.current_thread().name
