@@ -74,8 +74,11 @@ def _litellm() -> None:
                 await asyncio.sleep(3600)
             await asyncio.sleep(0.02)
             yes = 0.2 + 0.6 * int(identity[:4], 16) / 0xFFFF
-            top = [{"token": "Yes", "logprob": math.log(yes)},
-                   {"token": " No", "logprob": math.log(1 - yes)}]
+            # The first options' digits (option tokens) and texts (cloze), whichever is asked.
+            top = [{"token": "1", "logprob": math.log(yes / 2)},
+                   {"token": "2", "logprob": math.log((1 - yes) / 2)},
+                   {"token": "Yes", "logprob": math.log(yes / 2)},
+                   {"token": " No", "logprob": math.log((1 - yes) / 2)}]
             _done(identity)
             return ModelResponse(
                 choices=[{"index": 0, "finish_reason": "length",

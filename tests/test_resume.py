@@ -37,11 +37,15 @@ LITELLM = "litellm:scripted/m"
 def stored(path: Path) -> int:
     if not path.exists():
         return 0
-    with sqlite3.connect(path, timeout=30) as db:
-        try:
-            return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-        except sqlite3.OperationalError:
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):  # the run has not created its cache yet
             return 0
+        raise  # a busy or damaged file is a failure of its own, not "nothing stored"
+    finally:
+        db.close()
 
 
 def answered(log: Path) -> list[str]:
