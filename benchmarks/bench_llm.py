@@ -63,8 +63,12 @@ class RawLlama:
     def tokens(self, question: Question) -> tuple[list[int], list[int]]:
         """Prompt token ids and the first token of each option (untimed preparation)."""
         prompt = self.llm.tokenize(question.prompt.encode(), add_bos=True)
-        options = [self.llm.tokenize((question.prompt + o).encode(), add_bos=True)[len(prompt)]
-                   for o in question.options]
+        if question.method == "option_tokens":  # the options' numbers, read after "Answer: "
+            options = [self.llm.tokenize(str(k + 1).encode(), add_bos=False, special=False)[0]
+                       for k in range(len(question.options))]
+        else:  # cloze: the first token of each option's text
+            options = [self.llm.tokenize((question.prompt + o).encode(), add_bos=True)[len(prompt)]
+                       for o in question.options]
         return prompt, options
 
     def answer(self, prepared: list[tuple[list[int], list[int]]]) -> None:
