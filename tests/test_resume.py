@@ -80,18 +80,22 @@ def kill_at_a_random_call(tmp_path: Path, engine: str, calls: range) -> None:
     cache = tmp_path / "responses.sqlite"
     freeze_at = random.Random().choice(calls)
     process, log = start(tmp_path, "killed", engine, cache, freeze_at)
-    deadline = time.time() + 600
-    while "frozen" not in (log.read_text() if log.exists() else "") and time.time() < deadline:
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.05)
-    arrived = len(answered(log))
-    deadline = time.time() + 1.0
-    while stored(cache) < arrived and time.time() < deadline:
-        time.sleep(0.02)
-    assert stored(cache) == arrived, f"killed at call {freeze_at}: {arrived} answers arrived, " \
-        f"{stored(cache)} stored within a second"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    try:
+        deadline = time.time() + 600
+        while "frozen" not in (log.read_text() if log.exists() else "") \
+                and time.time() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        arrived = len(answered(log))
+        deadline = time.time() + 1.0
+        while stored(cache) < arrived and time.time() < deadline:
+            time.sleep(0.02)
+        assert stored(cache) == arrived, f"killed at call {freeze_at}: {arrived} answers " \
+            f"arrived, {stored(cache)} stored within a second"
+    finally:  # a frozen run left behind would sleep for an hour
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
     before = answered(log)
 
     again, log_again = start(tmp_path, "again", engine, cache)
