@@ -56,16 +56,16 @@ Contestant = Callable[[list[Question]], None]
 class RawLlama:
     """Plain llama-cpp-python on a loaded model: evaluate token ids, read the option logits."""
 
-    def __init__(self, llm: llama_cpp.Llama) -> None:
+    def __init__(self, llm: llama_cpp.Llama, digits: list[int]) -> None:
         self.llm = llm
+        self.digits = digits  # the option numbers' token ids, as the local engine found them
         self.evaluated = 0
 
     def tokens(self, question: Question) -> tuple[list[int], list[int]]:
         """Prompt token ids and the first token of each option (untimed preparation)."""
         prompt = self.llm.tokenize(question.prompt.encode(), add_bos=True)
         if question.method == "option_tokens":  # the options' numbers, read after "Answer: "
-            options = [self.llm.tokenize(str(k + 1).encode(), add_bos=False, special=False)[0]
-                       for k in range(len(question.options))]
+            options = self.digits[:len(question.options)]
         else:  # cloze: the first token of each option's text
             options = [self.llm.tokenize((question.prompt + o).encode(), add_bos=True)[len(prompt)]
                        for o in question.options]
@@ -126,7 +126,7 @@ def setup(folder: Path, threads: int | None):
     groups, warm_up = tick_questions(engine)
     model = engine.language_model
     list(model.answer(warm_up))
-    raw = RawLlama(model._load())
+    raw = RawLlama(model._load(), model._digits)
     prepared = {id(q): raw.tokens(q) for g in groups for q in g}
     everything = sorted(t for t, _ in prepared.values())
     prefix = llama_cpp.Llama.longest_token_prefix(everything[0], everything[-1])
