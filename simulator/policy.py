@@ -9,14 +9,14 @@ so a counterfactual policy keeps the observed epidemic (say so when reading coun
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from simulator.errors import ScenarioError
-from simulator.scenario import Scenario
+from simulator.scenario import PolicySpec, Scenario
 from simulator.sources import load_observed, load_oxcgrt
 from simulator.sources.context import CONTEXT_INPUTS
 from simulator.sources.indicators import (
@@ -93,7 +93,7 @@ class PolicyTimeline:
         self.policy = policy.reset_index(drop=True).astype(float)
         self.indicators = dict(indicators)
         columns = tuple(name for name in self.policy.columns if name in self.indicators)
-        self.shown = shown or tuple(n for n in DEFAULT_SHOWN if n in columns) or columns
+        self.shown = shown_indicators(shown, columns)
         if stringency is None:
             stringency = np.array([stringency_index(row) for row in self.policy.to_dict("records")])
         self.stringency = np.asarray(stringency, dtype=float)
@@ -149,6 +149,25 @@ class PolicyTimeline:
             policy, stringency = _oxcgrt_frame(scenario, dates, days)
         context, missing = _context_frame(scenario, dates)
         return cls(dates, days, policy, context, spec.indicators, spec.shown, stringency, missing)
+
+
+def shown_indicators(shown: Sequence[str], columns: Sequence[str]) -> tuple[str, ...]:
+    """The indicators put to agents.
+
+    The scenario's ``shown`` list, else the default ones (:data:`DEFAULT_SHOWN`) among the
+    policy's columns, else every column.
+    """
+    return tuple(shown) or tuple(n for n in DEFAULT_SHOWN if n in columns) or tuple(columns)
+
+
+def policy_columns(spec: PolicySpec) -> tuple[str, ...]:
+    """The indicators a scenario's policy sets, known before any data is read.
+
+    Those its interventions name, or the OxCGRT indicators it declares.
+    """
+    if spec.source == "interventions":
+        return tuple(sorted({item.indicator for item in spec.interventions}))
+    return tuple(name for name in OXCGRT_INDICATORS if name in spec.indicators)
 
 
 def _interventions_frame(interventions, dates: pd.DatetimeIndex, days: int) -> pd.DataFrame:

@@ -10,8 +10,8 @@ from simulator.cognition.probe_card import ProbeCard, run_probe_card
 from simulator.cognition.probes import ProbeBattery
 from simulator.errors import ScenarioError
 from simulator.model import reference_population
+from simulator.policy import policy_columns, shown_indicators
 from simulator.scenario import Scenario
-from simulator.sources.indicators import DEFAULT_SHOWN
 from simulator.sources.regions import get_region
 
 
@@ -55,8 +55,7 @@ def probe_scenario(scenario: Scenario, engine: Engine | None = None,
                             f"{', '.join(sorted(set(scenario.behaviour_names) - shipped))}",
                             "a probe battery file (see scenarios/probes_congestion.yaml)")
     indicators = scenario.policy.indicators
-    shown = scenario.policy.shown or tuple(
-        n for n in DEFAULT_SHOWN if n in indicators) or tuple(indicators)
+    shown = shown_indicators(scenario.policy.shown, policy_columns(scenario.policy))
     prompts = PromptBuilder(get_region(scenario.region).name, indicators, shown,
                             scenario.prompts, battery.signals(None))
     own = engine is None

@@ -31,3 +31,23 @@ def test_behaviours_of_its_own_without_a_battery(tmp_path):
     assert scenario_battery(scenario) is None
     with pytest.raises(ScenarioError, match="no probe card for the behaviours"):
         probe_scenario(scenario)
+
+
+def test_the_card_shows_the_policy_the_run_shows():
+    # A scenario of hand-written interventions shows the indicators they set (congestion charge,
+    # transit fare), not the COVID indicators its catalogue also declares: a language model
+    # asked about a charge must be told of the charge.
+    from simulator.cognition import RulesEngine
+    from simulator.model import TwinModel
+
+    scenario = load_scenario(SCENARIOS / "congestion_pricing.yaml").replace(population_size=200)
+    shown = set()
+
+    class Recording(RulesEngine):
+        def decide(self, requests):
+            shown.update(r.prompts.shown for r in requests)
+            return super().decide(requests)
+
+    probe_scenario(scenario, engine=Recording(indicators=scenario.policy.indicators))
+    assert shown == {TwinModel(scenario.with_engine("rules")).prompts.shown}
+    assert shown == {("congestion_charge", "transit_fare")}
