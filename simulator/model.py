@@ -261,8 +261,10 @@ class TwinModel(mesa.Model):
         The order of operations:
 
         1. ``signals = timeline.at(tick)``: the policy levels and context of this tick.
-        2. ``requests = archetypes.requests(signals)``: one request per archetype, not per agent.
-        3. ``answers = engine.decide(requests)``: cache first; the model only on a miss.
+        2. ``archetypes.answers(engine, signals, ...)``: every cell's answer, never one per agent
+           (the rules engine answers the cells; a language model the design's personas, combined
+           per cell in logit space).
+        3. Inside it, ``engine.decide``: the response cache first, the model only on a miss.
         4. ``target = sigmoid(logit(answer[archetype]) + offset)``: each agent's own answer;
            where the archetype's answer failed, the agent keeps its current behaviour.
         5. ``peers = W @ state``: the mean behaviour of each agent's neighbours (last tick).

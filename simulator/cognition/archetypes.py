@@ -99,7 +99,8 @@ class ArchetypeSet:
         archetypes: one per cell, largest first (attributes are the cell's labels).
         assignment: cell index of every agent, shape (n_agents,).
         design: the personas language-model engines are asked through.
-        weights: design weights of the cells, shape (n_cells, n_personas).
+        weights: design weights of the cells, shape (n_cells, n_personas) (made on first use:
+            an engine that answers every cell never needs them).
         persona_match: share of agents whose persona shows their own level, per attribute,
             when asked through the design (language-model engines).
     """
@@ -107,8 +108,6 @@ class ArchetypeSet:
     archetypes: Cells
     assignment: np.ndarray
     design: FactorialDesign
-    weights: np.ndarray
-    persona_match: dict[str, float]
 
     def __len__(self) -> int:
         return len(self.archetypes)
@@ -138,11 +137,22 @@ class ArchetypeSet:
                   for name, values in archetype_traits(population).items()}
         design = FactorialDesign.build(reference if reference is not None else population,
                                        max_personas)
-        names = list(labels)
-        shown = [names.index(a) for a in design.attributes]
-        weights = design.weights(cells[:, shown])
-        return cls(Cells(labels, cells, traits, counts), assignment.astype(np.int32), design,
-                   weights, design.persona_match(bins))
+        return cls(Cells(labels, cells, traits, counts), assignment.astype(np.int32), design)
+
+    @functools.cached_property
+    def weights(self) -> np.ndarray:
+        """Design weights of the cells, shape (n_cells, n_personas)."""
+        names = list(self.archetypes.labels)
+        shown = [names.index(a) for a in self.design.attributes]
+        return self.design.weights(self.archetypes.codes[:, shown])
+
+    @functools.cached_property
+    def persona_match(self) -> dict[str, float]:
+        """Per attribute, the share of agents whose persona shows their own level."""
+        cells = self.archetypes
+        bins = {name: (cells.codes[:, k], labels)
+                for k, (name, labels) in enumerate(cells.labels.items())}
+        return self.design.persona_match(bins, sizes=cells.sizes)
 
     @functools.cached_property
     def personas(self) -> list[Archetype]:

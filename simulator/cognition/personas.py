@@ -146,14 +146,18 @@ class FactorialDesign:
         combined = weights @ np.where(failed, 0.0, logits)
         return np.where(cell_failed, np.nan, 1.0 / (1.0 + np.exp(-combined)))
 
-    def persona_match(self, bins: Mapping[str, tuple[np.ndarray, Sequence[str]]]
-                      ) -> dict[str, float]:
+    def persona_match(self, bins: Mapping[str, tuple[np.ndarray, Sequence[str]]],
+                      sizes: np.ndarray | None = None) -> dict[str, float]:
         """Share of agents, per attribute, whose persona for that attribute shows their level.
 
         An attribute's effect on an agent is read from the variant of the agent's level, or
         from the base persona when the agent has the base level (the carrier persona); the
         share counts agents whose carrier shows their own label. An attribute recorded for the
         agents but not shown matches no one.
+
+        Args:
+            bins: attribute -> (codes, labels), one code per agent, or per cell with ``sizes``.
+            sizes: agents in each cell (``None``: the codes are one per agent).
         """
         match = {}
         for name, (codes, labels) in bins.items():
@@ -163,5 +167,10 @@ class FactorialDesign:
             carrier = np.array([self.variant.get((name, code), 0) for code in range(len(labels))])
             shown = np.array([self.personas[carrier[code]][name] == labels[code]
                               for code in range(len(labels))])
-            match[name] = float(shown[codes].mean()) if len(codes) else 1.0
+            if not len(codes):
+                match[name] = 1.0
+            elif sizes is None:
+                match[name] = float(shown[codes].mean())
+            else:  # exact integer counts: the same share as over the agents
+                match[name] = float(sizes[shown[codes]].sum() / sizes.sum())
         return match
