@@ -21,7 +21,7 @@ only if its answers follow the arms' content, not merely its answer levels.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -155,17 +155,22 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
         return (float(correct[..., :n_plain].mean()) if n_plain else float("nan"),
                 float(correct[..., n_plain:].mean()) if persona else None)
 
-    situations_drawn = np.array([_effects(_shuffle_arms(plain, rng), persona, pool, column,
+    # Each baseline shuffles one kind of probe and is scored on that kind alone.
+    situations_drawn = np.array([_effects(_shuffle_arms(plain, rng), [], pool, column,
                                           len(panel)) for _ in range(permutations)])
-    personas_drawn = np.array([_effects(plain, _shuffle_arms(persona, rng), pool, column,
+    personas_drawn = np.array([_effects([], _shuffle_arms(persona, rng), pool, column,
                                         len(panel)) for _ in range(permutations)])
     uniform = shares(np.zeros(len(signs)))
     baselines = {
         "uniform": {"share_correct": uniform[0], "persona_share_correct": uniform[1]},
-        "shuffled_situations": {"share_correct": shares(situations_drawn)[0],
-                                "persona_share_correct": None},
-        "shuffled_personas": {"share_correct": None,
-                              "persona_share_correct": shares(personas_drawn)[1]},
+        "shuffled_situations": {
+            "share_correct": (float((np.sign(situations_drawn) == signs[:n_plain]).mean())
+                              if n_plain else float("nan")),
+            "persona_share_correct": None},
+        "shuffled_personas": {
+            "share_correct": None,
+            "persona_share_correct": (float((np.sign(personas_drawn)
+                                             == signs[n_plain:]).mean()) if persona else None)},
     }
     share, persona_share = shares(real)
     return ProbeCard(engine.describe(), results, skipped, share, persona_share, baselines,
@@ -225,9 +230,5 @@ def _shuffle_arms(probes: Sequence[Probe], rng: np.random.Generator) -> list[Pro
     """The probes with their arms (``a`` and ``b`` of all of them) randomly permuted."""
     arms = [arm for p in probes for arm in (p.a, p.b)]
     order = rng.permutation(len(arms))
-    return [_replace(p, a=arms[order[2 * i]], b=arms[order[2 * i + 1]])
+    return [replace(p, a=arms[order[2 * i]], b=arms[order[2 * i + 1]])
             for i, p in enumerate(probes)]
-
-
-def _replace(probe: Probe, **changes) -> Probe:
-    return Probe(**{**asdict(probe), **changes})
