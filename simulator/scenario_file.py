@@ -42,7 +42,6 @@ from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator
 MAX_POPULATION = 50_000_000
 MAX_SEED = 2**63 - 1
 ENGINE_NAMES = ("local", "rules", "litellm:<model>")
-PROMPT_PARTS = ("preamble", "persona", "signals", "options", "question")
 
 
 def _input_path(value: Any, info: ValidationInfo) -> Path | None:

@@ -24,11 +24,10 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
-from simulator.errors import ScenarioError
 from simulator.fields import (
     AnyText,
     Date,
@@ -210,6 +209,7 @@ def _seeds(value: Any) -> Any:
 class VariantsFile(Section):
     """A variants file (see the module)."""
 
+    mapping_hint: ClassVar[str] = "seeds, baseline, variants, grid"
     description: AnyText = ""
     seeds: Annotated[int | list[int] | None, BeforeValidator(_seeds)] = None
     baseline: AnyText | None = None
@@ -263,7 +263,4 @@ def variants_from_dict(data: Any, source: str = "<dict>") -> VariantSet:
     Raises:
         ScenarioError: the first invalid field, named with the file and what is allowed.
     """
-    if not isinstance(data, Mapping):
-        raise ScenarioError(source, "<top level>", f"expected a mapping, got {data!r}",
-                            "seeds, baseline, variants, grid")
     return validated(VariantsFile, data, source).to_variants(source)
