@@ -11,7 +11,7 @@ from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.engine import Archetype, DecisionRequest, Decisions, Engine
 from simulator.cognition.language_engine import LanguageEngine
 from simulator.cognition.language_model import Answer, LanguageModel, Question
-from simulator.cognition.options import check_options
+from simulator.cognition.options import ALIASES, check_options
 from simulator.cognition.prompts import PromptBuilder
 from simulator.cognition.rules import RulesEngine
 from simulator.errors import EngineError
@@ -31,9 +31,6 @@ probe card and the nation evaluation of the ``local`` engine among seven candida
 their digits tied for the most policy and context probes with the expected sign, had the most
 persona probes right and beat gradient boosting on the nation; averaging both option orders did
 slightly better on the nation at twice the calls."""
-
-_ALIASES = {"token_probabilities": "option_tokens", "auto": "cloze"}
-"""Earlier names of elicitation methods, still accepted in scenario files."""
 
 
 def make_engine(name: str, options: Mapping, indicators: Mapping[str, Indicator],
@@ -67,7 +64,7 @@ def make_engine(name: str, options: Mapping, indicators: Mapping[str, Indicator]
                                           if k in DEFAULT_ELICITATION}}
     model_options = {k: v for k, v in given.items() if k not in DEFAULT_ELICITATION}
     method = settings.pop("elicitation")
-    elicitation = Elicitation(method=_ALIASES.get(method, method), **settings)
+    elicitation = Elicitation(method=ALIASES.get(method, method), **settings)
     model = kind(**fixed, **model_options)
     return LanguageEngine(model, elicitation, ResponseCache(cache_path),
                           seed=model_options.get("seed", 0))

@@ -13,12 +13,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulator.cognition.elicitation import DEBIAS, OPTION_ORDERS
+from simulator.cognition.language_model import METHODS
 from simulator.errors import EngineError
 from simulator.fields import Flag, Section, Text, choice, number, scenario_error, whole
 
 APIS = ("auto", "chat", "text")
-ELICITATIONS = ("cloze", "option_tokens", "verbalised_json", "token_probabilities", "auto")
-"""Elicitation methods a scenario may name (the last two are earlier names still accepted)."""
+ALIASES = {"token_probabilities": "option_tokens", "auto": "cloze"}
+"""Earlier names of elicitation methods, still accepted in scenario files."""
+ELICITATIONS = (*METHODS, *ALIASES)
+"""Elicitation methods a scenario may name."""
 
 
 class RulesOptions(Section):
@@ -33,8 +37,8 @@ class ElicitationOptions(Section):
 
     elicitation: choice(*ELICITATIONS) | None = None
     balanced: Flag | None = None
-    option_orders: choice("forward", "both") | None = None
-    debias: choice("none", "reference", "content_free") | None = None
+    option_orders: choice(*OPTION_ORDERS) | None = None
+    debias: choice(*DEBIAS) | None = None
 
 
 class LocalOptions(ElicitationOptions):
