@@ -341,6 +341,8 @@ def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Pat
     """
     from simulator.run import apply_overrides
 
+    # Checked as the scenario file's fields are, before any work.
+    scenario = apply_overrides(scenario, agents=agents, seed=seed, data_dir=data_dir)
     observed = load_observed(data_dir, regions=regions)
     tokens = regions.split(",") if isinstance(regions, str) else list(regions)
     world = any(str(token).strip().lower() == "world" for token in tokens)
@@ -353,8 +355,6 @@ def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Pat
     if not codes:
         raise UsageError("no region left to evaluate: " + "; ".join(
             f"{code}: {why}" for code, why in lacking.items()))
-    if data_dir is not None:
-        scenario = apply_overrides(scenario, data_dir=data_dir)
     simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress)
     inputs, targets = assemble(observed, simulated)
     evaluation = compare(inputs, targets, scenario.engine.name, totals)

@@ -123,8 +123,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from simulator.run_folder import check_folder
     from simulator.scenario import load_scenario
 
-    scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine,
-                               agents=args.agents, seed=args.seed)
+    scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine)
     if args.out:
         check_folder(args.out, overwrite=True)
     check_cache(scenario, args.cache)

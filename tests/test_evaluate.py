@@ -130,3 +130,18 @@ def test_explicit_regions_lacking_inputs_are_named_before_any_work(capsys, regio
     assert main(["evaluate", "--engine", "rules", "--regions", regions, "--agents", "50"]) == 2
     err = capsys.readouterr().err
     assert message in err and "simulating" not in err
+
+
+@pytest.mark.parametrize(("overrides", "field"), [({"agents": 0}, "population.size (--agents)"),
+                                                  ({"seed": -1}, "seed (--seed)")])
+def test_evaluate_checks_its_overrides_before_any_work(scenario, overrides, field, monkeypatch):
+    # Called from Python too, not only from the command line: nothing is read before the check.
+    import importlib
+
+    from simulator.errors import ScenarioError
+
+    module = importlib.import_module("calibration.evaluate")
+
+    monkeypatch.setattr(module, "load_observed", lambda *a, **k: pytest.fail("data was read"))
+    with pytest.raises(ScenarioError, match=field.replace("(", r"\(").replace(")", r"\)")):
+        module.evaluate(scenario, regions="nation", **overrides)
