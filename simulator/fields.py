@@ -345,20 +345,6 @@ REGION_HINT = ("a region code, ISO alpha-2 code or English name such as FRA, FR,
                "or Texas; `socialtwin regions` lists them")
 
 
-def checked_region(source: str, field: str, value: str) -> str:
-    """The canonical code of the region a field or option names, or its :class:`ScenarioError`.
-
-    Args:
-        source: the scenario file, for the message.
-        field: the field (``region``, ``policy.region``) or option (``--region``).
-        value: a code, ISO alpha-2 code or name.
-    """
-    try:
-        return resolve_region(value)
-    except RegionError as error:
-        raise ScenarioError(source, field, str(error).split(";")[0], REGION_HINT) from None
-
-
 def _region(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _fail("text", f"expected non-empty text, got {value!r}")

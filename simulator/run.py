@@ -18,7 +18,7 @@ from simulator.cognition import Engine, EngineStats
 from simulator.cognition.cache import check_cache_path
 from simulator.cognition.probe_card import ProbeCard, card_summary
 from simulator.errors import EngineError, ScenarioError
-from simulator.fields import check_field, checked_region
+from simulator.fields import check_field
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
 from simulator.probe import probe_scenario, scenario_battery
@@ -78,7 +78,8 @@ def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int |
         scenario = scenario.replace(seed=check_field(ScenarioFile, "seed", seed,
                                                      scenario.source, "seed (--seed)"))
     if region is not None:
-        scenario = scenario.replace(region=checked_region(scenario.source, "--region", region))
+        scenario = scenario.replace(region=check_field(ScenarioFile, "region", region,
+                                                       scenario.source, "--region"))
     if data_dir is not None:
         folder = Path(data_dir)
         if not folder.is_dir():
