@@ -23,7 +23,6 @@ from simulator.behaviours import Behaviour
 from simulator.cognition.engine import Archetype, DecisionRequest, Decisions, Engine
 from simulator.cognition.personas import FactorialDesign, persona_bins
 from simulator.cognition.prompts import PromptBuilder
-from simulator.cognition.rules import RulesEngine
 from simulator.policy import Signals
 from simulator.population import Population
 
@@ -178,17 +177,13 @@ class ArchetypeSet:
             (n_cells, n_behaviours), NaN where an answer failed; the archetypes the engine was
             asked (design personas, or the cells themselves); and its decisions.
         """
-        if isinstance(engine, RulesEngine):
-            # The rules engine reads only traits: every cell in one pass over the trait arrays.
-            cells = self.archetypes
-            decisions = engine.decide_traits(cells.traits, len(cells), signals, behaviours)
-            return decisions.probabilities, cells, decisions
-        asked = self.personas if engine.factorised else self.archetypes
-        requests = [DecisionRequest(a, signals, tuple(behaviours), prompts) for a in asked]
-        decisions = engine.decide(requests)
-        if engine.factorised:
-            return self.design.combine(self.weights, decisions.probabilities), asked, decisions
-        return decisions.probabilities, asked, decisions
+        if not engine.factorised:
+            decisions = engine.decide_cells(self.archetypes, signals, behaviours, prompts)
+            return decisions.probabilities, self.archetypes, decisions
+        asked = self.personas
+        decisions = engine.decide([DecisionRequest(a, signals, tuple(behaviours), prompts)
+                                   for a in asked])
+        return self.design.combine(self.weights, decisions.probabilities), asked, decisions
 
     def match(self, factorised: bool) -> dict[str, float]:
         """Per attribute, the share of agents asked as themselves.

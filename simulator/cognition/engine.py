@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from simulator.behaviours import Behaviour
 from simulator.cognition.accounting import EngineStats
 from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
+
+if TYPE_CHECKING:
+    from simulator.cognition.archetypes import Cells
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,16 @@ class Engine(abc.ABC):
     def describe(self) -> dict:
         """What the manifest records about this engine (never secrets)."""
         return {"engine": self.name, "model": None, "elicitation": None}
+
+    def decide_cells(self, cells: Cells, signals: Signals,
+                     behaviours: Sequence[Behaviour], prompts: PromptBuilder | None) -> Decisions:
+        """Every cell's answers in one situation: one request per cell, by default.
+
+        An engine that reads only the cells' traits may answer them without a request object
+        each (the rules engine does).
+        """
+        return self.decide([DecisionRequest(cell, signals, tuple(behaviours), prompts)
+                            for cell in cells])
 
     @property
     def factorised(self) -> bool:

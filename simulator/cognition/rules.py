@@ -27,6 +27,7 @@ calibration layer's job.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +35,10 @@ from simulator.behaviours import Behaviour
 from simulator.cognition.engine import DecisionRequest, Decisions, Engine
 from simulator.policy import Signals
 from simulator.sources.indicators import Indicator
+
+if TYPE_CHECKING:
+    from simulator.cognition.archetypes import Cells
+    from simulator.cognition.prompts import PromptBuilder
 
 
 def _logit(p: float) -> float:
@@ -82,6 +87,11 @@ class RulesEngine(Engine):
             out[rows] = self.decide_traits(traits, len(rows), requests[rows[0]].signals,
                                            behaviours).probabilities
         return Decisions(out)
+
+    def decide_cells(self, cells: Cells, signals: Signals, behaviours: Sequence[Behaviour],
+                     prompts: PromptBuilder | None = None) -> Decisions:
+        """Every cell in one pass over the cells' trait arrays (no request object per cell)."""
+        return self.decide_traits(cells.traits, len(cells), signals, behaviours)
 
     def decide_traits(self, traits: Mapping[str, np.ndarray], count: int, signals: Signals,
                       behaviours: Sequence[Behaviour]) -> Decisions:
