@@ -4,6 +4,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -127,3 +128,24 @@ def test_the_cache_is_checked_before_any_work_without_writing(tmp_path):
     with pytest.raises(EngineError, match="not a readable socialtwin cache"):
         check_cache_path(damaged)
     assert damaged.read_bytes() == b"SQLite format 3\x00" + b"\x00" * 80
+
+
+def test_runs_opening_a_new_cache_at_once_all_open_it(tmp_path):
+    # Switching a new file to WAL takes a lock SQLite's busy timeout does not wait for: a run
+    # that meets it must wait and open the cache, not call the file damaged.
+    for trial in range(40):
+        path = tmp_path / f"c{trial}.sqlite"
+        errors = []
+
+        def open_it(path=path, errors=errors):
+            try:
+                ResponseCache(path).close()
+            except Exception as error:  # noqa: BLE001 - every failure is the test's finding
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_it) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, f"trial {trial}: {errors[0]}"

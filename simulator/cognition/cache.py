@@ -141,6 +141,11 @@ def _truncated(path: Path) -> str | None:
     return None
 
 
+OPEN_TIMEOUT_S = 60.0
+"""Seconds to keep trying to open a cache file that other processes hold locked."""
+_BUSY = "database is locked"
+
+
 class ResponseCache:
     """A SQLite-backed map from question keys to option distributions, with claims per key.
 
@@ -159,17 +164,32 @@ class ResponseCache:
         self._lock = threading.RLock()
         self._renewing: threading.Event | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        deadline = time.monotonic() + OPEN_TIMEOUT_S
+        while True:
             self._db = self._connect()
-            # Read before switching to WAL: a damaged file must not be rewritten.
-            self._db.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
-            self._db.execute(_CLAIMS)
-            self._db.execute("SELECT key, distribution FROM responses LIMIT 1").fetchall()
-        except sqlite3.DatabaseError as error:
-            raise _damaged(self.path, error) from None
+            try:
+                self._prepare()
+                return
+            except sqlite3.OperationalError as error:
+                self._db.close()
+                # Another process switching a new file to WAL or creating its tables holds a
+                # lock that SQLite's busy timeout does not wait for: try again, it is not damage.
+                if _BUSY not in str(error) or time.monotonic() > deadline:
+                    raise _damaged(self.path, error) from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as error:
+                self._db.close()
+                raise _damaged(self.path, error) from None
+
+    def _prepare(self) -> None:
+        """Check the file reads as a cache, then set it up (WAL mode, the tables)."""
+        # Read before switching to WAL: a damaged file must not be rewritten.
+        self._db.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
+        self._db.execute(_CLAIMS)
+        self._db.execute("SELECT key, distribution FROM responses LIMIT 1").fetchall()
 
     def _connect(self) -> sqlite3.Connection:
         # Autocommit: every transaction below is explicit.
