@@ -4,9 +4,11 @@ Usage: ``python logged_run.py LOG FREEZE_AT ARGS...``. Every answered call appen
 ``done <id>`` to LOG (the id identifies the question: a hash of its prompt). With FREEZE_AT > 0,
 the FREEZE_AT-th call and every call after it never return (the line ``frozen`` is written): the
 process then stands as a run killed in the middle of a call, with every earlier answer already
-handed to the engine. The engine is whatever ARGS name: ``--engine local`` logs the embedded
-model's evaluations; ``--engine litellm:scripted/m`` answers through a litellm provider in this
-process, with a short delay per call so that calls overlap.
+handed to the engine. Calls already under way when the freeze comes still finish; once the last
+of them has, the line ``settled`` is written, and from then on no answer arrives. The engine is
+whatever ARGS name: ``--engine local`` logs the embedded model's evaluations;
+``--engine litellm:scripted/m`` answers through a litellm provider in this process, with a short
+delay per call so that calls overlap.
 """
 
 import asyncio
@@ -25,22 +27,31 @@ FREEZE_AT = int(sys.argv[2])
 ARGS = sys.argv[3:]
 _lock = threading.Lock()
 _calls = 0
+_under_way = 0
 
 
 def _next_call() -> bool:
     """Count a call; whether it must freeze."""
-    global _calls
+    global _calls, _under_way
     with _lock:
         _calls += 1
-        frozen = FREEZE_AT and _calls >= FREEZE_AT
-        if frozen and _calls == FREEZE_AT:
+        frozen = bool(FREEZE_AT) and _calls >= FREEZE_AT
+        if not frozen:
+            _under_way += 1
+        elif _calls == FREEZE_AT:
             LOG.write("frozen\n")
-        return bool(frozen)
+            if not _under_way:
+                LOG.write("settled\n")
+        return frozen
 
 
 def _done(identity: str) -> None:
+    global _under_way
     with _lock:
         LOG.write(f"done {identity}\n")
+        _under_way -= 1
+        if FREEZE_AT and _calls >= FREEZE_AT and not _under_way:
+            LOG.write("settled\n")
 
 
 def _local() -> None:
@@ -50,13 +61,9 @@ def _local() -> None:
 
     def answer(self, questions):
         answers = original(self, questions)
-        while True:
-            if _next_call():
+        for index, reply in answers:
+            if _next_call():  # the answer was evaluated but never returns
                 time.sleep(3600)
-            try:
-                index, reply = next(answers)
-            except StopIteration:
-                return
             _done(questions[index].key)
             yield index, reply
 

@@ -2,8 +2,9 @@
 
 Each run is ``socialtwin run`` in a child process (tests/logged_run.py) whose model calls are
 logged. A run is killed at a random call: that call and every later one never return (the
-process stands as one killed in the middle of a call), and once every answer that did arrive has
-been stored — which must take less than a second — the process gets SIGKILL. The run started
+process stands as one killed in the middle of a call), and once the calls already under way have
+finished and every answer that did arrive has been stored — which must take less than a second —
+the process gets SIGKILL. The run started
 again must not repeat any call that had been answered.
 """
 
@@ -82,7 +83,7 @@ def kill_at_a_random_call(tmp_path: Path, engine: str, calls: range) -> None:
     process, log = start(tmp_path, "killed", engine, cache, freeze_at)
     try:
         deadline = time.time() + 600
-        while "frozen" not in (log.read_text() if log.exists() else "") \
+        while "settled" not in (log.read_text() if log.exists() else "") \
                 and time.time() < deadline:
             assert process.poll() is None, process.communicate()
             time.sleep(0.05)
