@@ -73,6 +73,9 @@ class Behaviour:
         expected_response: the expected sign of the response to a stronger policy dose: -1 the
             behaviour falls, +1 it rises, 0 no expectation. Used by the plausibility checks.
         rules: parameters of the ``rules`` engine for this behaviour.
+        paraphrases: other wordings of ``question`` with the same options and keying; an
+            elicitation with ``wordings: all`` asks every wording and averages them, so that no
+            single wording's quirks decide the answer (Dominguez-Olmedo et al. 2024).
     """
 
     name: str
@@ -82,6 +85,12 @@ class Behaviour:
     metric: str | None = None
     expected_response: int = 0
     rules: RuleParameters = field(default_factory=RuleParameters)
+    paraphrases: tuple[str, ...] = ()
+
+    @property
+    def wordings(self) -> tuple[str, ...]:
+        """The question and its paraphrases, the question first."""
+        return (self.question, *self.paraphrases)
 
     @property
     def option_values(self) -> np.ndarray:
@@ -128,6 +137,7 @@ def behaviour_from_dict(spec: Mapping) -> Behaviour:
             context={k: float(v) for k, v in (rules.get("context") or {}).items()},
             traits={k: float(v) for k, v in (rules.get("traits") or {}).items()},
         ),
+        paraphrases=tuple(spec.get("paraphrases") or ()),
     )
 
 

@@ -116,6 +116,7 @@ class BehaviourFile(Section):
     name: Text
     question: Text
     reverse_question: Text | None = None
+    paraphrases: list[Text] | None = None
     options: Annotated[list[OptionFile], Field(min_length=2)] | None = None
     metric: str | None = None
     expected_response: choice(-1, 0, 1) = 0
@@ -129,7 +130,8 @@ class BehaviourFile(Section):
         return Behaviour(self.name, self.question, self.reverse_question, options, self.metric,
                          int(self.expected_response),
                          RuleParameters(rules.baseline, dict(rules.policy or {}),
-                                        dict(rules.context or {}), dict(rules.traits or {})))
+                                        dict(rules.context or {}), dict(rules.traits or {})),
+                         tuple(self.paraphrases or ()))
 
     @model_validator(mode="after")
     def _options_fit(self) -> BehaviourFile:

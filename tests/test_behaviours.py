@@ -27,6 +27,8 @@ def test_google_mobility_preset_maps_to_the_six_categories():
                                             "parks", "transit_stations", "workplaces",
                                             "residential"]
     assert {s["expected_response"] for s in specs} == {-1, 1}
+    assert all(len(s["paraphrases"]) == 2 and s["question"] not in s["paraphrases"]
+               for s in specs)
 
 
 def test_indicator_levels_follow_the_codebook():

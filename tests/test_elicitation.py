@@ -83,3 +83,26 @@ def test_problems_and_label():
         "option_tokens+both_orders"
     assert Elicitation("cloze").problems() == []
     assert "elicitation: 'tokens'" in Elicitation("tokens").problems()[0]
+
+
+def test_all_wordings_ask_every_paraphrase_and_the_reverse_question_once():
+    worded = Behaviour("w", "Will you?", "Will you not?", YES_NO.options,
+                       paraphrases=("Do you plan to?", "This week, will you?"))
+    items = Elicitation("option_tokens", balanced=True, wordings="all").items(worded)
+    assert items == [Item(), Item(False, False, 1), Item(False, False, 2), Item(True)]
+    assert [item.question(worded) for item in items] == [
+        "Will you?", "Do you plan to?", "This week, will you?", "Will you not?"]
+    assert Elicitation("option_tokens", wordings="first").items(worded) == [Item()]
+
+
+def test_each_keying_weighs_half_however_many_wordings_it_has():
+    worded = Behaviour("w", "Will you?", "Will you not?", YES_NO.options,
+                       paraphrases=("Do you plan to?",))
+    elicitation = Elicitation("option_tokens", balanced=True, wordings="all")
+    forward = [np.array([0.8, 0.2]), np.array([0.6, 0.4])]
+    reverse = [np.array([0.3, 0.7])]  # "No" to "will you not" stands for "Yes"
+    probability, _ = elicitation.combine(worded, forward + reverse)
+    forward_logit = (logit(0.8) + logit(0.6)) / 2
+    assert probability == pytest.approx(1 / (1 + np.exp(-(forward_logit + logit(0.7)) / 2)))
+    assert "wordings: 'some'" in Elicitation("cloze", wordings="some").problems()[0]
+    assert Elicitation("option_tokens", wordings="all").label == "option_tokens+all_wordings"

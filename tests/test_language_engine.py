@@ -88,6 +88,14 @@ def test_balanced_keying_asks_the_reverse_question_and_cancels_a_yes_bias(tmp_pa
     assert abs(decision[0] - truth) < abs(plain - truth)
 
 
+def test_all_wordings_ask_every_paraphrase_of_the_question(tmp_path):
+    worded = engine(tmp_path, Elicitation("option_tokens", wordings="all"))
+    worded.decide([request(behaviours=MOBILITY[:1])])
+    asked = [q.suffix.split("\n")[0] for q in worded.language_model.asked]
+    assert asked == [f"Question: {text}" for text in MOBILITY[0].wordings]
+    assert len(MOBILITY[0].wordings) == 3, "the preset declares two paraphrases per question"
+
+
 def test_reference_debiasing_makes_the_routine_neutral(tmp_path):
     debiased = engine(tmp_path, Elicitation("cloze", debias="reference"))
     routine = dataclasses.replace(request(), signals=PROMPTS.reference)

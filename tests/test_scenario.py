@@ -188,6 +188,10 @@ def test_the_manifest_copy_of_the_scenario_carries_no_credentials(monkeypatch):
     ({"behaviours": [{"name": "a", "question": "Go?", "options": [
         {"label": "Yes", "value": 1}, {"label": "Yes", "value": 0}]}]},
      "behaviours[0].options", "repeated option labels ['Yes', 'Yes']"),
+    ({"behaviours": [{"name": "a", "question": "Go?", "paraphrases": ["Going?", 3]}]},
+     "behaviours[0].paraphrases[1]", "expected non-empty text, got 3"),
+    ({"engine": {"name": "local", "options": {"wordings": "every"}}},
+     "engine.options.wordings", "allowed: first, all"),
     ({"behaviours": [{"name": "a", "question": "Go?",
                       "rules": {"baseline": float("nan")}}]},
      "behaviours[0].rules.baseline", "nan is not a finite number"),
@@ -209,3 +213,9 @@ def test_another_engine_is_checked_against_the_options_the_scenario_gives():
                                                   "options": {"fatigue_weeks": 30}}))
     with pytest.raises(ScenarioError, match="engine.options.fatigue_weeks: unknown field"):
         scenario.with_engine("local")
+
+
+def test_paraphrases_of_a_question_are_read_with_the_behaviour():
+    scenario = scenario_from_dict(minimal(behaviours=[
+        {"name": "a", "question": "Go?", "paraphrases": ["Going?", "Will you go?"]}]))
+    assert scenario.behaviours[0].wordings == ("Go?", "Going?", "Will you go?")

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 DEFAULT_ELICITATION = {"elicitation": "option_tokens", "balanced": False,
-                       "option_orders": "forward", "debias": "none"}
+                       "option_orders": "forward", "debias": "none", "wordings": "first"}
 """The elicitation of language-model engines unless a scenario says otherwise: chosen by the
 probe card and the nation evaluation of the ``local`` engine among seven candidates
 (benchmarks/bench_elicitation.py; README, "Elicitation"). Listed yes/no options read through
@@ -40,7 +40,8 @@ def make_engine(name: str, options: Mapping, indicators: Mapping[str, Indicator]
     Args:
         name: ``rules``, ``local`` or ``litellm:<model>``.
         options: engine options from the scenario: the elicitation (``elicitation``,
-            ``balanced``, ``option_orders``, ``debias``) and the model's parameters.
+            ``balanced``, ``option_orders``, ``debias``, ``wordings``) and the model's
+            parameters.
         indicators: the indicator catalogue (the ``rules`` engine reads their levels).
         cache_path: response cache file; ``None`` uses the per-user cache folder.
 

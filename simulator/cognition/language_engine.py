@@ -117,7 +117,7 @@ class LanguageEngine(Engine):
         """One item of one behaviour in one situation, rendered with its cache key."""
         method = self.elicitation.method
         labels = tuple(behaviour.options[k].label for k in _shown_labels(behaviour, item))
-        text = behaviour.reverse_question if item.reverse_keyed else behaviour.question
+        text = item.question(behaviour)
         if method == "cloze":
             prefix = prompts.prefix(request.archetype.attributes, signals)
             suffix = prompts.question(text, method)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from simulator.cognition.elicitation import DEBIAS, OPTION_ORDERS
+from simulator.cognition.elicitation import DEBIAS, OPTION_ORDERS, WORDINGS
 from simulator.cognition.language_model import METHODS
 from simulator.errors import EngineError
 from simulator.fields import Flag, Section, Text, choice, number, scenario_error, whole
@@ -39,6 +39,7 @@ class ElicitationOptions(Section):
     balanced: Flag | None = None
     option_orders: choice(*OPTION_ORDERS) | None = None
     debias: choice(*DEBIAS) | None = None
+    wordings: choice(*WORDINGS) | None = None
 
 
 class LocalOptions(ElicitationOptions):
