@@ -66,11 +66,43 @@ LIKELIHOOD_QUESTIONS = {
 """The five-point questions of the earlier preset, for the reference arm."""
 
 
+CHANGE_QUESTIONS = {
+    "retail_and_recreation": ("Compared with before the pandemic, will you go to restaurants, "
+                              "cafés, shopping centres, museums, libraries or cinemas less this "
+                              "week?", 0.0),
+    "grocery_and_pharmacy": ("Compared with before the pandemic, will you go to grocery stores, "
+                             "food markets, drug stores or pharmacies less this week?", 0.0),
+    "parks": ("Compared with before the pandemic, will you visit parks, beaches, public gardens, "
+              "plazas or dog parks less this week?", 0.0),
+    "transit_stations": ("Compared with before the pandemic, will you use public transport "
+                         "(subway, bus or train stations) less this week?", 0.0),
+    "workplaces": ("Compared with before the pandemic, will you go to your place of work less "
+                   "this week?", 0.0),
+    "residential": ("Compared with before the pandemic, will you spend more time at home this "
+                    "week?", 1.0),
+}
+"""Questions about the change from the routine, as Google's metrics measure it (the form of the
+COVID-19 surveys' "less than usual" / "more than usual" items), with the value of "Yes": going
+out less is a lower probability, staying home more a higher one. Written before measuring."""
+
+
+def change_questions(scenario):
+    """The scenario asking each behaviour as a change from before the pandemic (yes/no)."""
+    behaviours = []
+    for b in scenario.behaviours:
+        question, yes = CHANGE_QUESTIONS[b.name]
+        options = (Option("Yes", yes), Option("No", 1.0 - yes))
+        behaviours.append(dataclasses.replace(b, question=question, reverse_question=None,
+                                              paraphrases=(), options=options))
+    return scenario.replace(behaviours=tuple(behaviours))
+
+
 def likelihood_scale(scenario):
     """The scenario with the earlier five-point likelihood questions (no reverse keying)."""
     options = tuple(Option(label, value) for label, value in LIKELIHOOD_OPTIONS)
     behaviours = tuple(dataclasses.replace(b, question=LIKELIHOOD_QUESTIONS[b.name],
-                                           reverse_question=None, options=options)
+                                           reverse_question=None, paraphrases=(),
+                                           options=options)
                        for b in scenario.behaviours)
     return scenario.replace(behaviours=behaviours)
 
@@ -116,6 +148,9 @@ def main():
                                                             "balanced": False},
              likelihood_scale(scenario))]
     arms += [(name, options, scenario) for name, options in CANDIDATES.items()]
+    arms.append(("change_questions+option_tokens", {"elicitation": "option_tokens",
+                                                    "balanced": False},
+                 change_questions(scenario)))
     wanted = set(args.only.split(",")) if args.only else None
     rows = []
     for name, options, arm in arms:

@@ -17,7 +17,7 @@ from simulator.cognition.archetypes import ArchetypeSet
 from simulator.cognition.personas import KEY_ATTRIBUTES
 from simulator.dynamics import cell_logits, personalise, update
 from simulator.network import SocialNetwork
-from simulator.parallel import in_background
+from simulator.parallel import alongside, in_background
 from simulator.policy import PolicyTimeline, Signals
 from simulator.population import Population
 from simulator.population.marginals_file import read_marginals
@@ -135,8 +135,10 @@ class TwinModel(mesa.Model):
         self.population = Population.synthesize(
             scenario.region, scenario.population_size, random_stream(seed, "population"),
             scenario.marginals)
-        self.network = SocialNetwork.build(self.population, scenario.network,
-                                           random_stream(seed, "network"))
+        # The network (a third of the build at scale) is built on a thread of its own while
+        # the rest of the model is; it is needed only by the first step.
+        network = alongside(SocialNetwork.build, self.population, scenario.network,
+                            random_stream(seed, "network"))
         self.timeline = timeline if timeline is not None else PolicyTimeline.from_scenario(scenario)
         self.archetypes = ArchetypeSet.build(
             self.population, scenario.engine.archetypes,
@@ -170,6 +172,7 @@ class TwinModel(mesa.Model):
                                      "agents"]},
         )
         self.baseline = self._start_from_baseline()
+        self.network = network.result()
         self._views_pending = agent_views
         self.running = len(self.timeline) > 0
 

@@ -72,6 +72,29 @@ def in_background(function: Callable, *args, **kwargs) -> Future:
     return done
 
 
+def alongside(function: Callable, *args, **kwargs) -> Future:
+    """Start ``function(*args, **kwargs)`` on a thread of its own while this one goes on.
+
+    Unlike :func:`in_background`, the call does not take a thread of the row-loop pool, so long
+    work (building the network while the rest of the model is built) neither waits for the
+    pool nor holds up the loops this thread runs meanwhile. Limited to one thread, the call runs
+    here and now.
+    """
+    done: Future = Future()
+    if threads() == 1:
+        done.set_result(function(*args, **kwargs))
+        return done
+
+    def run() -> None:
+        try:
+            done.set_result(function(*args, **kwargs))
+        except BaseException as error:  # handed to whoever waits for the result
+            done.set_exception(error)
+
+    threading.Thread(target=run, name="socialtwin-alongside", daemon=True).start()
+    return done
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:

@@ -2,8 +2,16 @@ import threading
 
 import numba
 import numpy as np
+import pytest
 
-from simulator.parallel import GRAIN, for_rows, in_background, limited_threads, threads
+from simulator.parallel import (
+    GRAIN,
+    alongside,
+    for_rows,
+    in_background,
+    limited_threads,
+    threads,
+)
 
 
 @numba.njit(nogil=True)
@@ -54,3 +62,27 @@ def test_background_work_runs_elsewhere_and_inline_when_limited_to_one_thread():
     assert names[1] == threading.current_thread().name
     if threads() > 1:
         assert names[0] != threading.current_thread().name
+
+
+def test_work_alongside_can_run_row_loops_while_this_thread_runs_its_own():
+    """The pool has one worker on two cores: work that took it and ran row loops would wait."""
+    def loops(rows):
+        out = np.zeros(rows, dtype=np.int64)
+        for_rows(mark, rows, out, np.zeros(rows + 1, dtype=np.int64), grain=1)
+        return int(out.sum()), threading.current_thread().name
+
+    with limited_threads(2):
+        started = alongside(loops, 1000)
+        assert loops(500)[0] == 500
+        total, name = started.result(timeout=60)
+    assert total == 1000 and name != threading.current_thread().name
+    with limited_threads(1):
+        assert alongside(loops, 10).result()[1] == threading.current_thread().name
+
+
+def test_an_error_alongside_reaches_whoever_waits_for_the_result():
+    def fail():
+        raise ValueError("no ties")
+
+    with limited_threads(2), pytest.raises(ValueError, match="no ties"):
+        alongside(fail).result(timeout=60)
