@@ -142,7 +142,10 @@ def _household_ties(household_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         offset += 1
     if not sources:
         return np.empty(0, np.int32), np.empty(0, np.int32)
-    return _pairs(np.concatenate(sources), np.concatenate(targets))
+    # Each pair of members is found once, at the distance between their places in the order,
+    # and never with itself: ordering each pair's ends is all that is left to do.
+    i, j = np.concatenate(sources), np.concatenate(targets)
+    return np.minimum(i, j).astype(np.int32), np.maximum(i, j).astype(np.int32)
 
 
 def _homophily_order(keys: list[np.ndarray], homophily: float,

@@ -24,6 +24,7 @@ def test_households_are_fully_tied(population):
     sizes = np.bincount(household)
     expected_pairs = int((sizes * (sizes - 1) // 2).sum())
     assert len(i) == expected_pairs
+    assert (i < j).all() and len(set(zip(i.tolist(), j.tolist(), strict=True))) == len(i)
 
 
 def test_workplace_ties_link_employed_or_students(population):
