@@ -111,3 +111,17 @@ def test_full_homophily_orders_agents_lexicographically_with_random_ties():
     again = _homophily_order(keys, 1.0, np.random.default_rng(2))
     assert not np.array_equal(order, again)
     assert np.array_equal(np.stack([key[again] for key in keys], axis=1), rows)
+
+
+@pytest.mark.parametrize(("agents", "workplace_size"), [(40, 12), (40, 3), (3000, 4), (3000, 12)])
+def test_every_kind_of_tie_is_listed_once_low_end_first(agents, workplace_size):
+    """Small rings and small workplaces can meet a tie from both ends; none is listed twice."""
+    small = Population.synthesize("US_VT", agents, np.random.default_rng(3))
+    network = SocialNetwork.build(small, NetworkSpec(workplace_size=workplace_size,
+                                                     community_degree=8),
+                                  np.random.default_rng(4))
+    for kind, (i, j) in network.edges.items():
+        assert (i < j).all(), kind
+        assert len(set(zip(i.tolist(), j.tolist(), strict=True))) == len(i), kind
+    assert network.matrix.nnz == 2 * len({pair for i, j in network.edges.values()
+                                          for pair in zip(i.tolist(), j.tolist(), strict=True)})
