@@ -60,12 +60,53 @@ BASE = {
     ({"panel": []}, "panel"),
     ({"probes": BASE["probes"] * 2}, "probes"),
     ({"extra": 1}, "extra"),
+    ({"probes": [{**BASE["probes"][0], "expected_sign": True}]}, "probes[0].expected_sign"),
+    ({"probes": [{**BASE["probes"][0], "b": "old"}]}, "probes[0].b"),
+    ({"probes": [{**BASE["probes"][0], "kind": "persona", "a": "calm", "b": "young",
+                  "situation": "calm"}]}, "probes[0].a"),
+    ({"probes": [{**BASE["probes"][0], "kind": "persona", "a": "old", "b": "young",
+                  "situation": "storm"}]}, "probes[0].situation"),
+    ({"probes": [{**BASE["probes"][0], "situation": "calm"}]}, "probes[0].situation"),
+    ({"probes": [{**BASE["probes"][0], "weight": 2}]}, "probes[0].weight"),
+    ({"probes": [{k: v for k, v in BASE["probes"][0].items() if k != "behaviour"}]},
+     "probes[0].behaviour"),
+    ({"probes": []}, "probes"),
+    ({"situations": {"calm": {"weather": {}}}}, "situations.calm.weather"),
+    ({"situations": {"calm": {}, "strict_lockdown": {
+        "policy": {"c6_stay_at_home_requirements": "high"}}}},
+     "situations.strict_lockdown.policy.c6_stay_at_home_requirements"),
+    ({"routine": {"policy": {"c1_school_closing": float("inf")}}},
+     "routine.policy.c1_school_closing"),
+    ({"panel": [{"sex": "female"}, "male"]}, "panel[1]"),
+    ({"personas": {"old": ["65+"]}}, "personas.old"),
 ])
 def test_a_bad_battery_names_the_file_and_the_field(tmp_path, change, field):
     path = write(tmp_path, {**BASE, **change})
     with pytest.raises(ScenarioError) as raised:
         ProbeBattery.load(path)
     assert str(raised.value).startswith(f"{path}: {field}:")
+
+
+def test_a_message_says_what_is_allowed(tmp_path):
+    path = write(tmp_path, {**BASE, "probes": [{**BASE["probes"][0], "source": "y"}]})
+    with pytest.raises(ScenarioError) as raised:
+        ProbeBattery.load(path)
+    assert str(raised.value) == f"{path}: probes[0].source: 'y' is not in sources (allowed: x)"
+    path.write_text("")
+    with pytest.raises(ScenarioError, match="<top level>: expected a mapping"):
+        ProbeBattery.load(path)
+
+
+def test_situations_are_the_routine_with_their_changes(tmp_path):
+    battery = ProbeBattery.load(write(tmp_path, {**BASE, "routine": {
+        "policy": {"c1_school_closing": 1}, "context": {"new_cases_per_100k": 0}},
+        "situations": {"calm": {}, "closed": {"policy": {"c2_workplace_closing": 3},
+                                              "context": {"new_cases_per_100k": 50}}}}))
+    assert battery.routine == ({"c1_school_closing": 1.0}, {"new_cases_per_100k": 0.0})
+    assert battery.situations["calm"] == battery.routine
+    assert battery.situations["closed"] == (
+        {"c1_school_closing": 1.0, "c2_workplace_closing": 3.0}, {"new_cases_per_100k": 50.0})
+    assert battery.probes[0].expected_sign == -1 and battery.probes[0].situation is None
 
 
 def test_a_battery_is_checked_against_the_scenario(tmp_path):

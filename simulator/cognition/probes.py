@@ -7,6 +7,13 @@ probe compares two situations, asked through every panel persona; a ``persona`` 
 two changes of each panel persona, in one situation. The expected sign of ``a - b`` comes from
 the literature the probe cites, never from what a model answers. A scenario can bring its own
 battery (``probes:``), e.g. for transport behaviours.
+
+The file format is declared like the scenario's (:class:`BatteryFile` and its sections, built
+from :mod:`simulator.fields`): unknown fields are refused, numbers must be finite, and every
+name a probe uses (its source, its arms, a persona probe's situation) must be declared in the
+battery; every problem is a :class:`~simulator.errors.ScenarioError` naming the file and the
+field. Whether the probes fit a scenario (its behaviours, its indicators and their levels) is
+checked by :meth:`ProbeBattery.check`.
 """
 
 from __future__ import annotations
@@ -16,10 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BeforeValidator, model_validator
 
 from simulator.behaviours import Behaviour
 from simulator.errors import ScenarioError
-from simulator.fields import read_yaml
+from simulator.fields import AnyText, Section, Text, _fail, choice, number, read_yaml, validated
 from simulator.policy import Signals
 from simulator.sources.indicators import Indicator, stringency_index
 
@@ -85,9 +95,10 @@ class ProbeBattery:
         if path is None:
             with resources.as_file(resources.files("simulator") / "data" / SHIPPED) as shipped:
                 data, _ = read_yaml(shipped)
-            return _parse(f"simulator/data/{SHIPPED}", data)
-        data, source = read_yaml(Path(path))
-        return _parse(source, data)
+            source = f"simulator/data/{SHIPPED}"
+        else:
+            data, source = read_yaml(Path(path))
+        return validated(BatteryFile, data, source).to_battery(source)
 
     def signals(self, name: str | None) -> Signals:
         """The signals of a named situation (``None``: the routine)."""
@@ -115,103 +126,106 @@ class ProbeBattery:
                                         f"0 to {indicators[indicator].max_level}")
 
 
-def _parse(source: str, data: object) -> ProbeBattery:
-    """Validate the parsed YAML of a battery."""
-    def fail(field: str, problem: str, allowed: str | Sequence[str] | None = None):
-        return ScenarioError(source, field, problem, allowed)
-
-    if not isinstance(data, Mapping):
-        raise fail("(top)", "must be a mapping", "routine, situations, personas, panel, "
-                   "sources, probes")
-    unknown = sorted(set(data) - {"routine", "situations", "personas", "panel", "sources",
-                                  "probes"})
-    if unknown:
-        raise fail(unknown[0], "unknown field", "routine, situations, personas, panel, sources, "
-                   "probes")
-    routine = _situation(fail, "routine", data.get("routine") or {}, ({}, {}))
-    situations = {str(name): _situation(fail, f"situations.{name}", spec, routine)
-                  for name, spec in _mapping(fail, "situations", data.get("situations")).items()}
-    personas = {str(name): _labels(fail, f"personas.{name}", spec)
-                for name, spec in _mapping(fail, "personas", data.get("personas") or {}).items()}
-    panel = data.get("panel")
-    if not isinstance(panel, list) or not panel:
-        raise fail("panel", "needs at least one persona", "a list of attribute mappings")
-    sources = {str(k): str(v) for k, v in _mapping(fail, "sources", data.get("sources")).items()}
-    probes = data.get("probes")
-    if not isinstance(probes, list) or not probes:
-        raise fail("probes", "needs at least one probe", "a list of probes")
-    parsed = tuple(_probe(fail, f"probes[{i}]", spec, situations, personas, sources)
-                   for i, spec in enumerate(probes))
-    names = [p.name for p in parsed]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise fail("probes", f"repeated names {repeated}", "each probe name once")
-    return ProbeBattery(source, routine, situations, personas,
-                        tuple(_labels(fail, f"panel[{i}]", p) for i, p in enumerate(panel)),
-                        sources, parsed)
+def _filled(problem: str, allowed: str) -> BeforeValidator:
+    """A field that must hold something (a non-empty mapping or list)."""
+    def check(value: Any) -> Any:
+        if isinstance(value, Mapping | list) and not value:
+            raise _fail("empty", problem, allowed)
+        return value
+    return BeforeValidator(check)
 
 
-def _mapping(fail, field: str, value: object) -> Mapping:
-    if not isinstance(value, Mapping) or not value:
-        raise fail(field, "must be a non-empty mapping")
+def _labels(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        raise _fail("labels", f"expected a mapping, got {value!r}",
+                    "persona attributes and their labels, e.g. {age_band: 65+}")
     return value
 
 
-def _labels(fail, field: str, value: object) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise fail(field, "must be a mapping of persona attributes to labels")
-    return {str(k): str(v) for k, v in value.items()}
+Numbers = dict[AnyText, number()] | None
+Labels = Annotated[dict[AnyText, AnyText], BeforeValidator(_labels)]
+"""Persona attributes and their labels (numbers are read as text, as in ``household: 2``)."""
 
 
-def _situation(fail, field: str, spec: object, base: tuple[Mapping, Mapping]
+class SituationFile(Section):
+    """A situation (or the routine): the policy levels and context values it changes."""
+
+    mapping_hint: ClassVar[str] = "policy, context"
+    policy: Numbers = None
+    context: Numbers = None
+
+    def merged(self, base: tuple[Mapping[str, float], Mapping[str, float]]
                ) -> tuple[dict[str, float], dict[str, float]]:
-    """A situation's policy and context, merged onto ``base``."""
-    if not isinstance(spec, Mapping) or set(spec) - {"policy", "context"}:
-        raise fail(field, "must be a mapping with policy and/or context", "policy, context")
-    merged = []
-    for part, start in zip(("policy", "context"), base, strict=True):
-        values = spec.get(part) or {}
-        if not isinstance(values, Mapping):
-            raise fail(f"{field}.{part}", "must be a mapping of names to numbers")
-        numbers = dict(start)
-        for key, value in values.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or value != value or value in (float("inf"), float("-inf")):
-                raise fail(f"{field}.{part}.{key}", f"{value!r} is not a finite number")
-            numbers[str(key)] = float(value)
-        merged.append(numbers)
-    return merged[0], merged[1]
+        """Policy levels and context values: ``base`` with this situation's changes."""
+        return {**base[0], **(self.policy or {})}, {**base[1], **(self.context or {})}
 
 
-def _probe(fail, field: str, spec: object, situations: Mapping, personas: Mapping,
-           sources: Mapping) -> Probe:
-    """One validated probe."""
-    if not isinstance(spec, Mapping):
-        raise fail(field, "must be a mapping")
-    allowed = ("name", "kind", "behaviour", "a", "b", "expected_sign", "source", "situation")
-    unknown = sorted(set(spec) - set(allowed))
-    if unknown:
-        raise fail(f"{field}.{unknown[0]}", "unknown field", allowed)
-    for key in ("name", "kind", "behaviour", "a", "b", "expected_sign", "source"):
-        if key not in spec:
-            raise fail(f"{field}.{key}", "is required")
-    kind = spec["kind"]
-    if kind not in KINDS:
-        raise fail(f"{field}.kind", f"{kind!r}", KINDS)
-    if spec["expected_sign"] not in (-1, 1) or isinstance(spec["expected_sign"], bool):
-        raise fail(f"{field}.expected_sign", f"{spec['expected_sign']!r}", ("-1", "1"))
-    if spec["source"] not in sources:
-        raise fail(f"{field}.source", f"{spec['source']!r} is not in sources", sorted(sources))
-    arms = personas if kind == "persona" else situations
-    for arm in ("a", "b"):
-        if spec[arm] not in arms:
-            what = "persona" if kind == "persona" else "situation"
-            raise fail(f"{field}.{arm}", f"unknown {what} {spec[arm]!r}", sorted(arms))
-    situation = spec.get("situation")
-    if kind == "persona" and situation not in situations:
-        raise fail(f"{field}.situation", f"unknown situation {situation!r}", sorted(situations))
-    if kind != "persona" and situation is not None:
-        raise fail(f"{field}.situation", "only persona probes have one")
-    return Probe(str(spec["name"]), kind, str(spec["behaviour"]), str(spec["a"]),
-                 str(spec["b"]), int(spec["expected_sign"]), str(spec["source"]),
-                 None if situation is None else str(situation))
+class ProbeFile(Section):
+    """One probe (see :class:`Probe`); its names are checked against the battery's."""
+
+    name: Text
+    kind: choice(*KINDS)
+    behaviour: Text
+    a: Text
+    b: Text
+    expected_sign: choice(-1, 1)
+    source: Text
+    situation: Text | None = None
+
+    @model_validator(mode="after")
+    def _situation_of_persona_probes(self) -> ProbeFile:
+        if self.kind != "persona" and self.situation is not None:
+            raise _fail("situation", "only persona probes have one", at=("situation",))
+        return self
+
+    def to_probe(self) -> Probe:
+        """The probe."""
+        return Probe(self.name, self.kind, self.behaviour, self.a, self.b,
+                     int(self.expected_sign), self.source, self.situation)
+
+
+class BatteryFile(Section):
+    """A probe battery file (see the module and the shipped battery)."""
+
+    mapping_hint: ClassVar[str] = "routine, situations, personas, panel, sources, probes"
+    routine: SituationFile | None = None
+    situations: Annotated[dict[AnyText, SituationFile],
+                          _filled("needs at least one situation", "name: {policy, context}")]
+    personas: Annotated[dict[AnyText, Labels],
+                        _filled("needs at least one persona change", "name: {attribute: label}")]
+    panel: Annotated[list[Labels],
+                     _filled("needs at least one persona", "a list of attribute mappings")]
+    sources: Annotated[dict[AnyText, Text], _filled("needs at least one source", "key: citation")]
+    probes: Annotated[list[ProbeFile], _filled("needs at least one probe", "a list of probes")]
+
+    @model_validator(mode="after")
+    def _names_known(self) -> BatteryFile:
+        for index, probe in enumerate(self.probes):
+            if probe.source not in self.sources:
+                raise _fail("choice", f"{probe.source!r} is not in sources", sorted(self.sources),
+                            at=("probes", index, "source"))
+            persona = probe.kind == "persona"
+            arms, what = (self.personas, "persona") if persona else (self.situations, "situation")
+            for arm in ("a", "b"):
+                if getattr(probe, arm) not in arms:
+                    raise _fail("choice", f"unknown {what} {getattr(probe, arm)!r}", sorted(arms),
+                                at=("probes", index, arm))
+            if persona and probe.situation not in self.situations:
+                problem = "a persona probe needs one" if probe.situation is None else \
+                    f"unknown situation {probe.situation!r}"
+                raise _fail("choice", problem, sorted(self.situations),
+                            at=("probes", index, "situation"))
+        names = [p.name for p in self.probes]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise _fail("names", f"repeated names {repeated}", "each probe name once",
+                        at=("probes",))
+        return self
+
+    def to_battery(self, source: str) -> ProbeBattery:
+        """The battery, each situation merged onto the routine."""
+        routine = (self.routine or SituationFile()).merged(({}, {}))
+        return ProbeBattery(source, routine,
+                            {name: s.merged(routine) for name, s in self.situations.items()},
+                            dict(self.personas), tuple(self.panel), dict(self.sources),
+                            tuple(p.to_probe() for p in self.probes))
