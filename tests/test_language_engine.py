@@ -41,6 +41,7 @@ def test_cloze_questions_score_option_texts_after_the_cue(tmp_path):
     question = model.asked[0]
     assert question.method == "cloze" and question.options == (" Yes", " No")
     assert question.prompt.endswith("Answer:") and "1. Yes" not in question.prompt
+    assert question.labels == ("Yes", "No"), "what a reader is shown: the texts, no space"
 
 
 def test_option_tokens_list_numbered_options(tmp_path):

@@ -54,6 +54,13 @@ class Question:
         """The whole prompt."""
         return self.prefix + self.suffix
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The option labels as a reader sees them (cloze continuations without their space)."""
+        if self.method != "cloze":
+            return self.options
+        return tuple(option.removeprefix(" ") for option in self.options)
+
 
 @dataclass
 class Answer:

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from simulator.cognition.language_model import Answer, Question
-from simulator.cognition.prompts import CLOZE_SUFFIX, JSON_SUFFIX, TOKEN_SUFFIX
+from simulator.cognition.prompts import CLOZE_SUFFIX, JSON_SUFFIX, TOKEN_SUFFIX, numbered
 
 
 def token_instruction(question: Question) -> str:
     """System message of a chat call read through its first token."""
     if question.method == "option_tokens":
         return "Answer with the number of one option only."
-    return "Answer with one of: " + ", ".join(o.strip() for o in question.options) + "."
+    return "Answer with one of: " + ", ".join(question.labels) + "."
 
 
 def verbalised_prompt(question: Question) -> str:
@@ -29,7 +29,7 @@ def verbalised_prompt(question: Question) -> str:
         return question.prompt
     body = question.prompt.removesuffix(TOKEN_SUFFIX).removesuffix(CLOZE_SUFFIX)
     if question.method == "cloze":
-        body += "".join(f"{i}. {o.strip()}\n" for i, o in enumerate(question.options, 1))
+        body += numbered(question.labels)
     return body + JSON_SUFFIX
 
 

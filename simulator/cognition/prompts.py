@@ -180,12 +180,12 @@ class PromptBuilder:
             + t["persona"].format(persona=persona_text(persona))
         )
         if listed:
-            text += t["options"].format(options=_numbered(listed))
+            text += t["options"].format(options=numbered(listed))
         return text
 
     def question(self, question: str, method: str, labels: Sequence[str] = ()) -> str:
         """The question and its answer cue; ``labels`` are listed under it when given."""
-        body = self.templates["question"].format(question=question, options=_numbered(labels))
+        body = self.templates["question"].format(question=question, options=numbered(labels))
         if method == "cloze":
             return body + CLOZE_SUFFIX
         return body + (JSON_SUFFIX if method == "verbalised_json" else TOKEN_SUFFIX)
@@ -196,5 +196,6 @@ def cloze_options(labels: Sequence[str]) -> tuple[str, ...]:
     return tuple(" " + label for label in labels)
 
 
-def _numbered(labels: Sequence[str]) -> str:
+def numbered(labels: Sequence[str]) -> str:
+    """Labels as a numbered list, one a line (``1. Yes``)."""
     return "".join(f"{i}. {label}\n" for i, label in enumerate(labels, start=1))

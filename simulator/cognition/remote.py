@@ -276,8 +276,7 @@ class LiteLLMModel(LanguageModel):
     async def _verbalised(self, question: Question, responses: list) -> Answer:
         """Ask for a JSON distribution, again while the reply is invalid."""
         prompt = verbalised_prompt(question)
-        labels = question.options if question.method != "cloze" else tuple(
-            option.strip() for option in question.options)
+        labels = question.labels
         problem = ""
         for attempt in range(self.retry.max_retries + 1):
             response = await self._complete(prompt, self.max_tokens, stop=["}\n", "}}"])
