@@ -116,31 +116,6 @@ class Behaviour:
         return float(weights @ self.option_values / weights.sum())
 
 
-def behaviour_from_dict(spec: Mapping) -> Behaviour:
-    """Build a :class:`Behaviour` from a validated scenario mapping."""
-    options = spec.get("options")
-    rules = spec.get("rules") or {}
-    return Behaviour(
-        name=spec["name"],
-        question=spec["question"],
-        reverse_question=spec.get("reverse_question"),
-        options=(
-            tuple(Option(str(o["label"]), float(o["value"])) for o in options)
-            if options
-            else Behaviour.__dataclass_fields__["options"].default
-        ),
-        metric=spec.get("metric"),
-        expected_response=int(spec.get("expected_response", 0)),
-        rules=RuleParameters(
-            baseline=float(rules.get("baseline", 0.5)),
-            policy={k: float(v) for k, v in (rules.get("policy") or {}).items()},
-            context={k: float(v) for k, v in (rules.get("context") or {}).items()},
-            traits={k: float(v) for k, v in (rules.get("traits") or {}).items()},
-        ),
-        paraphrases=tuple(spec.get("paraphrases") or ()),
-    )
-
-
 PRESETS = ("google_mobility",)
 
 

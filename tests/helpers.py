@@ -2,13 +2,15 @@
 
 import datetime as dt
 
-from simulator.behaviours import behaviour_from_dict, preset_specs
+from simulator.behaviours import preset_specs
 from simulator.cognition.engine import Archetype, DecisionRequest
 from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
+from simulator.scenario_file import BehaviourFile
 from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
-MOBILITY = tuple(behaviour_from_dict(spec) for spec in preset_specs("google_mobility"))
+MOBILITY = tuple(BehaviourFile.model_validate(spec).to_behaviour()
+                 for spec in preset_specs("google_mobility"))
 
 LOCKDOWN = {"c1_school_closing": 3, "c2_workplace_closing": 3, "c3_cancel_public_events": 2,
             "c4_restrictions_on_gatherings": 4, "c5_close_public_transport": 1,

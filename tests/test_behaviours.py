@@ -1,6 +1,7 @@
 import pytest
 
-from simulator.behaviours import Behaviour, Option, behaviour_from_dict, preset_specs
+from simulator.behaviours import Behaviour, Option, preset_specs
+from simulator.scenario_file import BehaviourFile
 from simulator.sources.indicators import OXCGRT_INDICATORS, stringency_index
 
 
@@ -12,11 +13,11 @@ def test_probability_is_the_expected_option_value():
 
 
 def test_custom_options_and_rules_from_a_mapping():
-    behaviour = behaviour_from_dict({
+    behaviour = BehaviourFile.model_validate({
         "name": "cycle", "question": "Cycle?", "expected_response": 1,
         "options": [{"label": "no", "value": 0}, {"label": "yes", "value": 1}],
         "rules": {"baseline": 0.2, "policy": {"fare": 0.5}},
-    })
+    }).to_behaviour()
     assert behaviour.options == (Option("no", 0.0), Option("yes", 1.0))
     assert behaviour.rules.baseline == 0.2 and behaviour.rules.policy == {"fare": 0.5}
 
