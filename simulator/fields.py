@@ -73,16 +73,26 @@ def read_yaml(path: str | os.PathLike) -> tuple[Any, str]:
         raise ScenarioError(source, "<file>", "file not found") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(source, "<file>", f"cannot read the file ({error})") from None
+    return parse_yaml(text, source), source
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """The data of a YAML document read from ``source`` (for messages), safely.
+
+    Raises:
+        ScenarioError: the text is not YAML, or its aliases expand beyond
+            :data:`MAX_ALIAS_EXPANSION` nodes.
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, source
+            return None
         added = _expanded(node, {}, set()) - _expanded(node, {}, set(), aliases=False)
         if added > MAX_ALIAS_EXPANSION:
             raise ScenarioError(source, "<file>", f"YAML aliases expand the document by "
                                 f"{added:,} nodes", f"at most {MAX_ALIAS_EXPANSION:,}")
-        return loader.construct_document(node), source
+        return loader.construct_document(node)
     except yaml.YAMLError as error:
         raise ScenarioError(source, "<file>", f"not valid YAML ({error})") from None
     except RecursionError:

@@ -42,3 +42,11 @@ def test_us_files_keep_their_fields():
                             base=region_targets("US_IL"))
     assert place.median_household_income == 90_000
     assert place.share("income_band")[2] > region_targets("US_IL").share("income_band")[2]
+
+
+def test_yaml_aliases_that_expand_a_file_past_the_budget_are_refused():
+    levels = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    levels += [f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * 9)}]" for k in range(1, 6)]
+    bomb = "\n".join(levels) + "\nname: bomb\n"
+    with pytest.raises(PopulationError, match="bomb.yaml: <file>: YAML aliases expand"):
+        parse_marginals("bomb.yaml", bomb, region_targets("US_VT"))

@@ -12,8 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from simulator.errors import ScenarioError
+from simulator.fields import parse_yaml
 from simulator.population.income import income_band_shares, income_model
 from simulator.population.targets import (
     CATEGORIES,
@@ -56,9 +57,9 @@ def parse_marginals(source: str, text: str, base: PlaceTargets) -> PlaceTargets:
         PopulationError: naming the file, the field and the allowed values.
     """
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise PopulationError(f"{source}: not valid YAML ({error})") from error
+        document = parse_yaml(text, source)
+    except ScenarioError as error:
+        raise PopulationError(str(error)) from None
     if not isinstance(document, dict):
         raise PopulationError(f"{source}: expected a mapping with 'name' and 'shares' at top level")
     allowed_fields = ("name", "description", "shares", *_SCALARS)
