@@ -231,9 +231,9 @@ class PolicyFile(Section):
             if item.indicator not in catalogue:
                 raise _fail("choice", f"{item.indicator!r} is not allowed", catalogue,
                             at=("interventions", index, "indicator"))
-            top = catalogue[item.indicator].max_level
-            if item.level > top:
-                raise _fail("range", f"{item.level:g} is out of range", f"from 0 to {top}",
+            indicator = catalogue[item.indicator]
+            if not indicator.accepts(item.level):
+                raise _fail("range", f"{item.level:g} is out of range", indicator.allowed_levels,
                             at=("interventions", index, "level"))
         for index, name in enumerate(self.shown or []):
             if name not in catalogue:

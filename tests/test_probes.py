@@ -116,5 +116,6 @@ def test_a_battery_is_checked_against_the_scenario(tmp_path):
         battery.check(MOBILITY, OXCGRT_INDICATORS)
     battery = ProbeBattery.load(write(tmp_path, {**BASE, "situations": {
         "calm": {}, "closed": {"policy": {"c2_workplace_closing": 7}}}}))
-    with pytest.raises(ScenarioError, match="c2_workplace_closing: 7.0 is out of range"):
+    with pytest.raises(ScenarioError,
+                       match=r"c2_workplace_closing: 7 is out of range \(allowed: from 0 to 3\)"):
         battery.check(MOBILITY, OXCGRT_INDICATORS)

@@ -120,10 +120,10 @@ class ProbeBattery:
                 if indicator not in indicators:
                     raise ScenarioError(self.source, f"situations.{name}.policy",
                                         f"unknown indicator {indicator!r}", sorted(indicators))
-                if not 0 <= level <= indicators[indicator].max_level:
+                if not indicators[indicator].accepts(level):
                     raise ScenarioError(self.source, f"situations.{name}.policy.{indicator}",
-                                        f"{level} is out of range",
-                                        f"0 to {indicators[indicator].max_level}")
+                                        f"{level:g} is out of range",
+                                        indicators[indicator].allowed_levels)
 
 
 def _filled(problem: str, allowed: str) -> BeforeValidator:

@@ -34,6 +34,15 @@ class Indicator:
         """Highest level the indicator can take."""
         return len(self.levels) - 1
 
+    @property
+    def allowed_levels(self) -> str:
+        """The levels it takes, as error messages name them."""
+        return f"from 0 to {self.max_level}"
+
+    def accepts(self, level: float) -> bool:
+        """Whether ``level`` is within the indicator's levels (fractions allowed: weekly means)."""
+        return 0 <= level <= self.max_level
+
     def describe(self, level: float) -> str:
         """Plain-language sentence for a (possibly fractional, e.g. weekly mean) level."""
         index = min(max(int(round(level)), 0), self.max_level)

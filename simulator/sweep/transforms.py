@@ -148,10 +148,10 @@ class SetLevel:
     def edit(self, policy: pd.DataFrame, timeline: PolicyTimeline) -> pd.DataFrame:
         """The levels after the transform."""
         (name,) = _targets((self.indicator,), policy, timeline, field_name="indicator")
-        top = timeline.indicators[name].max_level
-        if not 0 <= self.level <= top:
+        indicator = timeline.indicators[name]
+        if not indicator.accepts(self.level):
             raise Invalid("level", f"{self.level:g} is out of range for {name}",
-                           f"from 0 to {top}")
+                          indicator.allowed_levels)
         dates = timeline.dates
         inside = np.ones(len(dates), dtype=bool)
         if self.start is not None:
