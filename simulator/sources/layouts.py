@@ -116,12 +116,20 @@ LAYOUTS: tuple[Layout, ...] = (
 
 def detect_layout(path: str | Path) -> Layout | None:
     """Recognise the :class:`Layout` of a CSV file from its header line (None if unknown)."""
-    path = Path(path)
+    return _layout_of(_header(Path(path)))
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of a CSV file's header line (none if it cannot be read)."""
     try:
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
-            names = {name.strip() for name in next(csv.reader([handle.readline()]), [])}
+            return [name.strip() for name in next(csv.reader([handle.readline()]), [])]
     except OSError:
-        return None
+        return []
+
+
+def _layout_of(columns: list[str]) -> Layout | None:
+    names = set(columns)
     return next((layout for layout in LAYOUTS if layout.matches(names)), None)
 
 
@@ -158,11 +166,8 @@ def unrecognised_files(directory: str | Path) -> list[tuple[Path, list[str]]]:
     """
     found = []
     for path in sorted(Path(directory).rglob("*.csv")):
-        if not path.name.startswith(".") and detect_layout(path) is None:
-            try:
-                with path.open(encoding="utf-8-sig", errors="replace") as handle:
-                    columns = next(csv.reader([handle.readline()]), [])
-            except OSError:
-                columns = []
-            found.append((path, [c.strip() for c in columns]))
+        if not path.name.startswith("."):
+            columns = _header(path)
+            if _layout_of(columns) is None:
+                found.append((path, columns))
     return found
