@@ -100,13 +100,16 @@ class PeerStructure:
 
 
 def household_blocks(household_id: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each agent's household block ``[first, last)``; ``None`` if households are not contiguous."""
+    """Each agent's household block ``[first, last)``; ``None`` unless the ids are sorted.
+
+    Sorted ids make every household one block (the synthesised population is ordered so).
+    """
     n = len(household_id)
     if n == 0:
         return np.empty(0, np.int32), np.empty(0, np.int32)
+    if (household_id[1:] < household_id[:-1]).any():
+        return None
     starts = np.flatnonzero(np.r_[True, household_id[1:] != household_id[:-1]])
-    if len(starts) != len(np.unique(household_id)):
-        return None  # a household split over several blocks
     block = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n]))
     ends = np.r_[starts[1:], n]
     return starts[block].astype(np.int32), ends[block].astype(np.int32)

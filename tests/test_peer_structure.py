@@ -64,7 +64,7 @@ def test_small_rings_and_scattered_households_are_read_through_the_matrix():
     small = Population.synthesize("US_OH", 40, np.random.default_rng(3))
     assert SocialNetwork.build(small, NetworkSpec(), np.random.default_rng(4)).structure is None
     assert household_blocks(np.array([0, 0, 1, 1, 0])) is None
-    first, last = household_blocks(np.array([4, 4, 1, 7, 7, 7]))
+    first, last = household_blocks(np.array([1, 1, 4, 7, 7, 7]))
     assert first.tolist() == [0, 0, 2, 3, 3, 3] and last.tolist() == [2, 2, 3, 6, 6, 6]
 
 
