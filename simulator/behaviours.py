@@ -10,7 +10,7 @@ collapsing to the most likely option.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 import numpy as np
@@ -96,6 +96,19 @@ class Behaviour:
     def option_values(self) -> np.ndarray:
         """Option values as an array of shape (n_options,)."""
         return np.array([option.value for option in self.options], dtype=float)
+
+    def reverse_keyed(self) -> Behaviour | None:
+        """The behaviour asked by its reverse-keyed question, on the same probability scale.
+
+        Its question is :attr:`reverse_question` and each option's value is ``1 - v``, so that
+        "No" to "Will you stay away from ...?" counts as going; ``None`` without a reverse
+        question.
+        """
+        if not self.reverse_question:
+            return None
+        options = tuple(Option(o.label, 1.0 - o.value) for o in self.options)
+        return replace(self, question=self.reverse_question, reverse_question=self.question,
+                       paraphrases=(), options=options)
 
     def opposite_options(self) -> np.ndarray:
         """Index of the option with value ``1 - v`` for each option (of value ``v``).

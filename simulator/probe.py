@@ -38,12 +38,13 @@ def scenario_battery(scenario: Scenario) -> ProbeBattery | None:
 
 def probe_scenario(scenario: Scenario, engine: Engine | None = None,
                    cache_path: str | Path | None = None,
-                   battery: ProbeBattery | None = None) -> ProbeCard:
+                   battery: ProbeBattery | None = None, keying: bool = True) -> ProbeCard:
     """Put the scenario's probe card (or ``battery``) to its engine (or to ``engine``).
 
     The prompts are the scenario's (region, indicators shown, templates), with the battery's
     routine as the reference situation; personas are limited to the attributes the region
-    records.
+    records. With ``keying`` the policy and context probes are also asked through the
+    reverse-keyed questions (see :mod:`simulator.cognition.probe_card`).
 
     Raises:
         ScenarioError: no battery fits the scenario's behaviours, or the battery is invalid.
@@ -64,7 +65,8 @@ def probe_scenario(scenario: Scenario, engine: Engine | None = None,
                              cache_path or scenario.engine.cache)
     try:
         return run_probe_card(engine, battery, scenario.behaviours, prompts,
-                              reference_population(scenario.region, scenario.marginals))
+                              reference_population(scenario.region, scenario.marginals),
+                              keying=keying)
     finally:
         if own:
             engine.close()

@@ -49,11 +49,21 @@ def card_text(card: ProbeCard) -> str:
              f"{engine.get('elicitation') or 'parametric'})", ""]
     for p in card.probes:
         arms = f"{p.a} vs {p.b}" + (f" in {p.situation}" if p.situation else "")
+        reverse = ("" if p.effect_reverse_keyed is None else
+                   f"; reverse-keyed {p.effect_reverse_keyed:+.4f}"
+                   f"{'' if p.keyings_agree else ', keyings disagree'}")
         lines.append(f"  {'ok ' if p.correct else 'NO '} {p.kind:<8} {p.name:<36} "
-                     f"{p.effect:+.4f} (expected {'+' if p.expected_sign > 0 else '-'}; {arms})")
+                     f"{p.effect:+.4f} (expected {'+' if p.expected_sign > 0 else '-'}; {arms}"
+                     f"{reverse})")
     lines += [f"  skipped: {s}" for s in card.skipped]
     table = card.table()
     lines += ["", "Share of probes with the expected sign:",
               table.to_string(index=False, float_format=lambda v: f"{v:.2f}"),
               f"({card.llm_calls} LLM calls, {card.cache_hits} cache hits)"]
+    if card.keying_agreement is not None:
+        lines += ["", f"Asked the other way round (reverse-keyed questions): "
+                  f"{card.reverse_keyed_share_correct:.2f} of the policy and context probes with "
+                  f"the expected sign; the two keyings agree in sign on "
+                  f"{card.keying_agreement:.2f} (an engine that answers the behaviour agrees "
+                  f"on all; one that only says no more often in alarming situations, on none)"]
     return "\n".join(lines)

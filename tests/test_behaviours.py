@@ -44,3 +44,12 @@ def test_stringency_index_matches_the_oxcgrt_formula():
     assert stringency_index(full) == pytest.approx(100.0)
     assert stringency_index({"c1_school_closing": 3}) == pytest.approx(100 / 9)
     assert stringency_index({"h6_facial_coverings": 4}) == 0.0
+
+
+def test_the_reverse_keyed_behaviour_asks_the_other_way_on_the_same_scale():
+    forward = Behaviour("parks", "Will you go?", "Will you stay away?",
+                        (Option("Yes", 1.0), Option("No", 0.0)), paraphrases=("Going?",))
+    reverse = forward.reverse_keyed()
+    assert reverse.question == "Will you stay away?" and reverse.paraphrases == ()
+    assert reverse.probability([0.2, 0.8]) == pytest.approx(0.8), "'no' to staying away"
+    assert reverse.name == forward.name and Behaviour("x", "Go?").reverse_keyed() is None

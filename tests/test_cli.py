@@ -152,12 +152,15 @@ def test_probe_prints_one_json_card(capsys):
     for name in ("uniform", "shuffled_situations", "shuffled_personas"):
         assert set(card["baselines"][name]) == {"share_correct", "persona_share_correct"}
     assert {p["kind"] for p in card["probes"]} == {"policy", "context", "persona"}
+    assert card["keying_agreement"] == 1.0 and card["reverse_keyed_share_correct"] == 1.0
 
 
 def test_probe_text_lists_every_probe(capsys):
     assert main(["probe", "--engine", "rules", "--region", "FRA"]) == 0
     text = capsys.readouterr().out
     assert "lockdown_retail" in text and "skipped: republican_retail_stay_at_home" in text
+    assert "reverse-keyed +" in text or "reverse-keyed -" in text
+    assert "the two keyings agree in sign on 1.00" in text
 
 
 def test_a_folder_holding_an_earlier_run_is_replaced_only_with_overwrite(tmp_path, capsys):

@@ -75,3 +75,38 @@ def test_json_has_the_headline_keys(battery, population):
     assert {"share_correct", "persona_share_correct", "baselines", "probes"} <= set(data)
     assert set(data["baselines"]) == {"uniform", "shuffled_situations", "shuffled_personas"}
     assert {"name", "kind", "expected_sign", "effect", "correct"} <= set(data["probes"][0])
+
+
+class NaySayer(ScriptedModel):
+    """Says "no" more often the more alarming the situation, whatever the question asks."""
+
+    def yes(self, prompt):
+        situation = next((x for x in prompt.splitlines()
+                          if x.startswith("Situation this week:")), "").lower()
+        logit = 1.0 - 0.3 * sum(situation.count(w) for w in self.restrictive)
+        return 1.0 / (1.0 + np.exp(-logit))
+
+
+def test_reverse_keyed_questions_expose_a_model_that_only_says_no_when_alarmed(
+        battery, population):
+    nay = run_probe_card(LanguageEngine(NaySayer(), Elicitation("option_tokens")), battery,
+                         MOBILITY, PROMPTS, population, 50, keying=True)
+    assert nay.share_correct > nay.baselines["shuffled_situations"]["share_correct"], \
+        "forward questions alone flatter it: most probes expect less going out"
+    moved = [p for p in nay.probes if p.kind != "persona" and p.effect != 0]
+    assert moved and not any(p.keyings_agree for p in moved)
+    assert nay.keying_agreement < 0.2 and nay.reverse_keyed_share_correct < nay.share_correct
+    reader = run_probe_card(LanguageEngine(ScriptedModel(), Elicitation("option_tokens")),
+                            battery, MOBILITY, PROMPTS, population, 50, keying=True)
+    moved = [p for p in reader.probes if p.kind != "persona" and p.effect != 0]
+    assert moved and all(p.keyings_agree for p in moved)
+    assert reader.keying_agreement == pytest.approx(len(moved) / sum(
+        p.kind != "persona" for p in reader.probes))
+
+
+def test_keying_is_asked_only_when_wanted(battery, population):
+    plain = card(RulesEngine(OXCGRT_INDICATORS), battery, population, 50)
+    assert plain.keying_agreement is None and plain.probes[0].effect_reverse_keyed is None
+    keyed = run_probe_card(RulesEngine(OXCGRT_INDICATORS), battery, MOBILITY, PROMPTS,
+                           population, 50, keying=True)
+    assert keyed.keying_agreement == 1.0 and keyed.reverse_keyed_share_correct == 1.0

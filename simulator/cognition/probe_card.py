@@ -16,6 +16,15 @@ Shuffling personas leaves a situation contrast intact, and shuffling situations 
 contrast intact, so those two cells are not baselines and are reported as ``None``. Shuffled
 baselines are means over :data:`PERMUTATIONS` draws of a seeded generator: an engine beats them
 only if its answers follow the arms' content, not merely its answer levels.
+
+With ``keying``, the policy and context probes are also asked through each behaviour's
+reverse-keyed question ("Will you stay away from ...?", its answers on the same probability
+scale: :meth:`~simulator.behaviours.Behaviour.reverse_keyed`). An engine that answers the
+behaviour moves both keyings the same way; one that only says "no" more often when the situation
+sounds alarming (acquiescence moving with the situation, not the behaviour) moves them in
+opposite directions, and can still get most forward probes right, since most of them expect
+less going out. The card reports the share of probes whose reverse-keyed effect has the
+expected sign and the share whose two keyings agree in sign (``keying_agreement``).
 """
 
 from __future__ import annotations
@@ -52,6 +61,8 @@ class ProbeResult:
     effect: float
     correct: bool
     source: str
+    effect_reverse_keyed: float | None = None
+    keyings_agree: bool | None = None
 
 
 @dataclass
@@ -66,6 +77,9 @@ class ProbeCard:
         persona_share_correct: the same for persona probes (``None`` if none was asked).
         baselines: baseline -> ``{share_correct, persona_share_correct}``.
         llm_calls, cache_hits: what putting the card cost.
+        reverse_keyed_share_correct: share of the policy and context probes whose
+            reverse-keyed effect has the expected sign (``None``: not asked).
+        keying_agreement: share of them whose two keyings' effects agree in sign.
     """
 
     engine: dict
@@ -76,6 +90,8 @@ class ProbeCard:
     baselines: dict[str, dict[str, float | None]]
     llm_calls: int = 0
     cache_hits: int = 0
+    reverse_keyed_share_correct: float | None = None
+    keying_agreement: float | None = None
 
     def to_json(self) -> dict:
         """The card as one JSON-ready object."""
@@ -98,13 +114,16 @@ def card_summary(card: ProbeCard) -> dict:
             "persona_share_correct": card.persona_share_correct,
             "baselines": card.baselines,
             "wrong_sign": [p.name for p in card.probes if not p.correct],
+            "reverse_keyed_share_correct": card.reverse_keyed_share_correct,
+            "keying_agreement": card.keying_agreement,
             "skipped": card.skipped, "llm_calls": card.llm_calls,
             "cache_hits": card.cache_hits}
 
 
 def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
                    prompts: PromptBuilder, population: Population,
-                   permutations: int = PERMUTATIONS, seed: int = 0) -> ProbeCard:
+                   permutations: int = PERMUTATIONS, seed: int = 0,
+                   keying: bool = False) -> ProbeCard:
     """Put a battery to an engine and grade it.
 
     Args:
@@ -116,6 +135,8 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
             the traits of each persona (the mean over its matching agents, for ``rules``).
         permutations: draws of each shuffled baseline.
         seed: seed of the draws.
+        keying: also ask the policy and context probes through the reverse-keyed questions
+            (of the behaviours that declare one).
     """
     bins = persona_bins(population)
     panel = [{k: v for k, v in p.items() if k in bins} for p in battery.panel]
@@ -173,8 +194,29 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
                                              == signs[n_plain:]).mean()) if persona else None)},
     }
     share, persona_share = shares(real)
+    reverse_share = agreement = None
+    reversed_behaviours = [b.reverse_keyed() for b in behaviours]
+    keyed = [p for p in plain if reversed_behaviours[column[p.behaviour]] is not None]
+    if keying and keyed:
+        reversed_keys = [(s, k, None) for s in sorted({s for p in keyed for s in (p.a, p.b)})
+                         for k in range(len(panel))]
+        asked_behaviours = [r if r is not None else b
+                            for r, b in zip(reversed_behaviours, behaviours, strict=True)]
+        reversed_pool = dict(zip(reversed_keys, _ask(engine, battery, asked_behaviours, prompts,
+                                                     population, bins, panel, reversed_keys),
+                                 strict=True))
+        effects = dict(zip([p.name for p in keyed],
+                           _effects(keyed, [], reversed_pool, column, len(panel)), strict=True))
+        results = [replace(r, effect_reverse_keyed=float(effects[r.name]),
+                           keyings_agree=bool(np.sign(effects[r.name]) == np.sign(r.effect) != 0))
+                   if r.name in effects else r for r in results]
+        graded = [r for r in results if r.name in effects]
+        reverse_share = float(np.mean([np.sign(r.effect_reverse_keyed) == r.expected_sign
+                                       for r in graded]))
+        agreement = float(np.mean([r.keyings_agree for r in graded]))
     return ProbeCard(engine.describe(), results, skipped, share, persona_share, baselines,
-                     engine.stats.llm_calls - before[0], engine.stats.cache_hits - before[1])
+                     engine.stats.llm_calls - before[0], engine.stats.cache_hits - before[1],
+                     reverse_share, agreement)
 
 
 def _ask(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
