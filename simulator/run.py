@@ -199,8 +199,7 @@ def run_scenario(
         manifest=manifest,
     )
     if battery is not None:
-        result.probe_card = probe_scenario(scenario, engine=model.engine, battery=battery,
-                                           keying=False)
+        result.probe_card = probe_scenario(scenario, engine=model.engine, battery=battery)
         manifest["probe_card"] = card_summary(result.probe_card)
     if engine is None:
         model.engine.close()

@@ -49,6 +49,7 @@ def test_run_writes_the_run_folder(run_dirs):
     assert "## Personas" in report and "## Engine report card" in report
     card = manifest["probe_card"]
     assert card["share_correct"] == 1.0 and card["wrong_sign"] == []
+    assert card["keying_agreement"] == 1.0 and "the two keyings agree in sign on 1.00" in report
     assert (out / "probe_card.csv").is_file()
     csv = pd.read_csv(out / "trajectories.csv")
     parquet = pd.read_parquet(out / "trajectories.parquet")

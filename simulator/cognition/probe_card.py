@@ -17,13 +17,14 @@ contrast intact, so those two cells are not baselines and are reported as ``None
 baselines are means over :data:`PERMUTATIONS` draws of a seeded generator: an engine beats them
 only if its answers follow the arms' content, not merely its answer levels.
 
-With ``keying``, the policy and context probes are also asked through each behaviour's
-reverse-keyed question ("Will you stay away from ...?", its answers on the same probability
-scale: :meth:`~simulator.behaviours.Behaviour.reverse_keyed`). An engine that answers the
-behaviour moves both keyings the same way; one that only says "no" more often when the situation
-sounds alarming (acquiescence moving with the situation, not the behaviour) moves them in
-opposite directions, and can still get most forward probes right, since most of them expect
-less going out. The card reports the share of probes whose reverse-keyed effect has the
+With ``keying`` (``socialtwin probe`` and a run's card ask for it), the policy and context
+probes are also asked through each behaviour's reverse-keyed question ("Will you stay away from
+...?", its answers on the same probability scale:
+:meth:`~simulator.behaviours.Behaviour.reverse_keyed`). An engine that answers the behaviour
+moves both keyings the same way; one that only says "no" more often when the situation sounds
+alarming (acquiescence moving with the situation, not the behaviour) moves them in opposite
+directions, and can still get most forward probes right, since most of them expect less going
+out. The card reports the share of probes whose reverse-keyed effect has the
 expected sign and the share whose two keyings agree in sign (``keying_agreement``).
 """
 
