@@ -4,9 +4,9 @@ Ties are generated with vectorised numpy so that a million agents take seconds, 
 row-normalised sparse matrix; the peer-influence term of the model's update reads them by their
 structure (:mod:`simulator.peer_structure`: households as blocks, workplaces as rings and
 communities as windows of their own orders), which gives the matrix's peer mean with far fewer
-reads scattered over memory. The same ties are
-available as a networkx graph (:meth:`SocialNetwork.to_networkx`) for analysis: degree
-distributions, clustering, assortativity.
+reads scattered over memory. The same ties are available as a networkx graph
+(:meth:`SocialNetwork.to_networkx`) for analysis: degree distributions, clustering,
+assortativity.
 
 - Households: every pair of agents sharing a ``household_id`` is tied.
 - Workplaces and schools: employed agents (and not-employed agents under 30, as students) are
@@ -74,13 +74,12 @@ class SocialNetwork:
         matrix, multiplicity = _row_normalised(n, edges)
         blocks = household_blocks(population["household_id"])
         structure = None
-        if blocks is not None and (community_order is None or n > 2 * window):
+        # Small rings can meet a tie from both ends: those are read through the matrix.
+        if blocks is not None and (not len(community_order) or n > 2 * window):
             overlaps = np.flatnonzero(multiplicity > 1)
             rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(matrix.indptr))
             structure = PeerStructure(
-                *blocks,
-                workplace_order, spec.workplace_size,
-                np.empty(0, np.int32) if community_order is None else community_order,
+                *blocks, workplace_order, spec.workplace_size, community_order,
                 *community_neighbours(offsets, window), rows[overlaps], matrix.indices[overlaps],
                 (multiplicity[overlaps] - 1).astype(np.float32),
                 np.diff(matrix.indptr).astype(np.float32))
@@ -189,8 +188,9 @@ def _homophily_order(keys: list[np.ndarray], homophily: float,
     return np.argsort(placed, kind="stable")
 
 
-def _workplace_ties(population: Population, spec: NetworkSpec,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _workplace_ties(population: Population, spec: NetworkSpec, rng: np.random.Generator
+                    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Workplace ties, and the members in ring order (consecutive groups of workplace_size)."""
     cats = Population.CATEGORIES
     if "employment" in population.columns:
         employed = population["employment"] == cats["employment"].index("employed")
@@ -219,12 +219,13 @@ def _workplace_ties(population: Population, spec: NetworkSpec,
     return _pairs(np.concatenate(sources), np.concatenate(targets)), ordered.astype(np.int32)
 
 
-def _community_ties(population: Population, spec: NetworkSpec,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _community_ties(population: Population, spec: NetworkSpec, rng: np.random.Generator
+                    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, int]:
+    """Community ties; the community order, the offsets drawn at each place (bits), the window."""
     n = len(population)
     if n < 2 or spec.community_degree < 1:
         none = np.empty(0, np.int32)
-        return (none, none), None, np.empty(0, np.uint32), 0
+        return (none, none), none, np.empty(0, np.uint32), 0
     keys = [population[name].astype(np.int64) for name in
             _recorded(population, ("state", "urbanicity", "party", "age_band", "education"))]
     ordered = _homophily_order(keys, spec.homophily, rng)
