@@ -9,7 +9,8 @@ is local in an order of its own, though (:mod:`simulator.network` makes them so)
 - a workplace is a ring of consecutive members of the workplace order, each member tied to the
   colleagues one and two places along it (in a group of four or fewer: to every other member);
 - a community tie joins two places of the community order at most ``window`` apart: place ``q``
-  to ``q + o`` for each offset ``o`` drawn at ``q`` (kept as bits).
+  to ``q + o`` for each offset ``o`` drawn at ``q`` (each place lists its neighbours as int8
+  offsets, ahead and behind).
 
 So the values are gathered once into the workplace and community orders (one random read per
 agent and kind), summed there over neighbours that sit close together, and added back (one random
