@@ -61,8 +61,11 @@ def _run(args: argparse.Namespace) -> int:
     if "probe_card" in m:
         card = m["probe_card"]
         shuffled = card["baselines"]["shuffled_situations"]["share_correct"]
+        keying = card.get("keying_agreement")
         print(f"report card: {card['share_correct']:.0%} of policy and context probes with the "
-              f"expected sign (shuffled situations {shuffled:.0%}, uniform 0%)")
+              f"expected sign (shuffled situations {shuffled:.0%}, uniform 0%)"
+              + ("" if keying is None else f"; asked the other way round, the answers agree in "
+                 f"sign on {keying:.0%} (see report.md)"))
     print(f"wrote {written}/ (report.md, manifest.json, trajectories.csv/.parquet, plots/)")
     return 0
 

@@ -179,3 +179,11 @@ def test_a_folder_holding_an_earlier_run_is_replaced_only_with_overwrite(tmp_pat
     assert "holds an earlier run (manifest.json); pass --overwrite" in capsys.readouterr().err
     assert main([*command, "--overwrite"]) == 0
     assert not (tmp_path / "out" / "persona_answers.csv").exists()
+
+
+def test_the_run_summary_gives_the_card_and_its_keying_check(tmp_path, capsys):
+    assert main(["run", str(COVID), "--engine", "rules", "--agents", "300", "--region", "US_VT",
+                 "--no-calibrate", "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "report card: 100% of policy and context probes" in out
+    assert "asked the other way round, the answers agree in sign on 100%" in out
