@@ -77,10 +77,10 @@ class SocialNetwork:
         # Small rings can meet a tie from both ends: those are read through the matrix.
         if blocks is not None and (not len(community_order) or n > 2 * window):
             overlaps = np.flatnonzero(multiplicity > 1)
-            rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(matrix.indptr))
+            rows = (np.searchsorted(matrix.indptr, overlaps, side="right") - 1).astype(np.int32)
             structure = PeerStructure(
                 *blocks, workplace_order, spec.workplace_size, community_order,
-                *community_neighbours(offsets, window), rows[overlaps], matrix.indices[overlaps],
+                *community_neighbours(offsets, window), rows, matrix.indices[overlaps],
                 (multiplicity[overlaps] - 1).astype(np.float32),
                 np.diff(matrix.indptr).astype(np.float32))
         return cls(n, edges, matrix, structure)
