@@ -177,11 +177,10 @@ def _homophily_order(keys: list[np.ndarray], homophily: float,
     at random; the keys are folded into one mixed-radix number, so one pass sorts them all.
     """
     n = len(keys[0])
-    combined = np.zeros(n, dtype=np.int64)
-    for key in keys:
-        low = key.min(initial=0)
-        combined *= int(key.max(initial=0)) - int(low) + 1
-        combined += key - low
+    lows = [int(key.min(initial=0)) for key in keys]
+    combined = np.ravel_multi_index([key - low for key, low in zip(keys, lows, strict=True)],
+                                    [int(key.max(initial=0)) - low + 1
+                                     for key, low in zip(keys, lows, strict=True)])
     rank = np.empty(n)
     rank[np.lexsort([rng.random(n), combined])] = np.arange(n) / max(n - 1, 1)
     placed = np.where(rng.random(n) < homophily, rank, rng.random(n))

@@ -39,12 +39,10 @@ class SubgroupMeans:
         self.groups = tuple(name for name in SUBGROUPS if name in population.columns)
         self.labels = [Population.CATEGORIES[name] for name in self.groups]
         self.shape = tuple(len(labels) for labels in self.labels)
-        code = np.zeros(len(population), dtype=np.int32)
-        for name, levels in zip(self.groups, self.shape, strict=True):
-            code *= levels
-            code += population[name]
-        self.code = code
-        self.counts = np.bincount(code, minlength=int(np.prod(self.shape))).reshape(self.shape)
+        self.code = (np.ravel_multi_index([population[name] for name in self.groups],
+                                          self.shape).astype(np.int32) if self.groups
+                     else np.zeros(len(population), dtype=np.int32))
+        self.counts = np.bincount(self.code, minlength=int(np.prod(self.shape))).reshape(self.shape)
 
     def rows(self, values: np.ndarray) -> list[Row]:
         """The population's and every non-empty subgroup's mean of each column of ``values``.

@@ -218,10 +218,8 @@ def _cells(codes: Sequence[np.ndarray], levels: Sequence[int],
         ``(cells, assignment, counts)``: codes of shape (n_cells, n_attributes), each agent's
         cell of shape (n_agents,) and each cell's members.
     """
-    key = np.zeros(n_agents, dtype=np.int64)
-    for column, radix in zip(codes, levels, strict=True):
-        key *= radix
-        key += column
+    key = (np.ravel_multi_index(tuple(codes), tuple(levels)) if len(levels)
+           else np.zeros(n_agents, dtype=np.int64))
     if np.prod(levels, dtype=float) <= max(4 * n_agents, 1 << 20):
         counts = np.bincount(key)
         present = np.flatnonzero(counts)
@@ -230,7 +228,6 @@ def _cells(codes: Sequence[np.ndarray], levels: Sequence[int],
         assignment, counts = cell_of[key], counts[present]
     else:
         present, assignment, counts = np.unique(key, return_inverse=True, return_counts=True)
-    cells = np.zeros((len(present), len(levels)), dtype=np.int64)
-    for k in range(len(levels) - 1, -1, -1):
-        present, cells[:, k] = np.divmod(present, levels[k])
-    return cells, assignment, counts
+    cells = np.stack(np.unravel_index(present, tuple(levels)), axis=1) if len(levels) else \
+        np.zeros((len(present), 0), dtype=np.int64)
+    return cells.astype(np.int64), assignment, counts
