@@ -21,7 +21,6 @@ class EngineStats:
             treated as missing and asked again.
         tokens_in, tokens_out: tokens evaluated or billed.
         cost_usd: provider cost, ``None`` once any call's cost was unknown.
-        failed_answers: behaviour answers that failed (per persona and behaviour).
         repaired_answers: model replies that needed an unambiguous repair.
         retries: repeated provider requests (errors, invalid replies).
         last_error: why the latest failed answer failed (``None`` while none has).
@@ -34,7 +33,6 @@ class EngineStats:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float | None = 0.0
-    failed_answers: int = 0
     repaired_answers: int = 0
     retries: int = 0
     last_error: str | None = None

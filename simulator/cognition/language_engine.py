@@ -4,8 +4,8 @@ One class serves every language model (``local``, ``litellm:<model>``): it rende
 behaviour questions as the items of its :class:`~simulator.cognition.elicitation.Elicitation`,
 puts them to a :class:`~simulator.cognition.language_model.LanguageModel` wrapped in accounting
 and the response cache, and combines the items' answers into one probability per persona and
-behaviour. A behaviour whose items did not all get an answer has failed: it is NaN and counted,
-never a silent number.
+behaviour. A behaviour whose items did not all get an answer has failed: it is NaN (the model
+counts it, and its agents keep their behaviour), never a silent number.
 """
 
 from __future__ import annotations
@@ -82,8 +82,7 @@ class LanguageEngine(Engine):
             row_distributions: list[np.ndarray | None] = []
             for j, (week, prior) in enumerate(row):
                 got = [answers.get(q.key) for q in (*week, *prior)]
-                if any(a is None for a in got):
-                    self.stats.failed_answers += 1
+                if any(a is None for a in got):  # NaN: Decisions.failed shows it
                     row_distributions.append(None)
                     continue
                 probabilities[i, j], combined = self.elicitation.combine(
