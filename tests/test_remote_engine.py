@@ -235,7 +235,7 @@ def test_verbalised_answers(provider, make):
     assert call["stop"] == ["}\n", "}}"]
     assert [m["role"] for m in call["messages"]] == ["user"]
     np.testing.assert_allclose(decisions.probabilities, VALID_DISTRIBUTION[0])
-    assert engine.stats.repaired_answers == 0 and engine.stats.failed_answers == 0
+    assert engine.stats.repaired_answers == 0 and not decisions.failed.any()
 
 
 def test_a_reply_cut_at_the_stop_sequence_is_closed_again(provider, make):
@@ -281,7 +281,7 @@ def test_invalid_answers_fail_after_retries_and_are_counted(provider, make, repl
     assert provider.calls == 3 and engine.stats.retries == 2
     assert np.isnan(decisions.probabilities[0, 0]) and decisions.failed.all()
     assert decisions.distributions[0][0] is None
-    assert engine.stats.failed_answers == 1 and engine.stats.llm_calls == 1
+    assert decisions.failed.sum() == 1 and engine.stats.llm_calls == 1
     assert engine.stats.tokens_in == 3 * 60
     assert len(engine.model.cache) == 0
 
