@@ -60,7 +60,7 @@ class PeerStructure:
     overlap_cols: np.ndarray
     overlap_extra: np.ndarray
     degree: np.ndarray
-    _buffers: dict = field(default_factory=dict, repr=False)
+    _spare: dict = field(default_factory=dict, repr=False)
 
     def peer_mean(self, values: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Mean of the neighbours' values into ``out``; isolated agents keep their own.
@@ -69,10 +69,19 @@ class PeerStructure:
             values: float32 array of shape (n_agents, k).
             out: float32 array of the same shape.
         """
-        sums = self._buffer("sums", values.shape)
+        # Work arrays are kept between ticks; a call takes them out of the spare set, so that
+        # two threads stepping with one network never share them (the second makes its own).
+        work = self._spare.pop(values.shape[1], None) or {}
+
+        def buffer(name: str, shape: tuple[int, ...]) -> np.ndarray:
+            if name not in work or work[name].shape != shape:
+                work[name] = np.empty(shape, dtype=np.float32)
+            return work[name]
+
+        sums = buffer("sums", values.shape)
         if len(self.community_order):
-            gathered = self._buffer("community", values.shape)
-            result = self._buffer("community_sums", values.shape)
+            gathered = buffer("community", values.shape)
+            result = buffer("community_sums", values.shape)
             order = self.community_order
             for_rows(_gather, len(order), order, values, gathered)
             for_rows(_community_sums, len(order), self.community_first,
@@ -82,22 +91,16 @@ class PeerStructure:
             sums[:] = 0.0
         if len(self.workplace_order):
             order = self.workplace_order
-            gathered = self._buffer("workplace", (len(order), values.shape[1]))
-            result = self._buffer("workplace_sums", gathered.shape)
+            gathered = buffer("workplace", (len(order), values.shape[1]))
+            result = buffer("workplace_sums", gathered.shape)
             for_rows(_gather, len(order), order, values, gathered)
             for_rows(_workplace_sums, len(order), self.workplace_size, gathered, result)
             for_rows(_scatter, len(order), order, result, sums, True)
         _take_off_overlaps(self.overlap_rows, self.overlap_cols, self.overlap_extra, values, sums)
         for_rows(_household_mean, len(values), self.household_first, self.household_last,
                  self.degree, values, sums, out)
+        self._spare[values.shape[1]] = work
         return out
-
-    def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A float32 work array kept between ticks (a new one when the shape changes)."""
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape != shape:
-            buffer = self._buffers[name] = np.empty(shape, dtype=np.float32)
-        return buffer
 
 
 def household_blocks(household_id: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -234,12 +237,14 @@ def community_neighbours(outgoing: np.ndarray, window: int) -> tuple[np.ndarray,
 
     Args:
         outgoing: per place, bit ``o`` set when it is tied to the place ``o`` further on.
-        window: the largest offset (at most 127, and less than half the places, so that no
-            two offsets of one place reach the same neighbour).
+        window: the largest offset (at most 31: the offsets are bits of a uint32; and less than
+            half the places, so that no two offsets of one place reach the same neighbour).
 
     Returns:
         ``(first, offsets)`` as :attr:`PeerStructure.community_first` and ``community_offsets``.
     """
+    if window > 31:
+        raise ValueError(f"community window {window} exceeds 31 (offsets are bits of a uint32)")
     incoming = np.zeros_like(outgoing)
     for o in range(1, window + 1):
         incoming |= np.roll(outgoing, o) & np.uint32(1 << o)

@@ -77,3 +77,26 @@ def test_community_neighbours_list_both_ends_of_every_tie():
                   for q in range(10)}
     assert neighbours[0] == [1, 3] and neighbours[1] == [0, 9] and neighbours[3] == [0]
     assert neighbours[9] == [1] and sum(map(len, neighbours.values())) == 6
+
+
+def test_two_threads_stepping_with_one_network_do_not_share_work_arrays():
+    import threading
+
+    population = Population.synthesize("US_OH", 70_000, np.random.default_rng(3))
+    network = SocialNetwork.build(population, NetworkSpec(), np.random.default_rng(4))
+    rng = np.random.default_rng(5)
+    inputs = [rng.random((len(population), 6)).astype(np.float32) for _ in range(2)]
+    expected = [matrix_mean(network, values) for values in inputs]
+    worst = [0.0, 0.0]
+
+    def step(k):
+        for _ in range(20):
+            found = network.peer_mean(inputs[k])
+            worst[k] = max(worst[k], float(np.abs(found - expected[k]).max()))
+
+    threads = [threading.Thread(target=step, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(worst) < 5e-7
