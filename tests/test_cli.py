@@ -49,7 +49,7 @@ def test_run_writes_the_run_folder(run_dirs):
     assert "## Personas" in report and "## Engine report card" in report
     card = manifest["probe_card"]
     assert card["share_correct"] == 1.0 and card["wrong_sign"] == []
-    assert card["keying_agreement"] == 1.0 and "the two keyings agree in sign on 1.00" in report
+    assert card["keying_agreement"] is None and "other way round" not in report
     assert (out / "probe_card.csv").is_file()
     csv = pd.read_csv(out / "trajectories.csv")
     parquet = pd.read_parquet(out / "trajectories.parquet")
@@ -153,15 +153,14 @@ def test_probe_prints_one_json_card(capsys):
     for name in ("uniform", "shuffled_situations", "shuffled_personas"):
         assert set(card["baselines"][name]) == {"share_correct", "persona_share_correct"}
     assert {p["kind"] for p in card["probes"]} == {"policy", "context", "persona"}
-    assert card["keying_agreement"] == 1.0 and card["reverse_keyed_share_correct"] == 1.0
+    assert card["keying_agreement"] is None, "the rules engine reads no questions"
 
 
 def test_probe_text_lists_every_probe(capsys):
     assert main(["probe", "--engine", "rules", "--region", "FRA"]) == 0
     text = capsys.readouterr().out
     assert "lockdown_retail" in text and "skipped: republican_retail_stay_at_home" in text
-    assert "reverse-keyed +" in text or "reverse-keyed -" in text
-    assert "the two keyings agree in sign on 1.00" in text
+    assert "reverse-keyed" not in text and "other way round" not in text
 
 
 def test_a_folder_holding_an_earlier_run_is_replaced_only_with_overwrite(tmp_path, capsys):
@@ -181,9 +180,9 @@ def test_a_folder_holding_an_earlier_run_is_replaced_only_with_overwrite(tmp_pat
     assert not (tmp_path / "out" / "persona_answers.csv").exists()
 
 
-def test_the_run_summary_gives_the_card_and_its_keying_check(tmp_path, capsys):
+def test_the_run_summary_gives_the_card_without_a_keying_check_for_rules(tmp_path, capsys):
     assert main(["run", str(COVID), "--engine", "rules", "--agents", "300", "--region", "US_VT",
                  "--no-calibrate", "--out", str(tmp_path / "out"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "report card: 100% of policy and context probes" in out
-    assert "asked the other way round, the answers agree in sign on 100%" in out
+    assert "other way round" not in out, "the rules engine reads no questions"

@@ -55,3 +55,21 @@ def test_a_reused_run_folder_keeps_nothing_of_the_earlier_run(run, tmp_path):
     assert not (out / "old.csv").exists() and (out / "notes.txt").read_text() == "mine"
     files = json.loads((out / "manifest.json").read_text())["files"]
     assert "old.csv" not in files and all((out / name).is_file() for name in files)
+
+
+def test_the_report_card_section_says_what_the_keying_check_found():
+    from simulator.cognition.probe_card import ProbeCard, ProbeResult
+    from simulator.outputs import probe_section
+
+    probe = ProbeResult("lockdown_parks", "policy", "parks", "strict_lockdown",
+                        "no_restrictions", None, -1, -0.01, True, "hale2021", 0.02, False)
+    baselines = {"uniform": {"share_correct": 0.0, "persona_share_correct": None},
+                 "shuffled_situations": {"share_correct": 0.4, "persona_share_correct": None},
+                 "shuffled_personas": {"share_correct": None, "persona_share_correct": None}}
+    keyed = ProbeCard({"engine": "local"}, [probe], [], 1.0, None, baselines,
+                      reverse_keyed_share_correct=0.0, keying_agreement=0.0)
+    text = "\n".join(probe_section(keyed))
+    assert "0.00 of the policy and context probes have the expected sign" in text
+    assert "agree in sign on 0.00 of them" in text and "not evidence" in text
+    plain = ProbeCard({"engine": "rules"}, [probe], [], 1.0, None, baselines)
+    assert "other way round" not in "\n".join(probe_section(plain))

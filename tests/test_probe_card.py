@@ -104,9 +104,12 @@ def test_reverse_keyed_questions_expose_a_model_that_only_says_no_when_alarmed(
         p.kind != "persona" for p in reader.probes))
 
 
-def test_keying_is_asked_only_when_wanted(battery, population):
-    plain = card(RulesEngine(OXCGRT_INDICATORS), battery, population, 50)
+def test_keying_is_asked_only_when_wanted_and_informative(battery, population):
+    nay = LanguageEngine(NaySayer(), Elicitation("option_tokens"))
+    plain = card(nay, battery, population, 50)
     assert plain.keying_agreement is None and plain.probes[0].effect_reverse_keyed is None
-    keyed = run_probe_card(RulesEngine(OXCGRT_INDICATORS), battery, MOBILITY, PROMPTS,
-                           population, 50, keying=True)
-    assert keyed.keying_agreement == 1.0 and keyed.reverse_keyed_share_correct == 1.0
+    for engine in (RulesEngine(OXCGRT_INDICATORS),  # reads no questions
+                   LanguageEngine(NaySayer(), Elicitation("option_tokens", balanced=True))):
+        keyed = run_probe_card(engine, battery, MOBILITY, PROMPTS, population, 50, keying=True)
+        assert keyed.keying_agreement is None and keyed.reverse_keyed_share_correct is None
+        assert all(p.effect_reverse_keyed is None for p in keyed.probes)

@@ -125,5 +125,15 @@ class Engine(abc.ABC):
         """
         return False
 
+    @property
+    def keying_matters(self) -> bool:
+        """Whether an answer can depend on which way round a question is asked.
+
+        Only then is the report card's reverse-keyed check informative: an engine that does not
+        read questions (``rules``), or one that already averages both keyings (balanced
+        elicitation), gives the same answer either way by construction.
+        """
+        return False
+
     def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
         """Release resources (model weights, connections, the cache)."""

@@ -60,6 +60,11 @@ class LanguageEngine(Engine):
         """Language models are asked through the factorial persona design."""
         return True
 
+    @property
+    def keying_matters(self) -> bool:
+        """A language model asked one keying of each question (not balanced)."""
+        return not self.elicitation.balanced
+
     def describe(self) -> dict:
         """Engine, model and elicitation."""
         return {**self.language_model.describe(), "elicitation": self.elicitation.label}

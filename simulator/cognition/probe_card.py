@@ -25,7 +25,9 @@ moves both keyings the same way; one that only says "no" more often when the sit
 alarming (acquiescence moving with the situation, not the behaviour) moves them in opposite
 directions, and can still get most forward probes right, since most of them expect less going
 out. The card reports the share of probes whose reverse-keyed effect has the
-expected sign and the share whose two keyings agree in sign (``keying_agreement``).
+expected sign and the share whose two keyings agree in sign (``keying_agreement``). Engines
+whose answers cannot depend on the keying (``rules``, balanced elicitation) are not asked: the
+figures would agree by construction and say nothing.
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ class ProbeCard:
         baselines: baseline -> ``{share_correct, persona_share_correct}``.
         llm_calls, cache_hits: what putting the card cost.
         reverse_keyed_share_correct: share of the policy and context probes whose
-            reverse-keyed effect has the expected sign (``None``: not asked).
+            reverse-keyed effect has the expected sign (``None``: not asked, or the engine's
+            answers cannot depend on the keying).
         keying_agreement: share of them whose two keyings' effects agree in sign.
     """
 
@@ -137,7 +140,8 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
         permutations: draws of each shuffled baseline.
         seed: seed of the draws.
         keying: also ask the policy and context probes through the reverse-keyed questions
-            (of the behaviours that declare one).
+            (of the behaviours that declare one), where the engine's answers can depend on the
+            keying (:attr:`Engine.keying_matters`; otherwise the keying figures are ``None``).
     """
     bins = persona_bins(population)
     panel = [{k: v for k, v in p.items() if k in bins} for p in battery.panel]
@@ -198,7 +202,7 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
     reverse_share = agreement = None
     reversed_behaviours = [b.reverse_keyed() for b in behaviours]
     keyed = [p for p in plain if reversed_behaviours[column[p.behaviour]] is not None]
-    if keying and keyed:
+    if keying and keyed and engine.keying_matters:
         reversed_keys = [(s, k, None) for s in sorted({s for p in keyed for s in (p.a, p.b)})
                          for k in range(len(panel))]
         asked_behaviours = [r if r is not None else b
