@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.cognition.probe_card import ProbeCard
+from simulator.cognition.probe_card import ProbeCard, keying_finding
 from simulator.fields import plain
 from simulator.plots import plot_signals, plot_trajectories
 from simulator.run import RunResult
@@ -138,14 +138,12 @@ def probe_section(card: ProbeCard) -> list[str]:
              "n/a: a baseline that keeps the information this kind of probe tests):", "",
              markdown_table(table, ".2f"), "",
              f"Wrong or no sign: {', '.join(wrong) if wrong else 'none'}."]
-    if card.keying_agreement is not None:
-        lines += ["", f"Asked the other way round (\"Will you stay away from ...?\"), "
-                  f"{card.reverse_keyed_share_correct:.2f} of the policy and context probes have "
-                  f"the expected sign, and the two keyings agree in sign on "
-                  f"{card.keying_agreement:.2f} of them. An engine that answers the behaviour "
-                  "agrees on all; one that only says \"no\" more often when the situation "
-                  "sounds alarming agrees on none, and its share above is not evidence that it "
-                  "reads the policy."]
+    if card.unanswered:
+        lines.append(f"Unanswered (an answer failed; counted as not correct): "
+                     f"{', '.join(card.unanswered)}; last error: {card.last_error}.")
+    finding = keying_finding(card)
+    if finding:
+        lines += ["", finding]
     lines += [f"Skipped: {s}." for s in card.skipped]
     return lines
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from simulator.cognition.probe_card import ProbeCard
+from simulator.cognition.probe_card import ProbeCard, keying_finding
 
 COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2020.yaml"
 
@@ -39,6 +40,10 @@ def _probe(args: argparse.Namespace) -> int:
         print(json.dumps(card.to_json()))
     else:
         print(card_text(card))
+    if card.probes and len(card.unanswered) == len(card.probes):
+        print(f"socialtwin probe: every probe's answers failed; last error: {card.last_error}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -49,21 +54,23 @@ def card_text(card: ProbeCard) -> str:
              f"{engine.get('elicitation') or 'parametric'})", ""]
     for p in card.probes:
         arms = f"{p.a} vs {p.b}" + (f" in {p.situation}" if p.situation else "")
-        reverse = ("" if p.effect_reverse_keyed is None else
+        reverse = ("" if p.keyings_agree is None else
+                   "; reverse-keyed no answer" if p.effect_reverse_keyed is None else
                    f"; reverse-keyed {p.effect_reverse_keyed:+.4f}"
                    f"{'' if p.keyings_agree else ', keyings disagree'}")
+        effect = "no answer" if p.effect is None else f"{p.effect:+.4f}"
         lines.append(f"  {'ok ' if p.correct else 'NO '} {p.kind:<8} {p.name:<36} "
-                     f"{p.effect:+.4f} (expected {'+' if p.expected_sign > 0 else '-'}; {arms}"
+                     f"{effect} (expected {'+' if p.expected_sign > 0 else '-'}; {arms}"
                      f"{reverse})")
     lines += [f"  skipped: {s}" for s in card.skipped]
+    if card.unanswered:
+        lines.append(f"  unanswered (an answer failed; counted as not correct): "
+                     f"{', '.join(card.unanswered)}; last error: {card.last_error}")
     table = card.table()
     lines += ["", "Share of probes with the expected sign:",
               table.to_string(index=False, float_format=lambda v: f"{v:.2f}"),
               f"({card.llm_calls} LLM calls, {card.cache_hits} cache hits)"]
-    if card.keying_agreement is not None:
-        lines += ["", f"Asked the other way round (reverse-keyed questions): "
-                  f"{card.reverse_keyed_share_correct:.2f} of the policy and context probes with "
-                  f"the expected sign; the two keyings agree in sign on "
-                  f"{card.keying_agreement:.2f} (an engine that answers the behaviour agrees "
-                  f"on all; one that only says no more often in alarming situations, on none)"]
+    finding = keying_finding(card)
+    if finding:
+        lines += ["", finding]
     return "\n".join(lines)

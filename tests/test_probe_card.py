@@ -1,17 +1,22 @@
 """The report card: effects, shares correct, and baselines that carry no information."""
 
+import json
+
 import numpy as np
 import pytest
 from scripted_model import ScriptedModel
 
 from helpers import MOBILITY, PROMPTS
+from simulator.cli import main
 from simulator.cognition import RulesEngine
 from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.engine import Decisions, Engine
 from simulator.cognition.language_engine import LanguageEngine
 from simulator.cognition.probe_card import run_probe_card
 from simulator.cognition.probes import ProbeBattery
+from simulator.outputs import probe_section
 from simulator.population import Population
+from simulator.probe_commands import card_text
 from simulator.sources.indicators import OXCGRT_INDICATORS
 
 
@@ -113,3 +118,31 @@ def test_keying_is_asked_only_when_wanted_and_informative(battery, population):
         keyed = run_probe_card(engine, battery, MOBILITY, PROMPTS, population, 50, keying=True)
         assert keyed.keying_agreement is None and keyed.reverse_keyed_share_correct is None
         assert all(p.effect_reverse_keyed is None for p in keyed.probes)
+
+
+def test_a_probe_whose_answers_failed_is_named_not_read_as_no_effect(battery, population):
+    failing = LanguageEngine(ScriptedModel(fail="many new"), Elicitation("option_tokens"))
+    result = run_probe_card(failing, battery, MOBILITY, PROMPTS, population, 50, keying=True)
+    in_many_cases = {p.name for p in battery.probes
+                     if "many_cases" in (p.a, p.b, p.situation)}
+    assert in_many_cases and set(result.unanswered) == in_many_cases
+    for probe in result.probes:
+        if probe.name in in_many_cases:
+            assert probe.effect is None and not probe.correct
+            assert probe.kind == "persona" or probe.effect_reverse_keyed is None
+        else:
+            assert probe.effect is not None
+    assert result.last_error == "unreadable"
+    json.dumps(result.to_json(), allow_nan=False)
+    text = card_text(result)
+    assert "no answer" in text and "last error: unreadable" in text
+    assert "cases_retail" in " ".join(probe_section(result))
+
+
+def test_probe_fails_when_every_probe_is_unanswered(battery, population, monkeypatch, capsys):
+    failing = LanguageEngine(ScriptedModel(fail="Survey"), Elicitation("option_tokens"))
+    result = card(failing, battery, population, 20)
+    assert len(result.unanswered) == len(result.probes) and result.share_correct == 0
+    monkeypatch.setattr("simulator.probe.probe_scenario", lambda *a, **k: result)
+    assert main(["probe"]) == 1
+    assert "every probe's answers failed; last error: unreadable" in capsys.readouterr().err

@@ -194,7 +194,9 @@ class LocalModel(LanguageModel):
             size = min(len(cached), len(tokens))
             differ = np.flatnonzero(cached[:size] != np.asarray(tokens[:size]))
             start = int(differ[0]) if len(differ) else size
-        start = max(min(start, len(tokens) - MIN_BATCH), 0) // ROW_GROUP * ROW_GROUP
+        # Every row whose logits are wanted is evaluated, however much of it is cached.
+        start = min(start, len(tokens) - MIN_BATCH, len(tokens) - outputs)
+        start = max(start, 0) // ROW_GROUP * ROW_GROUP
         llm.n_tokens = start
         llm._ctx.kv_cache_seq_rm(-1, start, -1)
         batches = _batches(start, len(tokens), self.n_batch)

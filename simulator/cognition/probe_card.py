@@ -3,6 +3,8 @@
 Every probe arm is asked through each panel persona, with the same prompts, elicitation and
 cache a run uses. A probe's *effect* is the panel mean of ``answer(a) - answer(b)`` for its
 behaviour; it is *correct* when its sign is the expected one (an effect of exactly 0 is not).
+A probe whose answers failed (the engine counts them) has no effect (``None``) and is not
+correct: it is named in ``unanswered``, never read as an effect of 0.
 The card reports the share correct of the policy and context probes and of the persona probes,
 and the same shares for three baselines that carry no information about the contrasts:
 
@@ -33,7 +35,7 @@ figures would agree by construction and say nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -61,7 +63,7 @@ class ProbeResult:
     b: str
     situation: str | None
     expected_sign: int
-    effect: float
+    effect: float | None
     correct: bool
     source: str
     effect_reverse_keyed: float | None = None
@@ -84,6 +86,9 @@ class ProbeCard:
             reverse-keyed effect has the expected sign (``None``: not asked, or the engine's
             answers cannot depend on the keying).
         keying_agreement: share of them whose two keyings' effects agree in sign.
+        unanswered: probes with an answer that failed (no effect; counted as not correct).
+        last_error: why the latest failed answer failed (``None`` when every probe has its
+            answers).
     """
 
     engine: dict
@@ -96,6 +101,8 @@ class ProbeCard:
     cache_hits: int = 0
     reverse_keyed_share_correct: float | None = None
     keying_agreement: float | None = None
+    unanswered: list[str] = field(default_factory=list)
+    last_error: str | None = None
 
     def to_json(self) -> dict:
         """The card as one JSON-ready object."""
@@ -120,6 +127,7 @@ def card_summary(card: ProbeCard) -> dict:
             "wrong_sign": [p.name for p in card.probes if not p.correct],
             "reverse_keyed_share_correct": card.reverse_keyed_share_correct,
             "keying_agreement": card.keying_agreement,
+            "unanswered": card.unanswered,
             "skipped": card.skipped, "llm_calls": card.llm_calls,
             "cache_hits": card.cache_hits}
 
@@ -171,7 +179,7 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
     rng = np.random.default_rng(seed)
     real = _effects(plain, persona, pool, column, len(panel))
     results = [ProbeResult(p.name, p.kind, p.behaviour, p.a, p.b, p.situation, p.expected_sign,
-                           float(e), bool(np.sign(e) == p.expected_sign), p.source)
+                           _number(e), bool(np.sign(e) == p.expected_sign), p.source)
                for p, e in zip(plain + persona, real, strict=True)]
     signs = np.array([p.expected_sign for p in plain + persona])
     n_plain = len(plain)
@@ -200,6 +208,7 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
     }
     share, persona_share = shares(real)
     reverse_share = agreement = None
+    keyed_names: set[str] = set()
     reversed_behaviours = [b.reverse_keyed() for b in behaviours]
     keyed = [p for p in plain if reversed_behaviours[column[p.behaviour]] is not None]
     if keying and keyed and engine.keying_matters:
@@ -210,18 +219,39 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
         reversed_pool = dict(zip(reversed_keys, _ask(engine, battery, asked_behaviours, prompts,
                                                      population, bins, panel, reversed_keys),
                                  strict=True))
+        keyed_names = {p.name for p in keyed}
         effects = dict(zip([p.name for p in keyed],
                            _effects(keyed, [], reversed_pool, column, len(panel)), strict=True))
-        results = [replace(r, effect_reverse_keyed=float(effects[r.name]),
-                           keyings_agree=bool(np.sign(effects[r.name]) == np.sign(r.effect) != 0))
-                   if r.name in effects else r for r in results]
+        results = [replace(r, effect_reverse_keyed=_number(effects[r.name]),
+                           keyings_agree=bool(np.sign(effects[r.name]) == np.sign(real[i]) != 0))
+                   if r.name in effects else r for i, r in enumerate(results)]
         graded = [r for r in results if r.name in effects]
-        reverse_share = float(np.mean([np.sign(r.effect_reverse_keyed) == r.expected_sign
+        reverse_share = float(np.mean([np.sign(effects[r.name]) == r.expected_sign
                                        for r in graded]))
         agreement = float(np.mean([r.keyings_agree for r in graded]))
+    unanswered = [r.name for r in results
+                  if r.effect is None or (r.effect_reverse_keyed is None and r.name in keyed_names)]
     return ProbeCard(engine.describe(), results, skipped, share, persona_share, baselines,
                      engine.stats.llm_calls - before[0], engine.stats.cache_hits - before[1],
-                     reverse_share, agreement)
+                     reverse_share, agreement, unanswered,
+                     engine.stats.last_error if unanswered else None)
+
+
+def keying_finding(card: ProbeCard) -> str | None:
+    """The reverse-keyed check in one paragraph (``None`` when it was not asked)."""
+    if card.keying_agreement is None:
+        return None
+    return (f"Asked the other way round (\"Will you stay away from ...?\"), "
+            f"{card.reverse_keyed_share_correct:.2f} of the policy and context probes have the "
+            f"expected sign, and the two keyings agree in sign on {card.keying_agreement:.2f} "
+            "of them. An engine that answers the behaviour agrees on all; one that only says "
+            "\"no\" more often when the situation sounds alarming agrees on none, and its "
+            "forward share is not evidence that it reads the policy.")
+
+
+def _number(effect: float) -> float | None:
+    """An effect as a JSON-ready number; ``None`` when an answer behind it failed (NaN)."""
+    return float(effect) if np.isfinite(effect) else None
 
 
 def _ask(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
@@ -260,7 +290,10 @@ def persona_traits(attributes: Mapping[str, str], bins: Mapping,
 
 def _effects(plain: Sequence[Probe], persona: Sequence[Probe], pool: Mapping, column: Mapping,
              panel: int) -> np.ndarray:
-    """Effects of the probes (panel means of ``a - b``), in order: plain then persona."""
+    """Effects of the probes (panel means of ``a - b``), in order: plain then persona.
+
+    NaN where an answer behind the effect failed (not a number to read as 0).
+    """
     effects = []
     for probe in plain:
         j = column[probe.behaviour]
@@ -270,7 +303,7 @@ def _effects(plain: Sequence[Probe], persona: Sequence[Probe], pool: Mapping, co
         j = column[probe.behaviour]
         effects.append(np.mean([pool[(probe.situation, k, probe.a)][j]
                                 - pool[(probe.situation, k, probe.b)][j] for k in range(panel)]))
-    return np.nan_to_num(np.array(effects, dtype=float))
+    return np.array(effects, dtype=float)
 
 
 def _shuffle_arms(probes: Sequence[Probe], rng: np.random.Generator) -> list[Probe]:
