@@ -8,8 +8,9 @@ scale read through digit tokens, is measured as the reference arm. For each cand
 benchmark prints the report card (share of policy and context probes with the expected sign,
 persona probes, the shuffled baselines) and the evaluation protocol on the US nation (calibrate
 on 2020, test on January-April 2021; test macro RMSE against persistence and gradient boosting),
-with the LLM calls each took. All candidates share one response cache, so a second run costs no
-calls.
+with the LLM calls each took. Two arms change the questions instead of how they are read:
+questions about the change from before the pandemic, and statements scored as whole texts.
+All candidates share one response cache, so a second run costs no calls.
 
     python benchmarks/bench_elicitation.py [--agents 2000] [--cache PATH] [--only NAME,...]
                                            [--json]
@@ -86,6 +87,44 @@ COVID-19 surveys' "less than usual" / "more than usual" items), with the value o
 out less is a lower probability, staying home more a higher one. Written before measuring."""
 
 
+STATEMENTS = {
+    "retail_and_recreation": (
+        "I will go to restaurants, cafés, shopping centres, museums, libraries or cinemas this "
+        "week.",
+        "I will stay away from restaurants, cafés, shopping centres, museums, libraries and "
+        "cinemas this week."),
+    "grocery_and_pharmacy": (
+        "I will go to a grocery store, food market, drug store or pharmacy this week.",
+        "I will stay away from grocery stores, food markets, drug stores and pharmacies this "
+        "week."),
+    "parks": ("I will visit a park, beach, public garden, plaza or dog park this week.",
+              "I will stay away from parks, beaches, public gardens, plazas and dog parks this "
+              "week."),
+    "transit_stations": (
+        "I will use public transport (subway, bus or train stations) this week.",
+        "I will stay away from public transport (subway, bus and train stations) this week."),
+    "workplaces": ("I will go to my place of work this week.",
+                   "I will stay away from my place of work this week."),
+    "residential": ("I will stay at home all day on most days this week.",
+                    "I will go out of my home on most days this week."),
+}
+"""Each behaviour's two answers as full statements (value 1, value 0), scored as cloze
+continuations of "Which is true of you? Answer:": the options carry the content ("stay away from
+parks") instead of "Yes"/"No", the full-text form OLMES (Gu et al. 2024) recommends for small
+base models, so a shift towards "No" in alarming situations cannot pass for a policy response.
+Written before measuring."""
+
+
+def statements(scenario):
+    """The scenario asking each behaviour as a choice between two statements (cloze)."""
+    behaviours = tuple(
+        dataclasses.replace(b, question="Which is true of you?", reverse_question=None,
+                            paraphrases=(), options=(Option(STATEMENTS[b.name][0], 1.0),
+                                                     Option(STATEMENTS[b.name][1], 0.0)))
+        for b in scenario.behaviours)
+    return scenario.replace(behaviours=behaviours)
+
+
 def change_questions(scenario):
     """The scenario asking each behaviour as a change from before the pandemic (yes/no)."""
     behaviours = []
@@ -151,6 +190,8 @@ def main():
     arms.append(("change_questions+option_tokens", {"elicitation": "option_tokens",
                                                     "balanced": False},
                  change_questions(scenario)))
+    arms.append(("statements+cloze", {"elicitation": "cloze", "balanced": False},
+                 statements(scenario)))
     wanted = set(args.only.split(",")) if args.only else None
     rows = []
     for name, options, arm in arms:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
-from simulator.cognition.language_model import Answer, LanguageModel, Question
+from simulator.cognition.language_model import Answer, LanguageModel, ModelWrapper, Question
 
 
 @dataclass
@@ -56,7 +56,7 @@ class EngineStats:
         return EngineStats(**delta, last_error=self.last_error)
 
 
-class AccountedModel(LanguageModel):
+class AccountedModel(ModelWrapper):
     """Counts calls, tokens, cost, repairs and retries of every answer the wrapped model gives.
 
     Args:
@@ -65,9 +65,8 @@ class AccountedModel(LanguageModel):
     """
 
     def __init__(self, inner: LanguageModel, stats: EngineStats) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.stats = stats
-        self.engine, self.model, self.methods = inner.engine, inner.model, inner.methods
 
     def answer(self, questions: Sequence[Question]) -> Iterator[tuple[int, Answer]]:
         """The wrapped model's answers, each counted as it passes."""
@@ -81,11 +80,3 @@ class AccountedModel(LanguageModel):
             if answer.distribution is None:
                 self.stats.last_error = answer.error or "no distribution"
             yield index, answer
-
-    def describe(self) -> dict:
-        """The wrapped model's description."""
-        return self.inner.describe()
-
-    def close(self) -> None:
-        """Close the wrapped model."""
-        self.inner.close()

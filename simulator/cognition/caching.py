@@ -15,13 +15,13 @@ from collections.abc import Iterator, Sequence
 
 from simulator.cognition.accounting import EngineStats
 from simulator.cognition.cache import ResponseCache, valid_distribution
-from simulator.cognition.language_model import Answer, LanguageModel, Question
+from simulator.cognition.language_model import Answer, LanguageModel, ModelWrapper, Question
 
 POLL_S = 0.1
 """Seconds between looks at the cache while another run answers a question this one needs."""
 
 
-class CachedModel(LanguageModel):
+class CachedModel(ModelWrapper):
     """A language model behind a persistent response cache.
 
     Args:
@@ -32,10 +32,9 @@ class CachedModel(LanguageModel):
 
     def __init__(self, inner: LanguageModel, cache: ResponseCache | None,
                  stats: EngineStats) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
         self.stats = stats
-        self.engine, self.model, self.methods = inner.engine, inner.model, inner.methods
 
     def answer(self, questions: Sequence[Question]) -> Iterator[tuple[int, Answer]]:
         """Yield cached answers first, then the wrapped model's, storing each as it arrives."""
@@ -58,10 +57,11 @@ class CachedModel(LanguageModel):
             # A bad row is asked again here; other keys are asked only once claimed.
             claimed, held = self.cache.claim([k for k in waiting if k not in bad])
             claimed += bad
+            stored: set[str] = set()  # put() released these claims with their answers
             try:
-                yield from self._ask([by_key[k] for k in claimed], waiting)
+                yield from self._ask([by_key[k] for k in claimed], waiting, stored)
             finally:
-                self.cache.release(claimed)
+                self.cache.release([k for k in claimed if k not in stored])
             for key in claimed:
                 waiting.pop(key, None)  # a failed answer is not stored: asked again next run
             if held:
@@ -84,22 +84,23 @@ class CachedModel(LanguageModel):
                 found.append((key, Answer(distribution)))
         return found, bad
 
-    def _ask(self, asked: list[Question], waiting: dict[str, list[int]]
-             ) -> Iterator[tuple[int, Answer]]:
-        """The wrapped model's answers to ``asked``, each stored before it is passed on."""
+    def _ask(self, asked: list[Question], waiting: dict[str, list[int]],
+             stored: set[str] | None = None) -> Iterator[tuple[int, Answer]]:
+        """The wrapped model's answers to ``asked``, each stored before it is passed on.
+
+        The keys stored are added to ``stored`` (their claims went with the answers).
+        """
         for position, answer in self.inner.answer(asked):
             question = asked[position]
             if self.cache is not None and answer.distribution is not None:
                 self.cache.put(question.key, answer, self.engine, self.model, question.method)
+                if stored is not None:
+                    stored.add(question.key)
             for index in waiting.pop(question.key):
                 yield index, answer
 
-    def describe(self) -> dict:
-        """The wrapped model's description."""
-        return self.inner.describe()
-
     def close(self) -> None:
         """Close the wrapped model and the cache."""
-        self.inner.close()
+        super().close()
         if self.cache is not None:
             self.cache.close()

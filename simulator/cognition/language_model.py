@@ -114,6 +114,33 @@ class LanguageModel(abc.ABC):
         """Release resources (weights, connections)."""
 
 
+class ModelWrapper(LanguageModel):
+    """A layer around a language model (caching, accounting): it answers as, and is, the model.
+
+    Subclasses override :meth:`answer`; the name, identifier, methods and description are the
+    wrapped model's, and closing the wrapper closes it.
+
+    Args:
+        inner: the wrapped model.
+    """
+
+    def __init__(self, inner: LanguageModel) -> None:
+        self.inner = inner
+        self.engine, self.model, self.methods = inner.engine, inner.model, inner.methods
+
+    def answer(self, questions: Sequence[Question]) -> Iterator[tuple[int, Answer]]:
+        """The wrapped model's answers, unchanged."""
+        return self.inner.answer(questions)
+
+    def describe(self) -> dict:
+        """The wrapped model's description."""
+        return self.inner.describe()
+
+    def close(self) -> None:
+        """Close the wrapped model."""
+        self.inner.close()
+
+
 def question_key(engine: str, model: str, prompt: str, options: Sequence[str], method: str,
                  seed: int) -> str:
     """SHA-256 of everything that determines an answer: the key of the response cache."""
