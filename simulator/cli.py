@@ -65,7 +65,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"report card: {card['share_correct']:.0%} of policy and context probes with the "
               f"expected sign (shuffled situations {shuffled:.0%}, uniform 0%)"
               + ("" if keying is None else f"; asked the other way round, the answers agree in "
-                 f"sign on {keying:.0%} (see report.md)"))
+                 f"sign on {keying:.0%} (see report.md)")
+              + (f"; {len(card['unanswered'])} probes unanswered (failed answers)"
+                 if card.get("unanswered") else ""))
     print(f"wrote {written}/ (report.md, manifest.json, trajectories.csv/.parquet, plots/)")
     return 0
 

@@ -140,7 +140,12 @@ def probe_section(card: ProbeCard) -> list[str]:
              f"Wrong or no sign: {', '.join(wrong) if wrong else 'none'}."]
     if card.unanswered:
         lines.append(f"Unanswered (an answer failed; counted as not correct): "
-                     f"{', '.join(card.unanswered)}; last error: {card.last_error}.")
+                     f"{', '.join(card.unanswered)}.")
+    if card.reverse_unanswered:
+        lines.append(f"Reverse-keyed answers failed (left out of the keying figures): "
+                     f"{', '.join(card.reverse_unanswered)}.")
+    if card.last_error:
+        lines.append(f"Last error: {card.last_error}.")
     finding = keying_finding(card)
     if finding:
         lines += ["", finding]

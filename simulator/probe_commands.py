@@ -54,10 +54,10 @@ def card_text(card: ProbeCard) -> str:
              f"{engine.get('elicitation') or 'parametric'})", ""]
     for p in card.probes:
         arms = f"{p.a} vs {p.b}" + (f" in {p.situation}" if p.situation else "")
-        reverse = ("" if p.keyings_agree is None else
-                   "; reverse-keyed no answer" if p.effect_reverse_keyed is None else
+        reverse = ("" if p.reverse_keyed_answered is None else
+                   "; reverse-keyed no answer" if not p.reverse_keyed_answered else
                    f"; reverse-keyed {p.effect_reverse_keyed:+.4f}"
-                   f"{'' if p.keyings_agree else ', keyings disagree'}")
+                   f"{', keyings disagree' if p.keyings_agree is False else ''}")
         effect = "no answer" if p.effect is None else f"{p.effect:+.4f}"
         lines.append(f"  {'ok ' if p.correct else 'NO '} {p.kind:<8} {p.name:<36} "
                      f"{effect} (expected {'+' if p.expected_sign > 0 else '-'}; {arms}"
@@ -65,7 +65,12 @@ def card_text(card: ProbeCard) -> str:
     lines += [f"  skipped: {s}" for s in card.skipped]
     if card.unanswered:
         lines.append(f"  unanswered (an answer failed; counted as not correct): "
-                     f"{', '.join(card.unanswered)}; last error: {card.last_error}")
+                     f"{', '.join(card.unanswered)}")
+    if card.reverse_unanswered:
+        lines.append(f"  reverse-keyed unanswered (left out of the keying figures): "
+                     f"{', '.join(card.reverse_unanswered)}")
+    if card.last_error:
+        lines.append(f"  last error: {card.last_error}")
     table = card.table()
     lines += ["", "Share of probes with the expected sign:",
               table.to_string(index=False, float_format=lambda v: f"{v:.2f}"),

@@ -121,3 +121,16 @@ def test_a_question_whose_claimant_fails_is_asked_by_the_waiting_run(tmp_path):
     assert sorted(answers) == [0, 1, 2] and [q.key for q in model.asked][-1] == asked[1].key
     cached.close()
     holder.close()
+
+
+def test_a_consumer_that_stops_early_leaves_no_claim_behind(tmp_path):
+    path = tmp_path / "c.sqlite"
+    answers = CachedModel(ScriptedModel(), ResponseCache(path), EngineStats()).answer(
+        questions(4))
+    next(answers)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 3  # one answered
+    answers.close()  # the consumer stops: the claims of the three unasked questions go
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 1

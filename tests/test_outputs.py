@@ -62,14 +62,16 @@ def test_the_report_card_section_says_what_the_keying_check_found():
     from simulator.outputs import probe_section
 
     probe = ProbeResult("lockdown_parks", "policy", "parks", "strict_lockdown",
-                        "no_restrictions", None, -1, -0.01, True, "hale2021", 0.02, False)
+                        "no_restrictions", None, -1, -0.01, True, "hale2021", 0.02, False,
+                        reverse_keyed_answered=True)
     baselines = {"uniform": {"share_correct": 0.0, "persona_share_correct": None},
                  "shuffled_situations": {"share_correct": 0.4, "persona_share_correct": None},
                  "shuffled_personas": {"share_correct": None, "persona_share_correct": None}}
     keyed = ProbeCard({"engine": "local"}, [probe], [], 1.0, None, baselines,
                       reverse_keyed_share_correct=0.0, keying_agreement=0.0)
     text = "\n".join(probe_section(keyed))
-    assert "0.00 of the policy and context probes have the expected sign" in text
+    assert ("0.00 of the 1 policy and context probes answered both ways have the expected "
+            "sign") in text
     assert "agree in sign on 0.00 of them" in text and "not evidence" in text
     plain = ProbeCard({"engine": "rules"}, [probe], [], 1.0, None, baselines)
     assert "other way round" not in "\n".join(probe_section(plain))

@@ -12,7 +12,7 @@ from simulator.cognition import RulesEngine
 from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.engine import Decisions, Engine
 from simulator.cognition.language_engine import LanguageEngine
-from simulator.cognition.probe_card import run_probe_card
+from simulator.cognition.probe_card import ProbeCard, run_probe_card
 from simulator.cognition.probes import ProbeBattery
 from simulator.outputs import probe_section
 from simulator.population import Population
@@ -128,14 +128,25 @@ def test_a_probe_whose_answers_failed_is_named_not_read_as_no_effect(battery, po
     assert in_many_cases and set(result.unanswered) == in_many_cases
     for probe in result.probes:
         if probe.name in in_many_cases:
-            assert probe.effect is None and not probe.correct
-            assert probe.kind == "persona" or probe.effect_reverse_keyed is None
+            assert probe.effect is None and not probe.correct and not probe.answered
+            assert probe.keyings_agree is None
+            assert probe.kind == "persona" or probe.reverse_keyed_answered is False
         else:
-            assert probe.effect is not None
+            assert probe.effect is not None and probe.answered
+    assert set(result.reverse_unanswered) == {p.name for p in battery.probes
+                                              if p.kind != "persona" and p.name in in_many_cases}
+    # The scripted model answers both keyings consistently: over the probes answered both
+    # ways, every one that moved agrees (failed answers are not read as disagreement).
+    graded = [p for p in result.probes if p.keyings_agree is not None]
+    assert graded and not {p.name for p in graded} & in_many_cases
+    assert result.keying_agreement == pytest.approx(
+        sum(p.effect != 0 for p in graded) / len(graded))
+    assert all(p.keyings_agree for p in graded if p.effect != 0)
     assert result.last_error == "unreadable"
     json.dumps(result.to_json(), allow_nan=False)
     text = card_text(result)
     assert "no answer" in text and "last error: unreadable" in text
+    assert "keyings disagree" not in text
     assert "cases_retail" in " ".join(probe_section(result))
 
 
@@ -146,3 +157,10 @@ def test_probe_fails_when_every_probe_is_unanswered(battery, population, monkeyp
     monkeypatch.setattr("simulator.probe.probe_scenario", lambda *a, **k: result)
     assert main(["probe"]) == 1
     assert "every probe's answers failed; last error: unreadable" in capsys.readouterr().err
+
+
+def test_json_has_no_nan_when_a_kind_of_probe_is_missing():
+    empty = ProbeCard({"engine": "x"}, [], [], float("nan"), None,
+                      {"uniform": {"share_correct": float("nan"), "persona_share_correct": None}})
+    data = json.loads(json.dumps(empty.to_json(), allow_nan=False))
+    assert data["share_correct"] is None

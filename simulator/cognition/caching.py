@@ -61,7 +61,9 @@ class CachedModel(ModelWrapper):
             try:
                 yield from self._ask([by_key[k] for k in claimed], waiting, stored)
             finally:
-                self.cache.release([k for k in claimed if k not in stored])
+                unstored = [k for k in claimed if k not in stored]
+                if unstored:
+                    self.cache.release(unstored)
             for key in claimed:
                 waiting.pop(key, None)  # a failed answer is not stored: asked again next run
             if held:

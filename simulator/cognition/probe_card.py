@@ -3,8 +3,9 @@
 Every probe arm is asked through each panel persona, with the same prompts, elicitation and
 cache a run uses. A probe's *effect* is the panel mean of ``answer(a) - answer(b)`` for its
 behaviour; it is *correct* when its sign is the expected one (an effect of exactly 0 is not).
-A probe whose answers failed (the engine counts them) has no effect (``None``) and is not
-correct: it is named in ``unanswered``, never read as an effect of 0.
+A probe whose answers failed (the engine counts them) has no effect (``None``, ``answered``
+false) and is not correct: it is named in ``unanswered``, never read as an effect of 0; a
+shuffled arm that draws a failed answer is not correct either.
 The card reports the share correct of the policy and context probes and of the persona probes,
 and the same shares for three baselines that carry no information about the contrasts:
 
@@ -29,7 +30,9 @@ directions, and can still get most forward probes right, since most of them expe
 out. The card reports the share of probes whose reverse-keyed effect has the
 expected sign and the share whose two keyings agree in sign (``keying_agreement``). Engines
 whose answers cannot depend on the keying (``rules``, balanced elicitation) are not asked: the
-figures would agree by construction and say nothing.
+figures would agree by construction and say nothing. Both figures are taken over the probes
+answered both ways; a probe whose reverse-keyed answers failed is named in
+``reverse_unanswered``.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ class ProbeResult:
     source: str
     effect_reverse_keyed: float | None = None
     keyings_agree: bool | None = None
+    answered: bool = True
+    reverse_keyed_answered: bool | None = None
 
 
 @dataclass
@@ -82,13 +87,14 @@ class ProbeCard:
         persona_share_correct: the same for persona probes (``None`` if none was asked).
         baselines: baseline -> ``{share_correct, persona_share_correct}``.
         llm_calls, cache_hits: what putting the card cost.
-        reverse_keyed_share_correct: share of the policy and context probes whose
-            reverse-keyed effect has the expected sign (``None``: not asked, or the engine's
-            answers cannot depend on the keying).
+        reverse_keyed_share_correct: share of the policy and context probes answered both ways
+            whose reverse-keyed effect has the expected sign (``None``: not asked, the engine's
+            answers cannot depend on the keying, or no probe was answered both ways).
         keying_agreement: share of them whose two keyings' effects agree in sign.
-        unanswered: probes with an answer that failed (no effect; counted as not correct).
-        last_error: why the latest failed answer failed (``None`` when every probe has its
-            answers).
+        unanswered: probes with a failed answer (no effect; counted as not correct).
+        reverse_unanswered: probes with a failed reverse-keyed answer (left out of the two
+            keying figures).
+        last_error: why the latest failed answer failed (``None`` when none failed).
     """
 
     engine: dict
@@ -102,12 +108,12 @@ class ProbeCard:
     reverse_keyed_share_correct: float | None = None
     keying_agreement: float | None = None
     unanswered: list[str] = field(default_factory=list)
+    reverse_unanswered: list[str] = field(default_factory=list)
     last_error: str | None = None
 
     def to_json(self) -> dict:
-        """The card as one JSON-ready object."""
-        return {**{k: v for k, v in asdict(self).items() if k != "probes"},
-                "probes": [asdict(p) for p in self.probes]}
+        """The card as one JSON-ready object (a share that is not a number is ``None``)."""
+        return _json_ready(asdict(self))
 
     def table(self) -> pd.DataFrame:
         """Shares correct of the engine and its baselines, one row per probe kind."""
@@ -128,6 +134,8 @@ def card_summary(card: ProbeCard) -> dict:
             "reverse_keyed_share_correct": card.reverse_keyed_share_correct,
             "keying_agreement": card.keying_agreement,
             "unanswered": card.unanswered,
+            "reverse_unanswered": card.reverse_unanswered,
+            "last_error": card.last_error,
             "skipped": card.skipped, "llm_calls": card.llm_calls,
             "cache_hits": card.cache_hits}
 
@@ -179,7 +187,8 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
     rng = np.random.default_rng(seed)
     real = _effects(plain, persona, pool, column, len(panel))
     results = [ProbeResult(p.name, p.kind, p.behaviour, p.a, p.b, p.situation, p.expected_sign,
-                           _number(e), bool(np.sign(e) == p.expected_sign), p.source)
+                           _number(e), bool(np.sign(e) == p.expected_sign), p.source,
+                           answered=bool(np.isfinite(e)))
                for p, e in zip(plain + persona, real, strict=True)]
     signs = np.array([p.expected_sign for p in plain + persona])
     n_plain = len(plain)
@@ -208,7 +217,6 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
     }
     share, persona_share = shares(real)
     reverse_share = agreement = None
-    keyed_names: set[str] = set()
     reversed_behaviours = [b.reverse_keyed() for b in behaviours]
     keyed = [p for p in plain if reversed_behaviours[column[p.behaviour]] is not None]
     if keying and keyed and engine.keying_matters:
@@ -219,34 +227,52 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
         reversed_pool = dict(zip(reversed_keys, _ask(engine, battery, asked_behaviours, prompts,
                                                      population, bins, panel, reversed_keys),
                                  strict=True))
-        keyed_names = {p.name for p in keyed}
         effects = dict(zip([p.name for p in keyed],
                            _effects(keyed, [], reversed_pool, column, len(panel)), strict=True))
-        results = [replace(r, effect_reverse_keyed=_number(effects[r.name]),
-                           keyings_agree=bool(np.sign(effects[r.name]) == np.sign(real[i]) != 0))
-                   if r.name in effects else r for i, r in enumerate(results)]
-        graded = [r for r in results if r.name in effects]
-        reverse_share = float(np.mean([np.sign(effects[r.name]) == r.expected_sign
-                                       for r in graded]))
-        agreement = float(np.mean([r.keyings_agree for r in graded]))
-    unanswered = [r.name for r in results
-                  if r.effect is None or (r.effect_reverse_keyed is None and r.name in keyed_names)]
+        results = [_keyed(r, effects[r.name]) if r.name in effects else r for r in results]
+        graded = [r for r in results if r.keyings_agree is not None]
+        if graded:
+            reverse_share = float(np.mean([np.sign(r.effect_reverse_keyed) == r.expected_sign
+                                           for r in graded]))
+            agreement = float(np.mean([r.keyings_agree for r in graded]))
+    unanswered = [r.name for r in results if not r.answered]
+    reverse_unanswered = [r.name for r in results if r.reverse_keyed_answered is False]
+    failed = bool(unanswered or reverse_unanswered)
     return ProbeCard(engine.describe(), results, skipped, share, persona_share, baselines,
                      engine.stats.llm_calls - before[0], engine.stats.cache_hits - before[1],
-                     reverse_share, agreement, unanswered,
-                     engine.stats.last_error if unanswered else None)
+                     reverse_share, agreement, unanswered, reverse_unanswered,
+                     engine.stats.last_error if failed else None)
+
+
+def _keyed(result: ProbeResult, effect: float) -> ProbeResult:
+    """A probe's result with its reverse-keyed effect; keyings agree only if both were answered."""
+    answered = bool(np.isfinite(effect))
+    agree = (bool(np.sign(effect) == np.sign(result.effect) != 0)
+             if answered and result.answered else None)
+    return replace(result, effect_reverse_keyed=_number(effect), keyings_agree=agree,
+                   reverse_keyed_answered=answered)
 
 
 def keying_finding(card: ProbeCard) -> str | None:
     """The reverse-keyed check in one paragraph (``None`` when it was not asked)."""
     if card.keying_agreement is None:
         return None
+    graded = sum(p.keyings_agree is not None for p in card.probes)
     return (f"Asked the other way round (\"Will you stay away from ...?\"), "
-            f"{card.reverse_keyed_share_correct:.2f} of the policy and context probes have the "
-            f"expected sign, and the two keyings agree in sign on {card.keying_agreement:.2f} "
-            "of them. An engine that answers the behaviour agrees on all; one that only says "
-            "\"no\" more often when the situation sounds alarming agrees on none, and its "
-            "forward share is not evidence that it reads the policy.")
+            f"{card.reverse_keyed_share_correct:.2f} of the {graded} policy and context probes "
+            "answered both ways have the expected sign, and the two keyings agree in sign on "
+            f"{card.keying_agreement:.2f} of them. An engine that answers the behaviour agrees "
+            "on all; one that only says \"no\" more often when the situation sounds alarming "
+            "agrees on none, and its forward share is not evidence that it reads the policy.")
+
+
+def _json_ready(value):
+    """``value`` with every float that is not a number (NaN, inf) replaced by ``None``."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return _number(value) if isinstance(value, float) else value
 
 
 def _number(effect: float) -> float | None:
