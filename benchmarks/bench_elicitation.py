@@ -13,7 +13,11 @@ questions about the change from before the pandemic, and statements scored as wh
 All candidates share one response cache, so a second run costs no calls.
 
     python benchmarks/bench_elicitation.py [--agents 2000] [--cache PATH] [--only NAME,...]
-                                           [--json]
+                                           [--engine NAME] [--option KEY=VALUE ...] [--json]
+
+``--engine`` grades another language model the same way (``litellm:<model>``; each candidate's
+options are merged with the ``--option`` settings, e.g. ``--option api_base=http://host/v1
+--option api=text``), so the elicitation of a larger model is chosen by the same measurements.
 """
 
 import argparse
@@ -23,12 +27,17 @@ import os
 import time
 from pathlib import Path
 
+import yaml
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from calibration.evaluate import evaluate  # noqa: E402
 from simulator.behaviours import LIKELIHOOD_OPTIONS, Option  # noqa: E402
+from simulator.errors import ScenarioError  # noqa: E402
+from simulator.fields import validated  # noqa: E402
 from simulator.probe import probe_scenario  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
+from simulator.scenario_file import EngineFile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = {
@@ -146,8 +155,23 @@ def likelihood_scale(scenario):
     return scenario.replace(behaviours=behaviours)
 
 
-def measure(name, options, scenario, agents, cache):
-    engine = dataclasses.replace(scenario.engine, name="local", options=options)
+def engine_options(settings):
+    """``KEY=VALUE`` settings as engine options (values read as YAML scalars: 2, true, text).
+
+    Raises:
+        ValueError: a setting without ``=`` or without a key, named.
+    """
+    options = {}
+    for setting in settings:
+        key, equals, value = setting.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"--option {setting!r} (allowed: KEY=VALUE, e.g. api=text)")
+        options[key.strip()] = yaml.safe_load(value) if value else ""
+    return options
+
+
+def measure(name, options, scenario, agents, cache, engine_name="local"):
+    engine = dataclasses.replace(scenario.engine, name=engine_name, options=options)
     scenario = scenario.replace(engine=engine)
     started = time.perf_counter()
     card = probe_scenario(scenario, cache_path=cache)
@@ -179,8 +203,16 @@ def main():
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--cache", default=str(ROOT / "runs" / "bench_elicitation.sqlite"))
     parser.add_argument("--only", help="comma-separated candidate names")
+    parser.add_argument("--engine", default="local",
+                        help="the language model graded: local or litellm:<model>")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an engine option added to every candidate's (repeatable)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    try:
+        extra = engine_options(args.option)
+    except ValueError as error:
+        parser.error(str(error))
     Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
     scenario = load_scenario(ROOT / "scenarios" / "covid_us_2020.yaml")
     arms = [("likelihood5+option_tokens (earlier default)", {"elicitation": "option_tokens",
@@ -193,11 +225,16 @@ def main():
     arms.append(("statements+cloze", {"elicitation": "cloze", "balanced": False},
                  statements(scenario)))
     wanted = set(args.only.split(",")) if args.only else None
+    arms = [arm for arm in arms if not wanted or arm[0].split(" ")[0] in wanted]
+    for _, options, arm in arms:  # every candidate checked before any is measured
+        try:
+            validated(EngineFile, {"name": args.engine, "options": {**options, **extra}},
+                      arm.source, prefix=("engine",))
+        except ScenarioError as error:
+            parser.error(str(error))
     rows = []
     for name, options, arm in arms:
-        if wanted and name.split(" ")[0] not in wanted:
-            continue
-        row = measure(name, options, arm, args.agents, args.cache)
+        row = measure(name, {**options, **extra}, arm, args.agents, args.cache, args.engine)
         rows.append(row)
         if not args.json:
             print(f"{name:44s} probes {row['share_correct']:.2f} (shuffled "
