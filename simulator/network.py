@@ -1,12 +1,13 @@
 """Social network: household, workplace/school and community ties with homophily, sparse.
 
 Ties are generated with vectorised numpy so that a million agents take seconds, and kept as a
-row-normalised sparse matrix; the peer-influence term of the model's update reads them by their
-structure (:mod:`simulator.peer_structure`: households as blocks, workplaces as rings and
-communities as windows of their own orders), which gives the matrix's peer mean with far fewer
-reads scattered over memory. The same ties are available as a networkx graph
-(:meth:`SocialNetwork.to_networkx`) for analysis: degree distributions, clustering,
-assortativity.
+row-normalised sparse matrix. The peer-influence term of the model's update reads a large
+population's ties by their structure (:mod:`simulator.peer_structure`: households as blocks,
+workplaces as rings and communities as windows of their own orders), which gives the matrix's
+peer mean with far fewer reads scattered over memory; a smaller one reads the matrix, which is
+faster while it stays near the caches (:data:`STRUCTURED_FROM`). The same ties are available
+as a networkx graph (:meth:`SocialNetwork.to_networkx`) for analysis: degree distributions,
+clustering, assortativity.
 
 - Households: every pair of agents sharing a ``household_id`` is tied.
 - Workplaces and schools: employed agents (and not-employed agents under 30, as students) are
@@ -36,6 +37,15 @@ from simulator.population import Population
 from simulator.scenario import NetworkSpec
 
 KINDS = ("household", "workplace", "community")
+STRUCTURED_FROM = 600_000
+"""Populations of at least this many agents read the peer mean by the network's structure.
+
+Below it the matrix product is faster, since the matrix and the values stay close to the caches;
+above it the product's scattered reads dominate. Per call on 2 threads of this project's 2-core
+machine (AMD EPYC, 32 MiB L3; covid_us_2020's network, six behaviours), structure / matrix time:
+1.9-2.0 at 100,000-300,000 agents, 1.31 at 500,000, 0.93 at 600,000, 0.65 at 1,000,000. Both
+give the same mean up to float32 rounding (tests/test_peer_structure.py).
+"""
 _COMMUNITY_WINDOW = 25
 
 
@@ -57,14 +67,16 @@ class SocialNetwork:
     structure: PeerStructure | None = None
 
     @classmethod
-    def build(cls, population: Population, spec: NetworkSpec,
-              rng: np.random.Generator) -> SocialNetwork:
+    def build(cls, population: Population, spec: NetworkSpec, rng: np.random.Generator,
+              structured: bool | None = None) -> SocialNetwork:
         """Generate the ties of a population.
 
         Args:
             population: the synthetic population.
             spec: tie parameters (workplace size, community degree, homophily).
             rng: the network's random stream.
+            structured: read the peer mean by the network's structure where it has one;
+                ``None``: from :data:`STRUCTURED_FROM` agents.
         """
         n = len(population)
         workplace, workplace_order = _workplace_ties(population, spec, rng)
@@ -72,7 +84,9 @@ class SocialNetwork:
         edges = {"household": _household_ties(population["household_id"]),
                  "workplace": workplace, "community": community}
         matrix, multiplicity = _row_normalised(n, edges)
-        blocks = household_blocks(population["household_id"])
+        if structured is None:
+            structured = n >= STRUCTURED_FROM
+        blocks = household_blocks(population["household_id"]) if structured else None
         structure = None
         # Small rings can meet a tie from both ends: those are read through the matrix.
         if blocks is not None and (not len(community_order) or n > 2 * window):

@@ -94,7 +94,8 @@ def test_a_country_population_without_employment_or_party():
 
 
 def test_peer_mean_is_the_sparse_product_and_isolated_agents_keep_their_own(population):
-    network = build(population, workplace_size=0, community_degree=0)
+    network = SocialNetwork.build(population, NetworkSpec(workplace_size=0, community_degree=0),
+                                  np.random.default_rng(5), structured=True)
     isolated = network.degree == 0
     assert isolated.any() and not isolated.all()
     values = np.random.default_rng(1).random((len(population), 6)).astype(np.float32)

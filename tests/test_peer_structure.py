@@ -31,7 +31,7 @@ def test_the_structured_mean_is_the_matrix_mean(agents, workplace_size, communit
     population = Population.synthesize("US_OH", agents, np.random.default_rng(3))
     spec = NetworkSpec(workplace_size=workplace_size, community_degree=community_degree,
                        homophily=homophily)
-    network = SocialNetwork.build(population, spec, np.random.default_rng(4))
+    network = SocialNetwork.build(population, spec, np.random.default_rng(4), structured=True)
     assert network.structure is not None
     values = np.random.default_rng(5).random((agents, 6)).astype(np.float32)
     np.testing.assert_allclose(network.peer_mean(values), matrix_mean(network, values),
@@ -42,7 +42,8 @@ def test_the_structured_mean_is_the_matrix_mean(agents, workplace_size, communit
 
 def test_the_result_does_not_depend_on_the_number_of_threads():
     population = Population.synthesize("US_OH", 80_000, np.random.default_rng(3))
-    network = SocialNetwork.build(population, NetworkSpec(), np.random.default_rng(4))
+    network = SocialNetwork.build(population, NetworkSpec(), np.random.default_rng(4),
+                                  structured=True)
     values = np.random.default_rng(5).random((len(population), 6)).astype(np.float32)
     everywhere = network.peer_mean(values)
     with limited_threads(1):
@@ -53,7 +54,7 @@ def test_the_result_does_not_depend_on_the_number_of_threads():
 def test_isolated_agents_keep_their_own_values():
     population = Population.synthesize("US_OH", 500, np.random.default_rng(3))
     network = SocialNetwork.build(population, NetworkSpec(workplace_size=1, community_degree=0),
-                                  np.random.default_rng(4))
+                                  np.random.default_rng(4), structured=True)
     values = np.random.default_rng(5).random((500, 2)).astype(np.float32)
     alone = network.degree == 0
     assert alone.any()
@@ -62,7 +63,8 @@ def test_isolated_agents_keep_their_own_values():
 
 def test_small_rings_and_scattered_households_are_read_through_the_matrix():
     small = Population.synthesize("US_OH", 40, np.random.default_rng(3))
-    assert SocialNetwork.build(small, NetworkSpec(), np.random.default_rng(4)).structure is None
+    assert SocialNetwork.build(small, NetworkSpec(), np.random.default_rng(4),
+                               structured=True).structure is None
     assert household_blocks(np.array([0, 0, 1, 1, 0])) is None
     first, last = household_blocks(np.array([1, 1, 4, 7, 7, 7]))
     assert first.tolist() == [0, 0, 2, 3, 3, 3] and last.tolist() == [2, 2, 3, 6, 6, 6]
@@ -83,7 +85,8 @@ def test_two_threads_stepping_with_one_network_do_not_share_work_arrays():
     import threading
 
     population = Population.synthesize("US_OH", 70_000, np.random.default_rng(3))
-    network = SocialNetwork.build(population, NetworkSpec(), np.random.default_rng(4))
+    network = SocialNetwork.build(population, NetworkSpec(), np.random.default_rng(4),
+                                  structured=True)
     rng = np.random.default_rng(5)
     inputs = [rng.random((len(population), 6)).astype(np.float32) for _ in range(2)]
     expected = [matrix_mean(network, values) for values in inputs]
@@ -100,3 +103,17 @@ def test_two_threads_stepping_with_one_network_do_not_share_work_arrays():
     for thread in threads:
         thread.join()
     assert max(worst) < 5e-7
+
+
+def test_the_size_decides_how_a_network_is_read_unless_told(monkeypatch):
+    population = Population.synthesize("US_OH", 3000, np.random.default_rng(3))
+    spec, rng = NetworkSpec(), np.random.default_rng
+
+    assert SocialNetwork.build(population, spec, rng(4)).structure is None  # below the size
+    assert SocialNetwork.build(population, spec, rng(4), structured=True).structure is not None
+    monkeypatch.setattr("simulator.network.STRUCTURED_FROM", 3000)
+    by_size = SocialNetwork.build(population, spec, rng(4))
+    assert by_size.structure is not None
+    assert SocialNetwork.build(population, spec, rng(4), structured=False).structure is None
+    told = SocialNetwork.build(population, spec, rng(4), structured=False)
+    assert (told.matrix != by_size.matrix).nnz == 0, "the ties do not depend on the reading"

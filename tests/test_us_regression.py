@@ -36,8 +36,8 @@ BASELINES = {
 }
 """Test RMSE per category of every baseline, measured before the move (commit 8aab2d4)."""
 
-TWIN_RULES = (8.599665732371864, 8.296907132640387, 28.381820323541195, 8.743666810912107,
-              7.439534150910485, 2.5196978006888715)
+TWIN_RULES = (8.599665716407001, 8.296907127711194, 28.381820031624557, 8.743666782958083,
+              7.439534171150796, 2.519697797633769)
 """The rules twin's test RMSE per category (2,000 agents, seed 0). RE-PIN when the rules engine,
 the archetypes or the agents' dynamics change on purpose.
 
@@ -54,7 +54,11 @@ float32 that moves every figure by less than 4e-9 relative (macro 10.66354858023
 Re-pinned when the peer mean came to be read by the network's structure (issue 12,
 simulator/peer_structure.py): the same neighbours summed in another order, a float32 rounding
 difference that moves every figure by at most 1.1e-8 relative (macro 10.663548604580901 ->
-10.663548658510818)."""
+10.663548658510818).
+
+Pinned back when populations under 600,000 agents went back to reading the matrix, which is
+faster at those sizes (simulator/network.py, STRUCTURED_FROM): the figures are again exactly
+those of the matrix (macro 10.663548658510818 -> 10.663548604580901)."""
 
 
 @pytest.fixture(scope="module")
@@ -81,5 +85,5 @@ def test_baselines_are_unchanged(evaluation):
 def test_twin_of_the_rules_engine_is_unchanged__re_pin_when_the_engine_changes(evaluation):
     row = evaluation.table.loc["twin[rules]", list(MOBILITY_CATEGORIES)]
     assert row.tolist() == pytest.approx(TWIN_RULES, rel=1e-9)
-    assert evaluation.table.loc["twin[rules]", "macro"] == pytest.approx(10.663548658510818,
+    assert evaluation.table.loc["twin[rules]", "macro"] == pytest.approx(10.663548604580901,
                                                                           rel=1e-9)
