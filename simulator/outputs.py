@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.cognition.probe_card import ProbeCard, keying_finding
+from simulator.cognition.probe_card import ProbeCard, failures, keying_finding
 from simulator.fields import plain
 from simulator.plots import plot_signals, plot_trajectories
 from simulator.run import RunResult
@@ -138,14 +138,7 @@ def probe_section(card: ProbeCard) -> list[str]:
              "n/a: a baseline that keeps the information this kind of probe tests):", "",
              markdown_table(table, ".2f"), "",
              f"Wrong or no sign: {', '.join(wrong) if wrong else 'none'}."]
-    if card.unanswered:
-        lines.append(f"Unanswered (an answer failed; counted as not correct): "
-                     f"{', '.join(card.unanswered)}.")
-    if card.reverse_unanswered:
-        lines.append(f"Reverse-keyed answers failed (left out of the keying figures): "
-                     f"{', '.join(card.reverse_unanswered)}.")
-    if card.last_error:
-        lines.append(f"Last error: {card.last_error}.")
+    lines += failures(card)
     finding = keying_finding(card)
     if finding:
         lines += ["", finding]

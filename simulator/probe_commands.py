@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from simulator.cognition.probe_card import ProbeCard, keying_finding
+from simulator.cognition.probe_card import ProbeCard, failures, keying_finding
 
 COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2020.yaml"
 
@@ -63,14 +63,7 @@ def card_text(card: ProbeCard) -> str:
                      f"{effect} (expected {'+' if p.expected_sign > 0 else '-'}; {arms}"
                      f"{reverse})")
     lines += [f"  skipped: {s}" for s in card.skipped]
-    if card.unanswered:
-        lines.append(f"  unanswered (an answer failed; counted as not correct): "
-                     f"{', '.join(card.unanswered)}")
-    if card.reverse_unanswered:
-        lines.append(f"  reverse-keyed unanswered (left out of the keying figures): "
-                     f"{', '.join(card.reverse_unanswered)}")
-    if card.last_error:
-        lines.append(f"  last error: {card.last_error}")
+    lines += [f"  {failure}" for failure in failures(card)]
     table = card.table()
     lines += ["", "Share of probes with the expected sign:",
               table.to_string(index=False, float_format=lambda v: f"{v:.2f}"),

@@ -145,7 +145,7 @@ def test_a_probe_whose_answers_failed_is_named_not_read_as_no_effect(battery, po
     assert result.last_error == "unreadable"
     json.dumps(result.to_json(), allow_nan=False)
     text = card_text(result)
-    assert "no answer" in text and "last error: unreadable" in text
+    assert "no answer" in text and "Last error: unreadable." in text
     assert "keyings disagree" not in text
     assert "cases_retail" in " ".join(probe_section(result))
 

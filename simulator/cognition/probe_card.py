@@ -253,6 +253,20 @@ def _keyed(result: ProbeResult, effect: float) -> ProbeResult:
                    reverse_keyed_answered=answered)
 
 
+def failures(card: ProbeCard) -> list[str]:
+    """What failed in putting the card, one sentence each (empty when every answer came)."""
+    found = []
+    if card.unanswered:
+        found.append("Unanswered (an answer failed; counted as not correct): "
+                     f"{', '.join(card.unanswered)}.")
+    if card.reverse_unanswered:
+        found.append("Reverse-keyed answers failed (left out of the keying figures): "
+                     f"{', '.join(card.reverse_unanswered)}.")
+    if card.last_error:
+        found.append(f"Last error: {card.last_error}.")
+    return found
+
+
 def keying_finding(card: ProbeCard) -> str | None:
     """The reverse-keyed check in one paragraph (``None`` when it was not asked)."""
     if card.keying_agreement is None:
@@ -275,9 +289,9 @@ def _json_ready(value):
     return _number(value) if isinstance(value, float) else value
 
 
-def _number(effect: float) -> float | None:
-    """An effect as a JSON-ready number; ``None`` when an answer behind it failed (NaN)."""
-    return float(effect) if np.isfinite(effect) else None
+def _number(value: float) -> float | None:
+    """A JSON-ready number; ``None`` for NaN (an effect whose answers failed) or infinity."""
+    return float(value) if np.isfinite(value) else None
 
 
 def _ask(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
