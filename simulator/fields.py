@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -123,6 +124,11 @@ def _expanded(node: yaml.Node, sizes: dict[int, int], open_: set[int],
     open_.discard(id(node))
     sizes[id(node)] = total
     return total
+
+
+def repeated(names: list[str]) -> list[str]:
+    """The names that occur more than once, sorted (each once)."""
+    return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
 def _fail(kind: str, problem: str, allowed: Any = None, **context: Any) -> PydanticCustomError:

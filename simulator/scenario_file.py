@@ -26,6 +26,7 @@ from simulator.fields import (
     choice,
     nested,
     number,
+    repeated,
     whole,
 )
 from simulator.scenario import (
@@ -337,8 +338,7 @@ class ScenarioFile(Section):
         if self.tick == "week" and (self.period.end - self.period.start).days < 6:
             raise _fail("period", "shorter than one weekly tick", "at least 7 days",
                         at=("period",))
-        names = [b.name for b in self.behaviours]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        duplicates = repeated([b.name for b in self.behaviours])
         if duplicates:
             raise _fail("names", f"duplicate names {duplicates}", "each behaviour name once",
                         at=("behaviours",))

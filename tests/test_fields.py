@@ -16,6 +16,7 @@ from simulator.fields import (
     number,
     plain,
     read_yaml,
+    repeated,
     validated,
     whole,
 )
@@ -132,3 +133,8 @@ def test_plain_data():
 def test_values_with_braces_are_quoted_not_formatted():
     assert error_of({"name": {"a": "{b}"}}) == \
         "f.yaml: name: expected non-empty text, got {'a': '{b}'}"
+
+
+def test_repeated_names_are_listed_once_and_sorted():
+    assert repeated(["b", "a", "b", "c", "a", "b"]) == ["a", "b"]
+    assert repeated(["a", "b"]) == [] and repeated([]) == []

@@ -188,6 +188,8 @@ def test_the_manifest_copy_of_the_scenario_carries_no_credentials(monkeypatch):
     ({"behaviours": [{"name": "a", "question": "Go?", "options": [
         {"label": "Yes", "value": 1}, {"label": "Yes", "value": 0}]}]},
      "behaviours[0].options", "repeated option labels ['Yes', 'Yes']"),
+    ({"behaviours": [{"name": "a", "question": "Go?"}, {"name": "a", "question": "Stay?"}]},
+     "behaviours", "duplicate names ['a']"),
     ({"behaviours": [{"name": "a", "question": "Go?", "paraphrases": ["Going?", 3]}]},
      "behaviours[0].paraphrases[1]", "expected non-empty text, got 3"),
     ({"engine": {"name": "local", "options": {"wordings": "every"}}},

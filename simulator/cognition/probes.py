@@ -29,7 +29,17 @@ from pydantic import BeforeValidator, model_validator
 
 from simulator.behaviours import Behaviour
 from simulator.errors import ScenarioError
-from simulator.fields import AnyText, Section, Text, _fail, choice, number, read_yaml, validated
+from simulator.fields import (
+    AnyText,
+    Section,
+    Text,
+    _fail,
+    choice,
+    number,
+    read_yaml,
+    repeated,
+    validated,
+)
 from simulator.policy import Signals
 from simulator.sources.indicators import Indicator, stringency_index
 
@@ -215,10 +225,9 @@ class BatteryFile(Section):
                     f"unknown situation {probe.situation!r}"
                 raise _fail("choice", problem, sorted(self.situations),
                             at=("probes", index, "situation"))
-        names = [p.name for p in self.probes]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise _fail("names", f"repeated names {repeated}", "each probe name once",
+        twice = repeated([p.name for p in self.probes])
+        if twice:
+            raise _fail("names", f"repeated names {twice}", "each probe name once",
                         at=("probes",))
         return self
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import ScenarioError
+from simulator.fields import repeated
 from simulator.policy import PolicyTimeline
 from simulator.scenario import Intervention, Scenario
 from simulator.sweep.transforms import ON_INTERVENTIONS, Invalid, Transform, describe
@@ -145,7 +146,7 @@ class VariantSet:
                 raise ScenarioError(source, f"{variant.where}.dose",
                                     f"{variant.dose!r} is not a finite number", "a number")
         names = [v.name for v in variants]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        duplicates = repeated(names)
         if duplicates:
             raise ScenarioError(source, "variants", f"duplicate names {duplicates}",
                                 "each variant name once")
