@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import zlib
@@ -118,6 +119,8 @@ class TwinModel(mesa.Model):
             array every tick.
         baseline: population-mean probabilities before any policy, shape (n_behaviours,).
         tick: number of ticks run.
+        forked_at: the tick at which this twin was forked from another (``None`` if it was
+            not; see :meth:`fork`).
     """
 
     def __init__(
@@ -162,6 +165,7 @@ class TwinModel(mesa.Model):
                                      dtype=np.float32)
         self._peers = np.empty_like(self._noise_draws)
         self.tick = 0
+        self.forked_at: int | None = None
         self.failed_answers = 0
         self.decision_log: list[pd.DataFrame] = []
         self.persona_log: list[pd.DataFrame] = []
@@ -291,13 +295,59 @@ class TwinModel(mesa.Model):
         self._collect(signals)
         self.running = self.tick < len(self.timeline)
 
-    def run(self, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-        """Run every remaining tick and return the trajectories.
+    def fork(self, timeline: PolicyTimeline) -> TwinModel:
+        """A twin that goes on from this one's current tick under another policy timeline.
+
+        The fork shares the population, network, cells, individual parameters and engine, copies
+        the state and what was collected so far, and continues the noise stream from where this
+        twin is, so from here on the two differ only by the timeline's signals (common random
+        numbers): a counterfactual that departs at tick t costs the ticks after t, not a run.
+        The fork's ``failed_answers`` counts the failures of its own ticks.
+
+        Args:
+            timeline: the timeline to go on with; the same ticks as this twin's (its signals
+                before the current tick are not read).
+
+        Raises:
+            ValueError: the timeline's ticks are not this twin's.
+        """
+        if not timeline.dates.equals(self.timeline.dates) or timeline.days != self.timeline.days:
+            raise ValueError("a fork's timeline must have the same ticks as the twin's")
+        clone = copy.copy(self)
+        # Mesa's bookkeeping (the wrapped step bound to its model, agent registries) is made
+        # anew for the clone rather than shared with this twin.
+        for name in ("step", "_user_step"):
+            clone.__dict__.pop(name, None)
+        mesa.Model.__init__(clone, seed=self.scenario.seed)
+        clone.steps = self.steps
+        clone.rng = copy.deepcopy(self.rng)
+        clone.timeline = timeline
+        clone._noise = copy.deepcopy(self._noise)
+        clone._noise_draws = np.empty_like(self._noise_draws)
+        clone._peers = np.empty_like(self._peers)
+        clone._views_pending = False
+        clone.forked_at = self.tick
+        clone.failed_answers = 0
+        clone.decision_log = list(self.decision_log)
+        clone.persona_log = list(self.persona_log)
+        collector = copy.copy(self.datacollector)
+        collector.model_vars = {name: list(values) for name, values in
+                                self.datacollector.model_vars.items()}
+        collector.tables = {name: {column: list(values) for column, values in table.items()}
+                            for name, table in self.datacollector.tables.items()}
+        clone.datacollector = collector
+        clone.running = self.tick < len(timeline)
+        return clone
+
+    def run(self, progress: Callable[[int], None] | None = None,
+            until: int | None = None) -> pd.DataFrame:
+        """Run every remaining tick, or those before tick ``until``, and return the trajectories.
 
         Args:
             progress: called with the tick number after each step (e.g. a progress bar update).
+            until: stop once this many ticks have run (default: the whole timeline).
         """
-        while self.running:
+        while self.running and (until is None or self.tick < until):
             self.step()
             if progress is not None:
                 progress(self.tick)
