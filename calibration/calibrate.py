@@ -123,6 +123,8 @@ def calibration_section(calibration: RunCalibration) -> ReportSection:
         "protocol over many (`--regions all` for the US nation and states, `--regions "
         "world` for every country).",
         "",
+        _band_text(evaluation.intervals),
+        "",
         f"![calibration]({plot})",
     ])
     files = {
@@ -136,8 +138,22 @@ def calibration_section(calibration: RunCalibration) -> ReportSection:
     }
     manifest = {"calibration": {k: summary[k] for k in (
         "macro_rmse", "improvement_vs_gbm_pct", "improvement_vs_persistence_pct", "twin",
-        "train_window", "test_window")}}
+        "train_window", "test_window", "intervals")}}
     return ReportSection(text, manifest, files)
+
+
+def _band_text(intervals: dict) -> str:
+    """What the calibrated series' band is and how often it held on the test weeks."""
+    coverage = intervals["coverage"]
+    per_metric = ", ".join(f"{m.replace('_', ' ')} {v:.0%}" for m, v in coverage.items()
+                           if m != "pooled" and v is not None)
+    pooled = coverage["pooled"]
+    return (f"The calibrated series carry a {intervals['nominal']:.0%} prediction band "
+            "(split-conformal: the band's half-width is the quantile of the calibrator's "
+            "residuals on training weeks it was not fitted on, by blocked cross-validation). "
+            "On the test weeks it covered "
+            + (f"{pooled:.0%} of the observations ({per_metric})." if pooled is not None
+               else "no observation (none observed)."))
 
 
 def _settings(calibrator: BehaviourCalibrator) -> str:
@@ -183,9 +199,10 @@ def calibrate_sweep(scenario: Scenario, baseline: str, seed: int, results: pd.Da
 
     Returns:
         ``(calibrated, evaluation, note)``: the tidy calibrated table (variant, seed, week,
-        behaviour, metric, simulated, calibrated, observed), the calibrator's test-window RMSE
-        table against the baselines, and how calibration went; the tables are ``None`` when
-        the scenario cannot be calibrated (see :func:`calibration_gap`).
+        behaviour, metric, simulated, calibrated, its prediction band ``band_lower`` and
+        ``band_upper``, observed), the calibrator's test-window RMSE table against the
+        baselines, and how calibration went; the tables are ``None`` when the scenario cannot
+        be calibrated (see :func:`calibration_gap`).
     """
     gap = calibration_gap(scenario, data_dir)
     if gap is not None:
@@ -197,6 +214,10 @@ def calibrate_sweep(scenario: Scenario, baseline: str, seed: int, results: pd.Da
         part = apply_calibrator(fitted.calibrator, run, scenario.region)
         frames.append(part.drop(columns="region").assign(variant=variant, seed=run_seed))
     calibrated = pd.concat(frames, ignore_index=True)
+    intervals = fitted.evaluation.intervals
+    half = calibrated["metric"].map(intervals["half_width"])
+    calibrated["band_lower"] = calibrated["calibrated"] - half
+    calibrated["band_upper"] = calibrated["calibrated"] + half
     metrics = {b.metric: b.name for b in scenario.behaviours if b.metric}
     calibrated["behaviour"] = calibrated["metric"].map(metrics)
     observed = load_observed(data_dir, regions=[scenario.region]).mobility
@@ -204,6 +225,11 @@ def calibrate_sweep(scenario: Scenario, baseline: str, seed: int, results: pd.Da
                                                     value_name="observed")
     calibrated = calibrated.merge(observed, on=["week", "metric"], how="left")
     columns = ["variant", "seed", "week", "behaviour", "metric", "simulated", "calibrated",
-               "observed"]
-    note = f"fitted on {baseline} (seed {seed}), applied to every run"
+               "band_lower", "band_upper", "observed"]
+    covered = intervals["coverage"]["pooled"]
+    note = (f"fitted on {baseline} (seed {seed}), applied to every run; calibrated values "
+            f"carry a {intervals['nominal']:.0%} band (band_lower, band_upper in "
+            "calibrated.csv) that covered "
+            + ("no observation" if covered is None else f"{covered:.0%}")
+            + " of the test weeks")
     return calibrated[columns], fitted.evaluation.table, note

@@ -19,6 +19,9 @@ import numpy as np
 import pandas as pd
 
 from calibration.baselines import CalibratedTwin, Method, Persistence, gradient_boosting, ridge
+from calibration.cross_validation import choose_calibrator, held_out_predictions
+from calibration.intervals import NOMINAL, conformal_half_width
+from calibration.rmse import region_rmse_table, rmse_table
 from simulator.errors import UsageError
 from simulator.population.targets import shipped_attributes
 from simulator.sources import (
@@ -32,16 +35,8 @@ from simulator.sources.regions import region_table
 
 TRAIN_WINDOW = (dt.date(2020, 3, 1), dt.date(2020, 12, 31))
 TEST_WINDOW = (dt.date(2021, 1, 1), dt.date(2021, 4, 28))
-CV_BLOCKS = 5
-"""Calibrator settings (penalty, lags, region effects) are chosen by blocked cross-validation
-inside the training window: its weeks are cut into this many contiguous blocks, each held out in
-turn. The test window plays no part in any choice."""
-
 CASE_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k")
 FULL_CONTEXT = CASE_CONTEXT + ("vaccinated_pct", "temperature_f", "holiday")
-ALPHAS = (0.1, 1.0, 10.0, 100.0)
-LAGS = (0, 1, 2)
-REGION_EFFECTS = ("none", "offset", "scale")
 SIM_PREFIX = "sim_"
 
 
@@ -111,72 +106,6 @@ def baseline_methods(inputs: pd.DataFrame, targets: pd.DataFrame,
     ]
 
 
-def rmse_table(predictions: dict[str, pd.DataFrame], targets: pd.DataFrame) -> pd.DataFrame:
-    """RMSE (percentage points) per method and category, pooled over regions, and their mean."""
-    rows = {}
-    for name, predicted in predictions.items():
-        errors = predicted[targets.columns] - targets
-        rmse = np.sqrt((errors**2).mean(skipna=True))
-        rows[name] = {**rmse.to_dict(), "macro": float(rmse.mean())}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def region_rmse_table(predictions: dict[str, pd.DataFrame], targets: pd.DataFrame,
-                      regions: pd.Series) -> pd.DataFrame:
-    """RMSE per region, method and category (and their macro mean), one row per region and method.
-
-    Args:
-        predictions: method -> predictions of the rows of ``targets``.
-        targets: observed metrics.
-        regions: the region of each row.
-    """
-    frames = []
-    for region in sorted(regions.unique()):
-        rows = (regions == region).to_numpy()
-        table = rmse_table({k: v[rows] for k, v in predictions.items()}, targets[rows])
-        frames.append(table.rename_axis("method").reset_index().assign(region=region))
-    frame = pd.concat(frames, ignore_index=True)
-    return frame[["region", *frame.columns.drop("region")]]
-
-
-def choose_calibrator(inputs: pd.DataFrame, targets: pd.DataFrame, features: Sequence[str]
-                      ) -> tuple[float, int, str, pd.DataFrame]:
-    """Penalty, lags and region effects of a calibrator, by blocked cross-validation.
-
-    The training weeks are cut into :data:`CV_BLOCKS` contiguous blocks; each candidate is fitted
-    without one block and scored on it (macro RMSE), for every block in turn. Lags read the
-    simulated inputs of earlier weeks, never observed values, so a held-out block leaks nothing.
-
-    Returns:
-        ``(alpha, lags, region_effects, scores)`` with the mean held-out macro RMSE of every
-        candidate.
-    """
-    train = (inputs["window"] == "train").to_numpy()
-    weeks = np.sort(inputs.loc[train, "week"].unique())
-    block_of_week = dict(zip(weeks, np.arange(len(weeks)) * CV_BLOCKS // len(weeks),
-                             strict=True))
-    block = inputs["week"].map(block_of_week).to_numpy()
-    scores = []
-    for effects in REGION_EFFECTS:
-        for alpha in ALPHAS:
-            for lags in LAGS:
-                errors = []
-                for held_out in range(CV_BLOCKS):
-                    fit_rows = train & (block != held_out)
-                    model = CalibratedTwin(features, alpha=alpha, lags=lags,
-                                           region_effects=effects)
-                    model.fit(inputs[fit_rows], targets[fit_rows])
-                    predicted = model.predict(inputs[train])
-                    scored = (block[train] == held_out)
-                    table = rmse_table({"m": predicted[scored]}, targets[train][scored])
-                    errors.append(table.loc["m", "macro"])
-                scores.append({"alpha": alpha, "lags": lags, "region_effects": effects,
-                               "cv_macro_rmse": float(np.mean(errors))})
-    scores = pd.DataFrame(scores)
-    best = scores.loc[scores["cv_macro_rmse"].idxmin()]
-    return float(best["alpha"]), int(best["lags"]), str(best["region_effects"]), scores
-
-
 @dataclass
 class Evaluation:
     """Result of the protocol.
@@ -194,6 +123,9 @@ class Evaluation:
         simulation: accounting of the simulations (agents, LLM calls, cache hits, wall time).
         methods: method name -> description.
         excluded: regions of a ``world`` selection left out, with the reason.
+        intervals: the twin's prediction bands: ``nominal`` coverage, ``half_width`` per metric
+            (split-conformal, from the blocked cross-validation's held-out residuals) and the
+            ``coverage`` measured on the test weeks (per metric and ``pooled``).
     """
 
     table: pd.DataFrame
@@ -207,6 +139,7 @@ class Evaluation:
     simulation: dict = field(default_factory=dict)
     methods: dict = field(default_factory=dict)
     excluded: dict = field(default_factory=dict)
+    intervals: dict = field(default_factory=dict)
 
     def improvement_pct(self, baseline: str = "gbm") -> float:
         """How much lower the twin's macro RMSE is than a baseline's, in % of the baseline's."""
@@ -234,6 +167,7 @@ class Evaluation:
                                     for _, row in rows.iterrows()}
                            for region, rows in self.by_region.groupby("region")},
             "excluded": self.excluded,
+            "intervals": self.intervals,
         }
 
 
@@ -258,13 +192,28 @@ def compare(inputs: pd.DataFrame, targets: pd.DataFrame, engine: str,
     by_region = region_rmse_table({k: v[test] for k, v in predictions.items()}, targets[test],
                                   inputs.loc[test, "region"])
     train_table = rmse_table({k: v[train] for k, v in predictions.items()}, targets[train])
-    tidy = _tidy(inputs, targets, predictions, features)
+    residuals = targets[train] - held_out_predictions(inputs, targets, features, alpha, lags,
+                                                      effects)
+    half = {m: conformal_half_width(residuals[m].to_numpy()) for m in targets.columns}
+    tidy = _tidy(inputs, targets, predictions, features, half, twin.name)
+    intervals = {"nominal": NOMINAL, "half_width": {m: round(v, 4) for m, v in half.items()},
+                 "coverage": band_coverage(tidy[tidy["window"] == "test"])}
     return Evaluation(table, by_region, train_table, tidy, twin, selection,
                       sorted(inputs["region"].unique()), engine, simulation or {},
-                      {m.name: m.description for m in methods})
+                      {m.name: m.description for m in methods}, intervals=intervals)
 
 
-def _tidy(inputs, targets, predictions, features) -> pd.DataFrame:
+def band_coverage(tidy: pd.DataFrame) -> dict[str, float | None]:
+    """Share of observed values inside the twin's band, per metric and pooled (observed rows)."""
+    seen = tidy[tidy["observed"].notna()]
+    inside = (seen["observed"] >= seen["band_lower"]) & (seen["observed"] <= seen["band_upper"])
+    found = {"pooled": round(float(inside.mean()), 4) if len(inside) else None}
+    for metric, rows in inside.groupby(seen["metric"]):
+        found[metric] = round(float(rows.mean()), 4)
+    return found
+
+
+def _tidy(inputs, targets, predictions, features, half_width, twin) -> pd.DataFrame:
     frames = []
     for metric in targets.columns:
         part = inputs[["region", "week", "window"]].copy()
@@ -275,6 +224,8 @@ def _tidy(inputs, targets, predictions, features) -> pd.DataFrame:
             else np.nan
         for name, predicted in predictions.items():
             part[name] = predicted[metric].to_numpy()
+        part["band_lower"] = part[twin] - half_width[metric]
+        part["band_upper"] = part[twin] + half_width[metric]
         frames.append(part)
     return pd.concat(frames, ignore_index=True)
 
@@ -344,10 +295,34 @@ def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Pat
     # Checked as the scenario file's fields are, before any work.
     scenario = apply_overrides(scenario, agents=agents, seed=seed, data_dir=data_dir)
     observed = load_observed(data_dir, regions=regions)
+    codes, lacking = protocol_regions(observed, regions, scenario.marginals is not None)
+    simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress)
+    inputs, targets = assemble(observed, simulated)
+    evaluation = compare(inputs, targets, scenario.engine.name, totals)
+    evaluation.excluded = lacking
+    return evaluation
+
+
+def protocol_regions(observed: ObservedData, regions: str | Sequence[str], marginals: bool
+                     ) -> tuple[list[str], dict[str, str]]:
+    """The regions a protocol runs on, and those of a ``world`` selection it leaves out.
+
+    Args:
+        observed: the observed tables (the selection's or every region's).
+        regions: the user's selection (see :func:`evaluate`).
+        marginals: the scenario brings its own population marginals.
+
+    Returns:
+        ``(codes, lacking)``: the regions to run, and region -> what it lacks for those left out.
+
+    Raises:
+        UsageError: a region named explicitly lacks an input (every such region is named), or
+            no region is left.
+    """
     tokens = regions.split(",") if isinstance(regions, str) else list(regions)
     world = any(str(token).strip().lower() == "world" for token in tokens)
     requested = world_regions(observed) if world else regions_of(regions)
-    lacking = _lacking(observed, requested, scenario.marginals is not None)
+    lacking = _lacking(observed, requested, marginals)
     if lacking and not world:
         raise UsageError("cannot evaluate " + "; ".join(f"{code}: {why}"
                                                         for code, why in lacking.items()))
@@ -355,11 +330,7 @@ def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Pat
     if not codes:
         raise UsageError("no region left to evaluate: " + "; ".join(
             f"{code}: {why}" for code, why in lacking.items()))
-    simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress)
-    inputs, targets = assemble(observed, simulated)
-    evaluation = compare(inputs, targets, scenario.engine.name, totals)
-    evaluation.excluded = lacking
-    return evaluation
+    return codes, lacking
 
 
 def _lacking(observed: ObservedData, codes: Sequence[str], marginals: bool) -> dict[str, str]:

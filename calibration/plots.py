@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.evaluate import TEST_WINDOW, TRAIN_WINDOW
+from calibration.intervals import NOMINAL
 from simulator.plots import save_figure
 
 
@@ -39,6 +40,10 @@ def plot_calibration(predictions: pd.DataFrame, twin: str, path: str | Path, reg
         ax.plot(part["week"], part["observed"], color="black", linewidth=1.6, label="observed")
         ax.plot(part["week"], part["simulated_change_pct"], color="grey", linestyle=":",
                 label="simulated (% vs baseline)")
+        if "band_lower" in part:
+            ax.fill_between(part["week"], part["band_lower"], part["band_upper"],
+                            color="tab:red", alpha=0.15, linewidth=0,
+                            label=f"{twin} {NOMINAL:.0%} band")
         ax.plot(part["week"], part[twin], color="tab:red", linewidth=1.4, label=twin)
         if baseline and baseline in part:
             ax.plot(part["week"], part[baseline], color="tab:green", linewidth=1.0,
@@ -49,7 +54,7 @@ def plot_calibration(predictions: pd.DataFrame, twin: str, path: str | Path, reg
     for ax in axes.ravel()[len(metrics):]:
         ax.set_visible(False)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
     fig.suptitle(f"{region}: observed vs simulated vs calibrated", fontsize=11)
     fig.autofmt_xdate()
     fig.tight_layout(rect=(0, 0.05, 1, 1))
@@ -77,3 +82,4 @@ def plot_residuals_by_region(predictions: pd.DataFrame, twin: str, path: str | P
     ax.set_title("Test-window error by region", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
+

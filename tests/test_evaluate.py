@@ -52,6 +52,22 @@ def test_no_test_week_leaks_into_training(panel, evaluation):
     np.testing.assert_array_equal(honest.twin.calibrator.coef_, poisoned.twin.calibrator.coef_)
     assert (poisoned.table["macro"] > 100).all()
     pd.testing.assert_frame_equal(honest.selection, poisoned.selection)
+    # The bands come from held-out training residuals: the test weeks do not widen them.
+    assert honest.intervals["half_width"] == poisoned.intervals["half_width"]
+    assert poisoned.intervals["coverage"]["pooled"] < honest.intervals["coverage"]["pooled"]
+
+
+def test_the_calibrated_series_carry_a_band_whose_test_coverage_is_measured(evaluation):
+    intervals = evaluation.intervals
+    assert intervals["nominal"] == 0.8
+    predictions = evaluation.predictions
+    width = predictions["band_upper"] - predictions["band_lower"]
+    half = predictions["metric"].map(intervals["half_width"])
+    np.testing.assert_allclose(width, 2 * half, atol=1e-3)  # the record is rounded
+    test = predictions[(predictions["window"] == "test") & predictions["observed"].notna()]
+    inside = (test["observed"] >= test["band_lower"]) & (test["observed"] <= test["band_upper"])
+    assert intervals["coverage"]["pooled"] == pytest.approx(inside.mean(), abs=1e-4)
+    assert set(intervals["coverage"]) == {"pooled", *intervals["half_width"]}
 
 
 def test_every_method_is_scored_on_the_same_rows(evaluation):

@@ -65,7 +65,10 @@ def test_common_random_numbers_make_a_null_variant_identical(sweep, scenario):
 def test_calibrator_is_fitted_once_and_applied_to_every_run(sweep):
     calibrated = sweep.calibrated
     assert list(calibrated.columns) == ["variant", "seed", "week", "behaviour", "metric",
-                                        "simulated", "calibrated", "observed"]
+                                        "simulated", "calibrated", "band_lower", "band_upper",
+                                        "observed"]
+    assert (calibrated["band_lower"] < calibrated["calibrated"]).all()
+    assert (calibrated["band_upper"] > calibrated["calibrated"]).all()
     assert len(calibrated.groupby(["variant", "seed"])) == 8
     assert set(calibrated["metric"]) == set(calibrated["behaviour"])
     assert calibrated["observed"].notna().mean() > 0.9
