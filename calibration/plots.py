@@ -83,3 +83,45 @@ def plot_residuals_by_region(predictions: pd.DataFrame, twin: str, path: str | P
     fig.tight_layout()
     return save_figure(fig, path)
 
+
+def plot_event_effects(effects: pd.DataFrame, threshold: pd.Series, path: str | Path,
+                       engine: str, method: str = "twin") -> Path:
+    """A method's effect of every event against the observed one, a panel per category.
+
+    Args:
+        effects: the event protocol's effects (``category``, ``observed`` and the method).
+        threshold: per category, the placebo threshold above which an effect is signal.
+        path: PNG file to write.
+        engine: the twin's engine (for the title).
+        method: the column to draw against the observed effects.
+    """
+    categories = sorted(effects["category"].unique())
+    columns = 3 if len(categories) > 4 else max(len(categories), 1)
+    rows = int(np.ceil(len(categories) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.8 * rows), squeeze=False)
+    for ax, category in zip(axes.ravel(), categories, strict=False):
+        part = effects[effects["category"] == category]
+        above = part["observed"].abs() > threshold.get(category, np.inf)
+        ax.scatter(part.loc[~above, "observed"], part.loc[~above, method], s=8, color="grey",
+                   alpha=0.5, label="within the placebo noise")
+        ax.scatter(part.loc[above, "observed"], part.loc[above, method], s=10,
+                   color="tab:red", alpha=0.7, label="above the noise")
+        low = float(np.nanmin([part["observed"].min(), part[method].min()]))
+        high = float(np.nanmax([part["observed"].max(), part[method].max()]))
+        ax.plot([low, high], [low, high], color="black", linewidth=0.8, label="identity")
+        for x in (-threshold.get(category, np.nan), threshold.get(category, np.nan)):
+            ax.axvline(x, color="grey", linestyle=":", linewidth=0.8)
+        ax.axhline(0, color="grey", linewidth=0.5)
+        r = part[["observed", method]].corr().iloc[0, 1] if len(part) > 2 else np.nan
+        ax.set_title(f"{category.replace('_', ' ')} (r = {r:.2f}, n = {len(part)})", fontsize=9)
+        ax.set_xlabel("observed effect (pp, diff-in-diff)", fontsize=8)
+        ax.set_ylabel(f"{method} effect (pp)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(categories):]:
+        ax.set_visible(False)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
+    fig.suptitle(f"Effects of real policy changes, weeks +1..+4: {method} ({engine}) against "
+                 "observed", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return save_figure(fig, path)

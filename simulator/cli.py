@@ -18,6 +18,7 @@ COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2
 
 
 def _run(args: argparse.Namespace) -> int:
+    from calibration.trust import figures_for, trust_section
     from simulator.outputs import write_run
     from simulator.run import apply_overrides, check_cache, run_scenario
     from simulator.run_folder import check_folder
@@ -30,6 +31,7 @@ def _run(args: argparse.Namespace) -> int:
                        "--out" if args.out else f"{scenario.source}: output")
     check_cache(scenario, args.cache)
     _note_unrecognised(args.data_dir)
+    figures = figures_for(scenario, args.events)
     result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet,
                           probe=not args.no_probe)
     for note in result.manifest["missing_inputs"]:
@@ -43,6 +45,7 @@ def _run(args: argparse.Namespace) -> int:
             calibration = calibrate_run(result.trajectories, scenario.region,
                                         scenario.engine.name, args.data_dir)
             sections.append(calibration_section(calibration))
+            sections.append(trust_section(scenario, figures, ()))
         else:
             print(f"not calibrated: {gap}")
     written = write_run(result, out, sections)
@@ -133,6 +136,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         check_folder(args.out, overwrite=True)
     check_cache(scenario, args.cache)
     _note_unrecognised(args.data_dir)
+    if args.protocol == "events":
+        return _evaluate_events(args, scenario)
     evaluation = evaluate(scenario, regions=args.regions, data_dir=args.data_dir,
                           agents=args.agents, seed=args.seed, cache_path=args.cache,
                           progress=not args.json)
@@ -169,6 +174,21 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"left out: {code} ({why})")
     for notes in evaluation.simulation.get("missing_inputs", {}).values():
         print(f"missing inputs: {'; '.join(notes)}")
+    return 0
+
+
+def _evaluate_events(args: argparse.Namespace, scenario) -> int:
+    import json
+
+    from calibration.event_protocol import evaluate_events
+    from calibration.event_report import event_text, write_event_outputs
+
+    evaluation = evaluate_events(scenario, regions=args.regions, data_dir=args.data_dir,
+                                 agents=args.agents, seed=args.seed, cache_path=args.cache,
+                                 progress=not args.json)
+    if args.out:
+        write_event_outputs(evaluation, args.out)
+    print(json.dumps(evaluation.to_json()) if args.json else event_text(evaluation))
     return 0
 
 
@@ -257,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "alpha-2 code or name; `socialtwin regions` lists them)")
     run.add_argument("--data-dir", help="raw observed files for policy, context and calibration "
                      "(default: the shipped tables)")
+    run.add_argument("--events", help="events.json of `socialtwin evaluate --protocol events "
+                     "--out`, measured on this scenario's mechanism: the report says how far to "
+                     "trust its counterfactuals by it (figures shipped for the case studies are "
+                     "used without it)")
     run.set_defaults(handler=_run)
 
     regions = commands.add_parser(
@@ -271,9 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(handler=_calibrate)
 
     evaluate = commands.add_parser(
-        "evaluate", help="the evaluation protocol: calibrate on 2020, test on Jan-Apr 2021")
+        "evaluate", help="the evaluation protocols: calibrate on 2020 and test on Jan-Apr 2021, "
+                         "or score counterfactual effects against real policy changes")
     evaluate.add_argument("--scenario", default=str(COVID_SCENARIO),
                           help="case-study scenario (default: scenarios/covid_us_2020.yaml)")
+    evaluate.add_argument("--protocol", choices=("time", "events"), default="time",
+                          help="time: calibrate on 2020, test on Jan-Apr 2021 (default); "
+                               "events: the twin's counterfactual effects against the observed "
+                               "effects of real policy changes, out of sample by region")
     evaluate.add_argument("--engine", help="local, rules or litellm:<model>")
     evaluate.add_argument("--regions", default="all",
                           help="all (US nation and states), nation, states, world (every "
@@ -286,8 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cache", help="response cache file")
     evaluate.add_argument("--out", help="folder for tables, predictions and plots")
     evaluate.add_argument("--json", action="store_true",
-                          help="print one JSON object (macro RMSE per method, improvement, "
-                               "per-region table)")
+                          help="print one JSON object (time: macro RMSE per method, "
+                               "improvement, per-region table; events: n_events, "
+                               "placebo_noise, figures per method)")
     evaluate.set_defaults(handler=_evaluate)
 
     register_sweep_commands(commands)

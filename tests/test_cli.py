@@ -44,6 +44,8 @@ def test_run_writes_the_run_folder(run_dirs):
     assert manifest["files"] == on_disk and "calibrator.json" in on_disk
     report = (out / "report.md").read_text()
     assert "covid_us_2020" in report and "plots/trajectories.png" in report
+    assert "## How far to trust a counterfactual" in report
+    assert "80% prediction band" in report and "intervals" in manifest["calibration"]
     assert set(manifest["persona_match"]) >= {"age_band", "sex", "race", "party", "urbanicity",
                                                "work"}
     assert "## Personas" in report and "## Engine report card" in report
@@ -186,3 +188,30 @@ def test_the_run_summary_gives_the_card_without_a_keying_check_for_rules(tmp_pat
     out = capsys.readouterr().out
     assert "report card: 100% of policy and context probes" in out
     assert "other way round" not in out, "the rules engine reads no questions"
+
+
+def test_evaluate_runs_the_event_protocol(tmp_path, capsys):
+    command = ["evaluate", "--protocol", "events", "--engine", "rules", "--regions",
+               "FRA,ESP,AUT,SWE", "--agents", "300", "--scenario",
+               str(ROOT / "scenarios" / "covid_country_2020.yaml")]
+    assert main([*command, "--json", "--out", str(tmp_path / "events")]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["n_events"] > 0 and "placebo_noise" in found
+    assert {"sign_agreement", "pearson", "spearman", "mae"} <= set(found["methods"]["twin"])
+    assert (tmp_path / "events" / "events.csv").is_file()
+    assert (tmp_path / "events" / "plots" / "events.png").is_file()
+    assert main(["run", str(COVID), "--engine", "rules", "--agents", "300", "--quiet",
+                 "--no-probe", "--out", str(tmp_path / "run"),
+                 "--events", str(tmp_path / "events" / "events.json")]) == 0
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "**FRA,ESP,AUT,SWE** (4 regions" in report
+
+
+def test_an_events_file_that_is_not_the_protocols_is_one_error_before_any_work(tmp_path,
+                                                                              capsys):
+    bad = tmp_path / "events.json"
+    bad.write_text("[1, 2]")
+    assert main(["run", str(COVID), "--engine", "rules", "--out", str(tmp_path / "o"),
+                 "--events", str(bad)]) == 2
+    assert "not the event protocol's figures" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

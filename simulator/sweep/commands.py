@@ -34,6 +34,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--overwrite", action="store_true",
                        help="replace an earlier sweep in the folder (its files are removed first)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--events", help="events.json of `socialtwin evaluate --protocol events "
+                       "--out`, measured on this scenario's mechanism: the report says how far "
+                       "to trust the counterfactuals by it (figures shipped for the case "
+                       "studies are used without it)")
     sweep.set_defaults(handler=_sweep)
 
     plot = commands.add_parser("plot", help="redraw the plots of a run or sweep folder")
@@ -42,7 +46,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from calibration.calibrate import calibrate_sweep
+    from calibration.calibrate import calibrate_sweep, calibration_gap
+    from calibration.trust import effect_band, figures_for, trust_section, with_effect_bands
+    from simulator.policy import PolicyTimeline
     from simulator.run import apply_overrides, check_cache
     from simulator.run_folder import check_folder
     from simulator.scenario import load_scenario
@@ -58,6 +64,7 @@ def _sweep(args: argparse.Namespace) -> int:
     out = check_folder(args.out or scenario.output.parent / Path(args.variants).stem,
                        args.overwrite)
     check_cache(scenario, args.cache)
+    figures = figures_for(scenario, args.events)
     if scenario.engine.name.startswith("litellm:") and \
             not _confirm_cost(scenario, len(variants), len(seeds), args):
         print("sweep cancelled")
@@ -65,7 +72,13 @@ def _sweep(args: argparse.Namespace) -> int:
     with make_executor(args.executor, args.workers, args.address) as executor:
         result = run_sweep(scenario, variants, seeds, executor, cache_path=args.cache,
                            calibrate=calibrate_sweep, progress=not args.quiet)
-    written = write_sweep(result, out)
+    sections = []
+    if calibration_gap(scenario) is None:
+        result.overall = with_effect_bands(result.overall,
+                                           effect_band(figures, scenario.region))
+        varied = variants.indicators(PolicyTimeline.from_scenario(scenario), scenario)
+        sections.append(trust_section(scenario, figures, varied, "this sweep's"))
+    written = write_sweep(result, out, sections)
     m = result.manifest
     print(f"{scenario.name}: {len(variants)} variants x {len(seeds)} seeds = {m['runs']} runs of "
           f"{m['agents']:,} agents on {m['engine']} via {m['executor']} ({m['workers']} "

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from simulator.fields import plain
-from simulator.outputs import markdown_table
+from simulator.outputs import ReportSection, markdown_table
 from simulator.run_folder import clear_earlier_run
 from simulator.sweep.plots import draw_sweep_plots
 from simulator.sweep.runner import INTERVAL, SweepResult
 
 
-def write_sweep(result: SweepResult, out_dir: str | Path) -> Path:
+def write_sweep(result: SweepResult, out_dir: str | Path,
+                sections: Sequence[ReportSection] = ()) -> Path:
     """Write a sweep folder and return its path.
 
     Files: ``manifest.json``, ``results.csv`` and ``.parquet``, ``calibrated.csv`` (when
@@ -22,6 +24,12 @@ def write_sweep(result: SweepResult, out_dir: str | Path) -> Path:
     ``runs.csv``, ``evaluation.csv`` (when calibrated), ``plots/*.png`` and ``report.md``. The
     files an earlier sweep or run wrote in the folder (as its manifest lists them) are removed
     first.
+
+    Args:
+        result: the sweep.
+        out_dir: the sweep folder.
+        sections: later stages' parts of the report (e.g. how far to trust its counterfactuals),
+            with their manifest entries and files.
     """
     out = Path(out_dir)
     clear_earlier_run(out)
@@ -37,16 +45,24 @@ def write_sweep(result: SweepResult, out_dir: str | Path) -> Path:
             table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
     files = sorted([f"{name}.csv" for name, t in tables.items() if t is not None]
                    + ["results.parquet", "report.md"])
+    for section in sections:
+        for name, write in section.files.items():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            write(out / name)
+            files.append(name)
+        result.manifest.update(section.manifest)
     result.manifest["files"] = files
     (out / "manifest.json").write_text(json.dumps(plain(result.manifest), indent=2))
     plots = draw_sweep_plots(out)
     result.manifest["files"] = sorted(files + [str(p.relative_to(out)) for p in plots])
     (out / "manifest.json").write_text(json.dumps(plain(result.manifest), indent=2))
-    (out / "report.md").write_text(report_markdown(result, out, plots))
+    (out / "report.md").write_text(report_markdown(result, out, plots,
+                                                   [s.markdown for s in sections]))
     return out
 
 
-def report_markdown(result: SweepResult, out: Path, plots: list[Path]) -> str:
+def report_markdown(result: SweepResult, out: Path, plots: list[Path],
+                    sections: Sequence[str] = ()) -> str:
     """A human-readable report of a sweep (Markdown), the monotonicity table first."""
     m = result.manifest
     s = result.scenario
@@ -112,6 +128,8 @@ def report_markdown(result: SweepResult, out: Path, plots: list[Path]) -> str:
                   "window; RMSE (percentage points) on the held-out test window, against the "
                   "baselines of the evaluation protocol:", "",
                   markdown_table(result.evaluation.rename_axis("method").reset_index()), ""]
+    for section in sections:
+        lines += [section, ""]
     lines += ["## Plots", ""] + [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
     lines += ["", "Context (cases, vaccination, season) is exogenous: every variant keeps the "
               "observed epidemic; only the policy differs."]

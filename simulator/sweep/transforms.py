@@ -268,6 +268,30 @@ def _chosen(selector: int | str, items: list[Intervention]) -> set[int]:
     return chosen
 
 
+def indicators_of(transform: Transform, timeline: PolicyTimeline,
+                  interventions: Sequence[Intervention] = ()) -> tuple[str, ...]:
+    """The indicators a transform changes (those the stringency index counts, when unnamed).
+
+    Args:
+        transform: the transform.
+        timeline: the baseline timeline.
+        interventions: the scenario's hand-written interventions (for the transforms on them).
+    """
+    if isinstance(transform, ON_INTERVENTIONS):
+        items = list(interventions)
+        try:
+            chosen = _chosen(transform.intervention, items)
+        except Invalid:
+            return ()
+        return tuple(sorted({items[i].indicator for i in chosen}))
+    if isinstance(transform, SetLevel):
+        return (transform.indicator,)
+    try:
+        return tuple(_targets(transform.indicators, timeline.policy.copy(), timeline))
+    except Invalid:
+        return ()
+
+
 def describe(transform: Transform) -> dict:
     """A JSON-friendly record of a transform."""
     record = {"kind": transform.kind}

@@ -27,7 +27,13 @@ from simulator.errors import ScenarioError
 from simulator.fields import repeated
 from simulator.policy import PolicyTimeline
 from simulator.scenario import Intervention, Scenario
-from simulator.sweep.transforms import ON_INTERVENTIONS, Invalid, Transform, describe
+from simulator.sweep.transforms import (
+    ON_INTERVENTIONS,
+    Invalid,
+    Transform,
+    describe,
+    indicators_of,
+)
 
 BASELINE = "baseline"
 MAX_SEEDS = 1_000
@@ -187,6 +193,12 @@ class VariantSet:
             field = "seeds" if count is None else "seeds (--seeds)"
             return tuple(scenario.seed + i for i in range(_seed_count(seeds, self.source, field)))
         return seeds
+
+    def indicators(self, timeline: PolicyTimeline, scenario: Scenario) -> tuple[str, ...]:
+        """The indicators the variants change, in the timeline's catalogue order."""
+        found = {name for variant in self.variants for transform in variant.transforms
+                 for name in indicators_of(transform, timeline, scenario.policy.interventions)}
+        return tuple(name for name in timeline.indicators if name in found)
 
     def to_records(self) -> list[dict]:
         """One JSON-friendly record per variant (name, dose, axes, transforms, baseline)."""

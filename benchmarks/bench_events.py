@@ -1,0 +1,74 @@
+"""Figures, time and peak memory of ``socialtwin evaluate --protocol events``.
+
+The command runs in a child process (as a user runs it), so the peak resident set size is its
+own: event detection, observed effects and placebo, one factual run per region and one branch
+per event, and the five folds of every method. Prints the wall time and peak RSS, the events per
+indicator and direction, the placebo noise, and each method's sign agreement, Pearson,
+Spearman, mean absolute error and band coverage, pooled and (for the twin) per category.
+
+    python benchmarks/bench_events.py [--regions world] [--engine rules] [--agents 2000]
+        [--scenario scenarios/covid_country_2020.yaml] [--out DIR]
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES = ("sign_agreement", "pearson", "spearman", "mae", "coverage")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regions", default="world")
+    parser.add_argument("--engine", default="rules")
+    parser.add_argument("--agents", type=int, default=2000, help="agents per region")
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "covid_country_2020.yaml"))
+    parser.add_argument("--cache", help="response cache file (language-model engines)")
+    parser.add_argument("--out", help="also write the protocol's files there")
+    args = parser.parse_args()
+    command = [sys.executable, "-m", "simulator.cli", "evaluate", "--protocol", "events",
+               "--engine", args.engine, "--regions", args.regions, "--agents",
+               str(args.agents), "--scenario", args.scenario, "--json"]
+    for flag in ("cache", "out"):
+        if getattr(args, flag):
+            command += [f"--{flag}", getattr(args, flag)]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
+                          check=True)
+    wall = time.perf_counter() - started
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    simulation = result["simulation"]
+    print(f"evaluate --protocol events --engine {args.engine} --regions {args.regions} "
+          f"({args.agents} agents per region): {result['regions']} regions, "
+          f"{result['n_events']} events scored; wall {wall:.1f} s (simulation "
+          f"{simulation['wall_s']:.1f} s, {simulation['branches']} branches, LLM calls "
+          f"{simulation['llm_calls']}), peak RSS {peak_gb:.2f} GB")
+    print(f"events found and set aside: {result['counts']}")
+    print("events per indicator and direction: " + ", ".join(
+        f"{k} {v}" for k, v in result["events_per_indicator"].items()))
+    print("placebo noise (sd / signal threshold, pp): " + ", ".join(
+        f"{c} {v['sd']:.2f}/{v['threshold']:.2f}" for c, v in result["placebo_noise"].items()))
+    print(f"{'method':<18}" + "".join(f"{f:>16}" for f in FIGURES) + f"{'macro pearson':>16}")
+    for method, figures in result["methods"].items():
+        cells = "".join(f"{_cell(figures[f]):>16}" for f in FIGURES)
+        print(f"{method:<18}{cells}{_cell(figures['macro']['pearson']):>16}")
+    print("twin per category:")
+    for category, figures in result["methods"]["twin"]["per_category"].items():
+        print(f"  {category:<22}" + "".join(f"{_cell(figures[f]):>16}" for f in FIGURES))
+
+
+def _cell(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""What the event protocol prints and writes: the summary text, tables, JSON and plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from calibration.effect_scores import POOLED
+from calibration.event_effects import NOISE_QUANTILE
+from calibration.event_protocol import EventEvaluation
+from calibration.intervals import NOMINAL
+from calibration.plots import plot_event_effects
+
+FIGURES = ("sign_agreement", "pearson", "spearman", "mae", "coverage")
+_HEADERS = {"sign_agreement": "sign agreement", "pearson": "Pearson", "spearman": "Spearman",
+            "mae": "MAE (pp)", "coverage": f"{NOMINAL:.0%} band coverage"}
+
+
+def methods_table(evaluation: EventEvaluation, category: str = POOLED) -> pd.DataFrame:
+    """The figures of every method (rows) for one category or pooled."""
+    scores = evaluation.scores[evaluation.scores["category"] == category]
+    table = scores.set_index("method").loc[evaluation.method_names, list(FIGURES)]
+    return table.astype(float).rename(columns=_HEADERS)
+
+
+def event_text(evaluation: EventEvaluation) -> str:
+    """The command's printed summary."""
+    counts = evaluation.counts
+    lines = [
+        f"Event protocol, engine {evaluation.engine}: {counts['scored']} events in "
+        f"{evaluation.events['region'].nunique()} regions scored out of sample by region "
+        f"({evaluation.events['fold'].nunique()} folds); "
+        f"{counts['found']} found, set aside: " + ", ".join(
+            f"{k.replace('_', ' ')} {v}" for k, v in counts.items()
+            if k not in ("found", "scored") and v),
+        "",
+        "Events per indicator and direction (an event is counted under every indicator it "
+        "changed; alone = that indicator only):",
+        _counts_table(evaluation).to_string(),
+        "",
+        f"Placebo noise per category (standard deviation of the estimator at dates without "
+        f"any change; an observed effect is above the noise beyond the placebo's "
+        f"{NOISE_QUANTILE:.0%} quantile of magnitudes):",
+        evaluation.noise[["sd", "threshold", "n"]].round(2).to_string(),
+        "",
+        "Effects pooled over the categories (sign agreement on events above the noise; "
+        f"correlations and MAE over all; coverage of the {NOMINAL:.0%} split-conformal band):",
+        methods_table(evaluation).round(3).to_string(),
+        "",
+        "The twin per category:",
+        _twin_by_category(evaluation).round(3).to_string(),
+    ]
+    for code, why in evaluation.excluded.items():
+        lines.append(f"left out: {code} ({why})")
+    for notes in evaluation.simulation.get("missing_inputs", {}).values():
+        lines.append(f"missing inputs: {'; '.join(notes)}")
+    return "\n".join(lines)
+
+
+def _counts_table(evaluation: EventEvaluation) -> pd.DataFrame:
+    rows = evaluation.by_indicator.groupby(["indicator", "direction"])[["n_events", "n_alone"]]
+    table = rows.max().unstack("direction").fillna(0).astype(int)
+    table.columns = [f"{direction} {'events' if kind == 'n_events' else 'alone'}"
+                     for kind, direction in table.columns]
+    return table
+
+
+def _twin_by_category(evaluation: EventEvaluation) -> pd.DataFrame:
+    scores = evaluation.scores[evaluation.scores["method"] == "twin"]
+    return scores.set_index("category")[["n", "n_above_noise", *FIGURES]].rename(
+        columns=_HEADERS)
+
+
+def write_event_outputs(evaluation: EventEvaluation, out: str | Path) -> list[Path]:
+    """Write the protocol's files into ``out``.
+
+    Files: ``events.csv`` (one row per event and category: region, date, indicators, observed,
+    the twin with its band, each baseline), ``event_scores.csv`` (figures per method and
+    category), ``events_by_indicator.csv``, ``events.json`` (what ``--json`` prints) and
+    ``plots/events.png`` (the twin's effects against the observed ones).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    effects = evaluation.effects.merge(
+        evaluation.events[["event", "indicators", "direction"]], on="event", how="left")
+    columns = ["event", "region", "week", "indicators", "direction", "fold", "category",
+               "observed", "treated_change", "controls", *evaluation.method_names,
+               "twin_lower", "twin_upper"]
+    written = [out / "events.csv", out / "event_scores.csv", out / "events_by_indicator.csv",
+               out / "events.json"]
+    effects[columns].rename(columns={"week": "date"}).to_csv(written[0], index=False,
+                                                             float_format="%.4f")
+    evaluation.scores.to_csv(written[1], index=False, float_format="%.4f")
+    evaluation.by_indicator.to_csv(written[2], index=False, float_format="%.4f")
+    written[3].write_text(json.dumps(evaluation.to_json(), indent=2))
+    written.append(plot_event_effects(evaluation.effects, evaluation.noise["threshold"],
+                                      out / "plots" / "events.png", evaluation.engine))
+    return written
