@@ -124,6 +124,7 @@ def calibration_section(calibration: RunCalibration) -> ReportSection:
         "world` for every country).",
         "",
         _band_text(evaluation.intervals),
+        *([""] + [f"- {note}" for note in evaluation.notes] if evaluation.notes else []),
         "",
         f"![calibration]({plot})",
     ])
@@ -138,7 +139,7 @@ def calibration_section(calibration: RunCalibration) -> ReportSection:
     }
     manifest = {"calibration": {k: summary[k] for k in (
         "macro_rmse", "improvement_vs_gbm_pct", "improvement_vs_persistence_pct", "twin",
-        "train_window", "test_window", "intervals")}}
+        "train_window", "test_window", "intervals", "notes")}}
     return ReportSection(text, manifest, files)
 
 

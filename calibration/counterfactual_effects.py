@@ -47,14 +47,12 @@ def region_folds(codes: Sequence[str], folds: int, seed: int) -> dict[str, int]:
 def fold_methods(inputs: pd.DataFrame, targets: pd.DataFrame, engine: str) -> list[Method]:
     """The twin and the signal baselines, each with its settings chosen on these rows alone."""
     features = [c for c in inputs.columns if c.startswith(SIM_PREFIX)]
-    indicators = [c for c in inputs.columns if c[:1] in "ceh" and c[1:2].isdigit()
-                  and not c.endswith("_flag")]
     alpha, lags, effects, _ = choose_calibrator(inputs, targets, features)
     twin = CalibratedTwin(features, alpha, lags, effects, name="twin",
                           description=f"the calibrated twin ({engine}): its two runs mapped to "
                           f"metric units by its calibrator (alpha={alpha:g}, lags={lags}, region "
                           f"effects {effects})")
-    baselines = [m for m in baseline_methods(inputs, targets, indicators)
+    baselines = [m for m in baseline_methods(inputs, targets)[0]
                  if m.name not in NOT_REPEATED]
     return [twin, *baselines]
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from calibration.baselines import CalibratedTwin, Method, Persistence, gradient_boosting, ridge
 from calibration.cross_validation import choose_calibrator, held_out_predictions
+from calibration.inputs import available, complete, indicator_columns
 from calibration.intervals import NOMINAL, conformal_half_width
 from calibration.rmse import region_rmse_table, rmse_table
 from simulator.errors import UsageError
@@ -79,23 +80,32 @@ def assemble(observed: ObservedData, simulated: pd.DataFrame | None = None
     return inputs, targets
 
 
-def baseline_methods(inputs: pd.DataFrame, targets: pd.DataFrame,
-                     indicators: Sequence[str]) -> list[Method]:
+def baseline_methods(inputs: pd.DataFrame, targets: pd.DataFrame
+                     ) -> tuple[list[Method], list[str]]:
     """The baselines of the protocol (each fitted on the training rows only).
 
     ``ridge_indicators`` is the twin's own calibrator, with its settings chosen the same way, on
     the OxCGRT indicators instead of the simulated aggregates: the twin without its simulation.
-    ``gbm_regions`` also sees which region a row is, as the twin's region effects do.
+    ``gbm_regions`` also sees which region a row is, as the twin's region effects do. A column
+    with no value in the training rows is left out of every method that would read it.
+
+    Returns:
+        ``(methods, notes)``: the baselines, and a note per input left out.
     """
+    indicators, absent = available(inputs, indicator_columns(inputs))
+    context, missing = available(inputs, FULL_CONTEXT)
+    notes = [f"no observed {name} in the training rows: left out of the baselines"
+             for name in [*absent, *missing]]
+    cases = [c for c in CASE_CONTEXT if c in context]
     alpha, lags, effects, _ = choose_calibrator(inputs, targets, indicators)
-    return [
+    methods = [
         Persistence(),
-        gradient_boosting("gbm", [*indicators, *CASE_CONTEXT],
+        gradient_boosting("gbm", [*indicators, *cases],
                           "gradient boosting on the OxCGRT indicators and case context"),
-        gradient_boosting("gbm_all_context", [*indicators, *FULL_CONTEXT],
+        gradient_boosting("gbm_all_context", [*indicators, *context],
                           "gradient boosting on the indicators and every context signal the "
                           "twin receives (cases, vaccination, temperature, holidays)"),
-        gradient_boosting("gbm_regions", [*indicators, *FULL_CONTEXT, "region_code"],
+        gradient_boosting("gbm_regions", [*indicators, *context, "region_code"],
                           "gbm_all_context plus the region as a categorical feature",
                           categorical=["region_code"]),
         ridge("ridge_stringency", ["stringency_index"], "ridge on the stringency index"),
@@ -104,6 +114,7 @@ def baseline_methods(inputs: pd.DataFrame, targets: pd.DataFrame,
                        f"the simulation (alpha={alpha:g}, lags={lags}, region effects "
                        f"{effects}): the twin without its agents"),
     ]
+    return methods, notes
 
 
 @dataclass
@@ -126,6 +137,8 @@ class Evaluation:
         intervals: the twin's prediction bands: ``nominal`` coverage, ``half_width`` per metric
             (split-conformal, from the blocked cross-validation's held-out residuals) and the
             ``coverage`` measured on the test weeks (per metric and ``pooled``).
+        notes: inputs the data lacked and how the methods did without them
+            (:mod:`calibration.inputs`).
     """
 
     table: pd.DataFrame
@@ -140,6 +153,7 @@ class Evaluation:
     methods: dict = field(default_factory=dict)
     excluded: dict = field(default_factory=dict)
     intervals: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def improvement_pct(self, baseline: str = "gbm") -> float:
         """How much lower the twin's macro RMSE is than a baseline's, in % of the baseline's."""
@@ -168,6 +182,7 @@ class Evaluation:
                            for region, rows in self.by_region.groupby("region")},
             "excluded": self.excluded,
             "intervals": self.intervals,
+            "notes": self.notes,
         }
 
 
@@ -175,18 +190,18 @@ def compare(inputs: pd.DataFrame, targets: pd.DataFrame, engine: str,
             simulation: dict | None = None) -> Evaluation:
     """Fit the twin and the baselines on the training rows and score them on the test rows."""
     features = [c for c in inputs.columns if c.startswith(SIM_PREFIX)]
-    indicators = [c for c in inputs.columns if c[:1] in "ceh" and c[1:2].isdigit()
-                  and not c.endswith("_flag")]
     train = (inputs["window"] == "train").to_numpy()
     test = (inputs["window"] == "test").to_numpy()
     if not train.any() or not test.any():
         raise UsageError("the data cover no whole training or test week; the protocol needs "
                          f"{TRAIN_WINDOW[0]}..{TRAIN_WINDOW[1]} and {TEST_WINDOW[0]}.."
                          f"{TEST_WINDOW[1]}")
+    inputs, notes = complete(inputs)
     inputs = inputs.assign(region_code=pd.factorize(inputs["region"], sort=True)[0])
     alpha, lags, effects, selection = choose_calibrator(inputs, targets, features)
     twin = CalibratedTwin(features, alpha, lags, effects, name=f"twin[{engine}]")
-    methods: list[Method] = [twin, *baseline_methods(inputs, targets, indicators)]
+    baselines, left_out = baseline_methods(inputs, targets)
+    methods: list[Method] = [twin, *baselines]
     predictions = {m.name: m.fit(inputs[train], targets[train]).predict(inputs) for m in methods}
     table = rmse_table({k: v[test] for k, v in predictions.items()}, targets[test])
     by_region = region_rmse_table({k: v[test] for k, v in predictions.items()}, targets[test],
@@ -200,7 +215,8 @@ def compare(inputs: pd.DataFrame, targets: pd.DataFrame, engine: str,
                  "coverage": band_coverage(tidy[tidy["window"] == "test"])}
     return Evaluation(table, by_region, train_table, tidy, twin, selection,
                       sorted(inputs["region"].unique()), engine, simulation or {},
-                      {m.name: m.description for m in methods}, intervals=intervals)
+                      {m.name: m.description for m in methods}, intervals=intervals,
+                      notes=notes + left_out)
 
 
 def band_coverage(tidy: pd.DataFrame) -> dict[str, float | None]:

@@ -32,7 +32,7 @@ from calibration.counterfactual_effects import (
     region_folds,
 )
 from calibration.effect_scores import POOLED, by_indicator, coverage, score_table
-from calibration.evaluate import assemble, protocol_regions
+from calibration.evaluate import FULL_CONTEXT, assemble, protocol_regions
 from calibration.event_effects import (
     NOISE_QUANTILE,
     EventPanel,
@@ -48,6 +48,7 @@ from calibration.events import (
     events_frame,
     find_events,
 )
+from calibration.inputs import available, complete, indicator_columns
 from calibration.intervals import NOMINAL, conformal_half_width
 from calibration.trust import fingerprint, mechanism
 from simulator.errors import UsageError
@@ -77,6 +78,7 @@ class EventEvaluation:
         excluded: regions of a ``world`` selection left out, with the reason.
         selection: the regions as the user chose them (``world``, ``all``, codes).
         mechanism: what decides the twin's effects (:func:`calibration.trust.mechanism`).
+        notes: inputs the data lacked and how the methods did without them.
     """
 
     events: pd.DataFrame
@@ -92,6 +94,7 @@ class EventEvaluation:
     excluded: dict = field(default_factory=dict)
     selection: str = ""
     mechanism: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def method_names(self) -> list[str]:
@@ -143,6 +146,7 @@ class EventEvaluation:
                              for row in self.by_indicator.to_dict("records")],
             "simulation": self.simulation,
             "excluded": self.excluded,
+            "notes": self.notes,
         }
 
 
@@ -208,6 +212,10 @@ def evaluate_events(scenario, regions: str | Sequence[str] = "all",
     counts["scored"] = len(events)
     noise = placebo_noise(placebo_effects(panel, events, codes, seed))
     inputs, targets = assemble(_only(everything, codes), runs.factual)
+    inputs, notes = complete(inputs)
+    notes += [f"no observed {name} in any region: left out of the baselines" for name in
+              available(inputs.assign(window="train"), [*indicator_columns(inputs),
+                                                        *FULL_CONTEXT])[1]]
     fold_of = region_folds(codes, folds, seed)
     predicted, names = _out_of_fold(inputs, targets, observed, events, runs.branches, fold_of,
                                     scenario.engine.name)
@@ -219,7 +227,7 @@ def evaluate_events(scenario, regions: str | Sequence[str] = "all",
     frame = events_frame(events).assign(fold=lambda f: f["region"].map(fold_of))
     return EventEvaluation(frame, effects, scores, by_indicator(effects, frame, list(names)),
                            noise, counts, codes, scenario.engine.name, names, runs.totals,
-                           lacking, _selection(regions), mechanism(scenario))
+                           lacking, _selection(regions), mechanism(scenario), notes)
 
 
 def _selection(regions: str | Sequence[str]) -> str:

@@ -56,6 +56,7 @@ def event_text(evaluation: EventEvaluation) -> str:
         lines.append(f"left out: {code} ({why})")
     for notes in evaluation.simulation.get("missing_inputs", {}).values():
         lines.append(f"missing inputs: {'; '.join(notes)}")
+    lines += [f"note: {note}" for note in evaluation.notes]
     return "\n".join(lines)
 
 

@@ -266,9 +266,10 @@ def _context_frame(scenario: Scenario, dates: pd.DatetimeIndex
                             f"no observed context for {scenario.region} from {first}",
                             "a period covered by the context data, or context.source: none")
     absent = [column for column in frame if frame[column].isna().all()]
+    absent += [column for column in CONTEXT_INPUTS if column not in frame]
     missing = tuple(f"{scenario.region} has no observed {CONTEXT_INPUTS.get(c, c)} ({c}) in "
                     f"the period: agents are not told it" for c in absent)
-    frame = frame.drop(columns=absent).ffill().fillna(0.0)
+    frame = frame.drop(columns=[c for c in absent if c in frame]).ffill().fillna(0.0)
     for key, value in spec.values.items():
         frame[key] = value
     return frame, missing

@@ -112,3 +112,45 @@ def test_evaluate_from_the_data_dir(without_shipped_countries, raw_dir, capsys):
                    str(raw_dir), "--agents", "300"])
     assert status == 2
     assert "LIE: no population data" in capsys.readouterr().err
+
+
+def test_a_data_dir_with_policy_and_mobility_only_runs_and_calibrates(
+        without_shipped_countries, raw_dir, tmp_path, capsys):
+    bare = tmp_path / "bare"
+    for source in (WORLD_OXCGRT, WORLD_OWID_MOBILITY):
+        target = bare / source.parent.name / source.name
+        target.parent.mkdir(parents=True)
+        target.write_text((raw_dir / source.parent.name / source.name).read_text())
+    out = tmp_path / "run"
+    status = main(["run", SCENARIO, "--region", "NZL", "--engine", "rules", "--agents", "300",
+                   "--quiet", "--no-probe", "--data-dir", str(bare), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "missing input: NZL has no observed case counts" in printed
+    assert "calibrated: test macro RMSE" in printed
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any("temperature_f" in note for note in manifest["calibration"]["notes"])
+    assert "no observed temperature_f" in (out / "report.md").read_text()
+
+
+def test_an_oxcgrt_file_without_its_index_or_its_e_and_h_columns_runs_and_calibrates(
+        without_shipped_countries, raw_dir, tmp_path, capsys):
+    thin = tmp_path / "thin"
+    policy = pd.read_csv(raw_dir / WORLD_OXCGRT.parent.name / WORLD_OXCGRT.name, dtype=str)
+    dropped = [c for c in policy.columns if c.startswith(("StringencyIndex", "E1_", "E2_", "H2_",
+                                                          "H3_", "H7_", "H8_"))]
+    assert any(c.startswith("StringencyIndex") for c in dropped) and len(dropped) > 6
+    (thin / "policy").mkdir(parents=True)
+    policy.drop(columns=dropped).to_csv(thin / "policy" / WORLD_OXCGRT.name, index=False)
+    (thin / "mobility").mkdir()
+    (thin / "mobility" / WORLD_OWID_MOBILITY.name).write_text(
+        (raw_dir / WORLD_OWID_MOBILITY.parent.name / WORLD_OWID_MOBILITY.name).read_text())
+    status = main(["run", SCENARIO, "--region", "NZL", "--engine", "rules", "--agents", "300",
+                   "--quiet", "--no-probe", "--data-dir", str(thin), "--out",
+                   str(tmp_path / "run")])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "calibrated: test macro RMSE" in printed
+    notes = json.loads((tmp_path / "run" / "manifest.json").read_text())["calibration"]["notes"]
+    assert any("stringency_index" in note and "formula" in note for note in notes)
+    assert any("e1_income_support" in note for note in notes)
