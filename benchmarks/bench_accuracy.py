@@ -48,6 +48,12 @@ def report(engine: str, regions: str, agents: int, cache: str | None) -> dict:
     print(f"improvement of the twin over gbm: {summary['improvement_vs_gbm_pct']:+.1f}%, over "
           f"gbm_all_context: {summary['improvement_vs_gbm_all_context_pct']:+.1f}%, over "
           f"persistence: {summary['improvement_vs_persistence_pct']:+.1f}%")
+    intervals = summary["intervals"]
+    print(f"{intervals['nominal']:.0%} bands of the calibrated twin: half-width " + ", ".join(
+        f"{m} {v:.2f}" for m, v in intervals["half_width"].items()) + "; test-week coverage "
+        + ", ".join(f"{m} {v:.3f}" for m, v in intervals["coverage"].items() if v is not None))
+    for note in summary["notes"]:
+        print(f"note: {note}")
     winners = table.idxmin()
     print("best method per category: " + ", ".join(f"{c}: {m}" for c, m in winners.items()))
     simulation = summary["simulation"]

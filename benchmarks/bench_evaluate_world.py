@@ -45,6 +45,12 @@ def main() -> None:
         print(f"  {method:<18} pooled test macro RMSE {macro:6.2f}")
     print(f"twin vs gbm: {result['improvement_vs_gbm_pct']:+.1f}%; vs persistence: "
           f"{result['improvement_vs_persistence_pct']:+.1f}%")
+    intervals = result["intervals"]
+    print(f"{intervals['nominal']:.0%} bands of the calibrated twin, test-week coverage: "
+          + ", ".join(f"{m} {v:.3f}" for m, v in intervals["coverage"].items()
+                      if v is not None))
+    for note in result["notes"]:
+        print(f"note: {note}")
 
 
 if __name__ == "__main__":
