@@ -111,9 +111,8 @@ def by_indicator(effects: pd.DataFrame, events: pd.DataFrame, methods: Sequence[
     keys = ["indicator", "direction", "category"]
     table = joined.groupby(keys).agg(
         n_events=("event", "nunique"),
-        n_alone=("alone", "sum"),
         observed=("observed", "mean"),
         **{method: (method, "mean") for method in methods})
-    table["n_alone"] = (joined[joined["alone"]].groupby(keys)["event"].nunique()
-                        .reindex(table.index).fillna(0).astype(int))
+    table.insert(1, "n_alone", joined[joined["alone"]].groupby(keys)["event"].nunique()
+                 .reindex(table.index).fillna(0).astype(int))
     return table.reset_index()

@@ -95,6 +95,10 @@ class EventPanel:
         return cls(regions, weeks, list(categories), names, outcome, changed, jump,
                    np.array([_pool(code) for code in regions], dtype=object))
 
+    def row(self, region: str) -> int | None:
+        """The row of a region, or None when the panel does not hold it."""
+        return self._rows.get(region)
+
     def position(self, region: str, week: pd.Timestamp) -> tuple[int, int] | None:
         """Row and week index of a region-week, or None when outside the panel."""
         if region not in self._rows or week not in self._weeks:
@@ -210,10 +214,9 @@ def placebo_effects(panel: EventPanel, events: Sequence[PolicyEvent], regions: S
     rng = np.random.default_rng(seed)
     every = list(panel.indicators)
     candidates = []
-    for region in regions:
-        if region not in panel._rows:
+    for row in (panel.row(region) for region in regions):
+        if row is None:
             continue
-        row = panel._rows[region]
         for t in range(len(panel.weeks)):
             if panel.observed_window(row, t) and panel.clean(t, every)[row]:
                 candidates.append((row, t))
