@@ -36,12 +36,12 @@ from simulator.fields import (
     _fail,
     choice,
     number,
-    read_yaml,
     repeated,
     validated,
 )
 from simulator.policy import Signals
 from simulator.sources.indicators import Indicator, stringency_index
+from simulator.yaml_files import read_yaml
 
 KINDS = ("policy", "context", "persona")
 SHIPPED = "probes_google_mobility.yaml"

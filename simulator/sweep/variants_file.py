@@ -38,7 +38,6 @@ from simulator.fields import (
     choice,
     nested,
     number,
-    read_yaml,
     validated,
     whole,
 )
@@ -55,6 +54,7 @@ from simulator.sweep.transforms import (
     Transform,
 )
 from simulator.sweep.variants import Variant, VariantSet
+from simulator.yaml_files import read_yaml
 
 MAX_TICKS = 10_000
 _MAIN = {"scale": "factor", "shift": "ticks", "set": "level"}
