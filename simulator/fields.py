@@ -58,7 +58,9 @@ def _range(low: float | None, high: float | None) -> str | None:
 
 def _shown(value: Any) -> str:
     """A bound or value as written: whole numbers in full, others in their shortest form."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    if isinstance(value, int | np.integer):
+        return str(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def _number(low: float | None, high: float | None, whole: bool, value: Any) -> float | int:
