@@ -193,7 +193,7 @@ def test_baseline_is_found_or_added_and_seeds_resolve(covid):
      "variants[0].dose: 1e+308 is out of range (allowed: from -1000000 to 1000000)"),
     ({"variants": [{"name": "a", "dose": -1e308}]}, "variants[0].dose: -1e+308 is out of range"),
     ({"grid": [{"axis": "a", "kind": "scale", "values": [0.5, 1e308], "dose": True}]},
-     "grid[0].values[1].factor: 1e+308 is out of range (allowed: from 0 to 1000)"),
+     "grid[0].values[1]: 1e+308 is out of range (allowed: from -1000000 to 1000000)"),
 ])
 def test_invalid_variant_files_name_the_field(data, message):
     with pytest.raises(ScenarioError) as error:

@@ -60,9 +60,8 @@ from simulator.sweep.variants import MAX_DOSE, MAX_SEEDS, MAX_VARIANTS, Variant,
 from simulator.yaml_files import read_yaml
 
 MAX_TICKS = 10_000
-MAX_FACTOR = 1_000.0
-"""Largest scale factor: any factor above the highest level (5) already takes every level in
-force to the top of its scale (levels are clipped)."""
+Dose = number(-MAX_DOSE, MAX_DOSE)
+"""A variant's dose, and a grid axis value (which is the dose of its variants on a dose axis)."""
 _MAIN = {"scale": "factor", "shift": "ticks", "set": "level"}
 _FIELDS = {
     "scale": ("factor", "indicators"),
@@ -102,13 +101,13 @@ class TransformFile(Section):
     """One transform; the fields allowed depend on its ``kind``."""
 
     kind: choice(*KINDS)
-    factor: number(0, MAX_FACTOR) | None = None
+    factor: number(0) | None = None
     ticks: whole(-MAX_TICKS, MAX_TICKS) | None = None
     indicators: Annotated[tuple[str, ...] | None, BeforeValidator(_indicators)] = None
     intervention: Annotated[int | str | None, BeforeValidator(_intervention)] = None
     edge: choice(*EDGES) | None = None
     indicator: Text | None = None
-    level: number(0, MAX_DOSE) | None = None
+    level: number(0) | None = None
     start: Date | None = None
     end: Date | None = None
 
@@ -151,7 +150,7 @@ class VariantFile(Section):
     """An explicit variant: a name, its transforms and, optionally, its policy dose."""
 
     name: Text
-    dose: number(-MAX_DOSE, MAX_DOSE) | None = None
+    dose: Dose | None = None
     transforms: list[TransformFile] = []
     description: AnyText = ""
 
@@ -161,7 +160,7 @@ class GridAxisFile(Section):
 
     axis: Text
     kind: choice(*_MAIN)
-    values: Annotated[list[number()], Field(min_length=1), at_most(MAX_VARIANTS)]
+    values: Annotated[list[Dose], Field(min_length=1), at_most(MAX_VARIANTS)]
     dose: Flag = False
     factor: Any = None
     ticks: Any = None
