@@ -179,9 +179,11 @@ def _truncated(path: Path) -> str | None:
     A file with a write-ahead log beside it is not judged: pages of an interrupted checkpoint
     are still in the log, and SQLite recovers them when it opens the file.
     """
-    wal = path.with_name(path.name + "-wal")
-    if wal.exists() and wal.stat().st_size:
-        return None
+    try:
+        if path.with_name(path.name + "-wal").stat().st_size:
+            return None
+    except FileNotFoundError:
+        pass  # no log, or the last connection of another run just removed it
     with path.open("rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
