@@ -1,4 +1,4 @@
-"""Every hostile input of issue 11, put to the real command line: one line per case.
+"""Every hostile input of issues 11 and 22, put to the real command line: one line per case.
 
 Each case runs ``python -m simulator.cli ...`` in a fresh folder and prints its exit code and the
 first line of its error. A case passes when the exit code is non-zero, the error is one line
@@ -73,6 +73,8 @@ class Case:
     args: list[str]
     cache: bool = False
     """The case gets as far as asking a model: its response cache file may be created."""
+    secret: str | None = None
+    """A credential the command must not print."""
 
 
 MARKERS = {"NAN": ".nan", "INF": ".inf", "DATE": "2020-02-30"}
@@ -154,6 +156,72 @@ def failing_engine(port: int) -> dict:
                        "behaviours": ["parks"]})
 
 
+SECRET_KEY = "AIzaNotARealKey0123456789"
+"""The key a refusing provider echoes in its error, as a 400 reply may echo the request URL."""
+CATEGORIES = ("retail_and_recreation", "grocery_and_pharmacy", "parks", "transit_stations",
+              "workplaces", "residential")
+
+
+def raw_files(c6: str = "1", retail: str = "-10") -> Callable[[Path], None]:
+    """raw/: Vermont's OxCGRT record and Google mobility in March 2020, one day's C6 and retail
+    values as given."""
+    def make(folder: Path) -> None:
+        raw = folder / "raw"
+        raw.mkdir()
+        days = [f"2020-03-{day:02d}" for day in range(2, 30)]
+        policy = ["CountryName,CountryCode,RegionName,RegionCode,Jurisdiction,Date,"
+                  "C6_Stay at home requirements,StringencyIndex"]
+        policy += [f"United States,USA,Vermont,US_VT,STATE_TOTAL,{day.replace('-', '')},"
+                   f"{c6 if i == 10 else 1},40" for i, day in enumerate(days)]
+        (raw / "OxCGRT_latest.csv").write_text("\n".join(policy) + "\n")
+        values = ",".join(f"{c}_percent_change_from_baseline" for c in CATEGORIES)
+        mobility = ["country_region_code,country_region,sub_region_1,iso_3166_2_code,date,"
+                    + values]
+        mobility += [f"US,United States,Vermont,US-VT,{day},{retail if i == 10 else -10},"
+                     "-5,20,-30,-20,8" for i, day in enumerate(days)]
+        (raw / "Global_Mobility_Report.csv").write_text("\n".join(mobility) + "\n")
+    return make
+
+
+def sqlite_file(*statements: str, read_only: bool = False) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        with sqlite3.connect(folder / "cache.sqlite") as db:
+            for statement in statements:
+                db.execute(statement)
+        if read_only:
+            (folder / "cache.sqlite").chmod(0o444)
+    return make
+
+
+def with_marginals(text: str) -> Callable[[Path], None]:
+    return several(write_scenario(scenario(**{"population.marginals": "m.yaml"})),
+                   write_scenario(text, "m.yaml"))
+
+
+def with_rules(**rules) -> Callable[[Path], None]:
+    return write_scenario(scenario(behaviours=[{"name": "parks", "question": "Will you go to a "
+                                                "park?", "rules": rules}]))
+
+
+def interventions(count: int) -> Callable[[Path], None]:
+    item = "  - {indicator: c6_stay_at_home_requirements, level: 1, start: 2020-03-10}\n"
+    text = yaml.safe_dump(scenario(policy={"source": "interventions"}))
+    return write_scenario(text.replace("policy:\n", "policy:\n  interventions:\n" + item * count))
+
+
+def refusing_engine(port: int) -> dict:
+    return scenario(**{"engine": {"name": "litellm:openai/refuses-everything", "archetypes": 2,
+                                  "options": {"api_base": f"http://127.0.0.1:{port}/v1",
+                                              "max_retries": 0}},
+                       "population.size": 20, "period.end": "2020-03-15",
+                       "behaviours": ["parks"]})
+
+
+SCHEMA = ("CREATE TABLE responses (key TEXT PRIMARY KEY, engine TEXT NOT NULL, model TEXT NOT "
+          "NULL, elicitation TEXT NOT NULL, distribution TEXT NOT NULL, tokens_in INTEGER NOT "
+          "NULL, tokens_out INTEGER NOT NULL, cost_usd REAL, created REAL NOT NULL)")
+
+
 RUN = ["run", "s.yaml", "--out", "out", "--quiet", "--no-calibrate", "--no-probe"]
 
 
@@ -213,6 +281,94 @@ def cases(port: int) -> list[Case]:
                                                                earlier_run), RUN),
         Case("every answer failed", write_scenario(failing_engine(port)),
              [*RUN, "--cache", "cache.sqlite"], cache=True),
+        # issue 22: inputs
+        *issue22_cases(port),
+    ]
+
+
+def issue22_cases(port: int) -> list[Case]:
+    """Inputs checked on the way in (issue 22, parts 3 to 6)."""
+    sweep = ["sweep", "s.yaml", "--variants", "v.yaml", "--out", "out", "--quiet"]
+    local = [*RUN, "--engine", "local", "--cache", "cache.sqlite"]
+    text = yaml.safe_dump(scenario())
+    return [
+        Case("size: 2000 then size: 3", write_scenario(text.replace(
+            "size: 50", "size: 2000\n  size: 3")), RUN),
+        Case("a second seed:", write_scenario(text + "seed: 1\nseed: 2\n"), RUN),
+        Case("marginals file repeats a key", with_marginals(
+            "name: Town\nshares:\n  urbanicity: {urban: 0.8, suburban: 0.1, rural: 0.1}\n"
+            "  urbanicity: {urban: 0, suburban: 0, rural: 1}\n"), RUN),
+        Case("variants file repeats a key", several(write_scenario(scenario()), write_scenario(
+            "variants:\n  - {name: a, transforms: [{kind: scale, factor: 0.5}]}\nseeds: 2\n"
+            "seeds: 3\n", "v.yaml")), sweep),
+        Case("probe battery repeats a key", several(
+            write_scenario(scenario(probes="p.yaml")),
+            write_scenario("situations:\n  a: {}\nsituations:\n  b: {}\n", "p.yaml")), RUN[:-1]),
+        Case("--data-dir C6 = 99", several(write_scenario(scenario()), raw_files(c6="99")),
+             [*RUN, "--data-dir", "raw"]),
+        Case("--data-dir C6 = -3", several(write_scenario(scenario()), raw_files(c6="-3")),
+             [*RUN, "--data-dir", "raw"]),
+        Case("--data-dir C6 = inf", several(write_scenario(scenario()), raw_files(c6="inf")),
+             [*RUN, "--data-dir", "raw"]),
+        Case("--data-dir retail +1e9%", several(write_scenario(scenario()),
+                                                 raw_files(retail="1000000000")),
+             [*RUN, "--data-dir", "raw"]),
+        Case("--data-dir retail -5000%", several(write_scenario(scenario()),
+                                                  raw_files(retail="-5000")),
+             [*RUN, "--data-dir", "raw"]),
+        Case("--data-dir retail inf", several(write_scenario(scenario()), raw_files(retail="inf")),
+             [*RUN, "--data-dir", "raw"]),
+        Case("data fetch --from a file with inf", raw_files(retail="inf"),
+             ["data", "fetch", "--from", "raw", "--dest", "copy"]),
+        Case("context new_cases_per_100k: -500", write_scenario(scenario(context={
+            "source": "constant", "values": {"new_cases_per_100k": -500}})), RUN),
+        Case("rules.policy names no indicator", with_rules(policy={"c6_stay_home": -1}), RUN),
+        Case("rules.traits names no trait", with_rules(traits={"openness": 1}), RUN),
+        Case("rules.context names no feature", with_rules(context={"threath": -1}), RUN),
+        Case("metric names no observed metric", write_scenario(scenario(behaviours=[
+            {"name": "parks", "question": "Will you go to a park?", "metric": "park"}])), RUN),
+        Case("prompts.question without {question}", write_scenario(scenario(
+            prompts={"question": "Question:\n{options}"})), RUN),
+        Case("prompts.preamble with {regoin}", write_scenario(scenario(
+            prompts={"preamble": "Survey of {regoin}.\n"})), local),
+        Case("prompts.persona with an unbalanced {", write_scenario(scenario(
+            prompts={"persona": "Respondent: {persona\n"})), local),
+        Case("cache of another schema", several(write_scenario(scenario()), sqlite_file(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY, answer TEXT)")), local),
+        Case("another app's SQLite file as --cache", several(write_scenario(scenario()),
+             sqlite_file("CREATE TABLE users (id INTEGER, name TEXT)")), local),
+        *([] if os.geteuid() == 0 else [  # root writes read-only files
+            Case("read-only cache", several(write_scenario(scenario()),
+                                            sqlite_file(SCHEMA, read_only=True)), local)]),
+        Case("variants seeds: [-5, 3]", several(write_scenario(scenario()), write_scenario(
+            "seeds: [-5, 3]\nvariants:\n  - {name: a, transforms: [{kind: scale, factor: 0.5}]}\n",
+            "v.yaml")), sweep),
+        Case("variants dose 1e308", several(write_scenario(scenario()), write_scenario(
+            "variants:\n  - {name: a, dose: 1.0e+308, transforms: [{kind: scale, factor: 0.5}]}\n"
+            "  - {name: b, dose: -1.0e+308, transforms: [{kind: scale, factor: 1.5}]}\n",
+            "v.yaml")), sweep),
+        Case("grid dose 1e308", several(write_scenario(scenario()), write_scenario(
+            "grid:\n  - {axis: s, kind: scale, values: [0.5, 1.0e+308], dose: true}\n",
+            "v.yaml")), sweep),
+        Case("data fetch --from X --dest X", raw_files(),
+             ["data", "fetch", "--from", "raw", "--dest", "raw"]),
+        Case("data fetch --dest an existing file", lambda f: (f / "taken").write_text("mine\n"),
+             ["data", "fetch", "--dest", "taken", "--base-url", "http://127.0.0.1:9"]),
+        Case("data build-tables --from an empty folder", lambda f: (f / "empty").mkdir(),
+             ["data", "build-tables", "--from", "empty"]),
+        Case("period 1000-01-01..9999-12-31 daily", write_scenario(scenario(
+            tick="day", **{"period.start": "1000-01-01", "period.end": "9999-12-31"})), RUN),
+        Case("1000 x 1000 variants grid", several(write_scenario(scenario()), write_scenario(
+            yaml.safe_dump({"grid": [
+                {"axis": "a", "kind": "scale", "values": [i / 1000 for i in range(1000)]},
+                {"axis": "b", "kind": "shift", "values": list(range(1000))}]}), "v.yaml")),
+             sweep),
+        Case("2,001 interventions", interventions(2_001), RUN),
+        Case("8.6 MB scenario, 115,000 interventions", interventions(115_000), RUN),
+        Case("name: ../x and no output", write_scenario(scenario(name="../x")),
+             ["run", "s.yaml", "--quiet", "--no-calibrate", "--no-probe"]),
+        Case("a 400 reply echoing ?key=", write_scenario(refusing_engine(port)),
+             [*RUN, "--cache", "cache.sqlite"], cache=True, secret=SECRET_KEY),
     ]
 
 
@@ -254,6 +410,8 @@ def attempt(case: Case) -> tuple[str, int, str, list[str], float]:
         problems.append("traceback")
     if len(errors) != 1:
         problems.append(f"{len(errors)} error lines")
+    if case.secret and case.secret in done.stderr + done.stdout:
+        problems.append("printed a credential")
     if after != before:
         changed = sorted(set(after.items()) ^ set(before.items()))
         problems.append(f"wrote {', '.join(sorted({k for k, _ in changed}))}")
@@ -269,6 +427,9 @@ class Silent(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
         length = int(self.headers.get("Content-Length", 0))
         request = json.loads(self.rfile.read(length) or b"{}")
+        if "refuses" in request.get("model", ""):
+            self.refuse()
+            return
         text = "I would rather not say."
         if self.path.endswith("/chat/completions"):
             choice = {"index": 0, "finish_reason": "stop",
@@ -282,6 +443,17 @@ class Silent(http.server.BaseHTTPRequestHandler):
                            "usage": {"prompt_tokens": 10, "completion_tokens": 5,
                                      "total_tokens": 15}}).encode()
         self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def refuse(self) -> None:
+        """A 400 whose message echoes the request URL with a key in its query (as some do)."""
+        body = json.dumps({"error": {"message": f"Invalid request for url http://127.0.0.1"
+                                                f"{self.path}?key={SECRET_KEY}&alt=json",
+                                     "type": "invalid_request_error"}}).encode()
+        self.send_response(400)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -1,13 +1,12 @@
-"""Declared fields of user files: safe YAML, typed fields with bounds, and errors that name them.
+"""Declared fields of user files: typed fields with bounds, and errors that name them.
 
 Scenario and variants files are pydantic models built from the field types here (:func:`number`,
 :func:`whole`, :func:`choice`, :data:`Text`, :data:`Date`, :class:`Section`), so a bound is
 declared once and checks the file and the command-line flag that overrides it alike
 (:func:`check_field`). Numbers must be finite, unknown fields are refused, and every error is a
 :class:`~simulator.errors.ScenarioError` of the form ``<file>: <field>: <problem> (allowed: ...)``.
-:func:`read_yaml` refuses documents whose aliases expand beyond a small budget ("billion
-laughs"). :func:`plain` turns dates, paths, dataclasses and numpy scalars back into JSON-friendly
-data for manifests.
+The files themselves are read by :mod:`simulator.yaml_files`. :func:`plain` turns dates, paths,
+dataclasses and numpy scalars back into JSON-friendly data for manifests.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import os
 from collections import Counter
 from collections.abc import Mapping
 from functools import partial
@@ -23,7 +21,6 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -36,94 +33,7 @@ from pydantic_core import PydanticCustomError
 
 from simulator.errors import ScenarioError
 from simulator.sources.regions import RegionError, resolve_region
-
-TOP = "<top level>"
-MAX_FILE_BYTES = 10_000_000
-"""Largest scenario or variants file read (a scenario is a few kilobytes)."""
-MAX_ALIAS_EXPANSION = 10_000
-"""Most YAML nodes that aliases may add to a document once expanded."""
-
-
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader; an impossible date stays text, for the field check to name it."""
-
-    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
-
-
-def read_yaml(path: str | os.PathLike) -> tuple[Any, str]:
-    """Load a YAML file safely; returns ``(data, source)`` with the path as the source name.
-
-    Raises:
-        ScenarioError: the file is missing, unreadable, too large, not YAML, or its aliases
-            expand beyond :data:`MAX_ALIAS_EXPANSION` nodes.
-    """
-    source = str(path)
-    try:
-        if Path(path).stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError(source, "<file>", "the file is too large",
-                                f"at most {MAX_FILE_BYTES:,} bytes")
-        text = Path(path).read_text()
-    except FileNotFoundError:
-        raise ScenarioError(source, "<file>", "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(source, "<file>", f"cannot read the file ({error})") from None
-    return parse_yaml(text, source), source
-
-
-def parse_yaml(text: str, source: str) -> Any:
-    """The data of a YAML document read from ``source`` (for messages), safely.
-
-    Raises:
-        ScenarioError: the text is not YAML, or its aliases expand beyond
-            :data:`MAX_ALIAS_EXPANSION` nodes.
-    """
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        added = _expanded(node, {}, set()) - _expanded(node, {}, set(), aliases=False)
-        if added > MAX_ALIAS_EXPANSION:
-            raise ScenarioError(source, "<file>", f"YAML aliases expand the document by "
-                                f"{added:,} nodes", f"at most {MAX_ALIAS_EXPANSION:,}")
-        return loader.construct_document(node)
-    except yaml.YAMLError as error:
-        raise ScenarioError(source, "<file>", f"not valid YAML ({error})") from None
-    except RecursionError:
-        raise ScenarioError(source, "<file>", "nested too deeply or recursive") from None
-    finally:
-        loader.dispose()
-
-
-def _expanded(node: yaml.Node, sizes: dict[int, int], open_: set[int],
-              aliases: bool = True) -> int:
-    """Nodes in the document under ``node`` with aliases expanded (or each node counted once).
-
-    Sizes are memoised per node, so a bomb of nested aliases costs one visit per node; a node
-    that contains itself (a recursive alias) is refused.
-    """
-    if id(node) in sizes:
-        return sizes[id(node)] if aliases else 0
-    if id(node) in open_:
-        raise yaml.YAMLError("a recursive alias (an anchor used inside itself)")
-    open_.add(id(node))
-    if isinstance(node, yaml.SequenceNode):
-        children = node.value
-    elif isinstance(node, yaml.MappingNode):
-        children = [child for pair in node.value for child in pair]
-    else:
-        children = []
-    total = 1 + sum(_expanded(child, sizes, open_, aliases) for child in children)
-    open_.discard(id(node))
-    sizes[id(node)] = total
-    return total
+from simulator.yaml_files import field_path
 
 
 def repeated(names: list[str]) -> list[str]:
@@ -148,7 +58,9 @@ def _range(low: float | None, high: float | None) -> str | None:
 
 def _shown(value: Any) -> str:
     """A bound or value as written: whole numbers in full, others in their shortest form."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    if isinstance(value, int | np.integer):
+        return str(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def _number(low: float | None, high: float | None, whole: bool, value: Any) -> float | int:
@@ -192,6 +104,17 @@ def choice(*allowed: Any) -> Any:
     """One of ``allowed`` (a field type)."""
     kind = type(allowed[0])
     return Annotated[kind, BeforeValidator(partial(_choice, allowed))]
+
+
+def _at_most(limit: int, value: Any) -> Any:
+    if isinstance(value, list | Mapping) and len(value) > limit:
+        raise _fail("too_many", f"{len(value):,} entries", f"at most {limit:,}")
+    return value
+
+
+def at_most(limit: int) -> BeforeValidator:
+    """A list or mapping of at most ``limit`` entries, counted before any entry is checked."""
+    return BeforeValidator(partial(_at_most, limit))
 
 
 def _text(value: Any) -> str:
@@ -269,17 +192,6 @@ _PROBLEMS = {
     "string_type": "expected text, got {input!r}",
     "finite_number": "{input!r} is not a finite number",
 }
-
-
-def field_path(loc: tuple) -> str:
-    """``("a", 0, "b")`` as ``a[0].b``."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path or TOP
 
 
 def scenario_error(source: str, error: ValidationError, prefix: tuple = ()) -> ScenarioError:

@@ -18,6 +18,9 @@ from simulator.sources.regions import get_region
 def scenario_battery(scenario: Scenario) -> ProbeBattery | None:
     """The scenario's own battery (``probes:``), else the shipped one for Google's categories.
 
+    The shipped battery is limited to the probes of the scenario's behaviours (a scenario may
+    ask some of the six categories only); a scenario's own battery must fit it whole.
+
     Returns:
         The battery, checked against the scenario; ``None`` when the scenario has behaviours
         of its own and no battery.
@@ -29,8 +32,10 @@ def scenario_battery(scenario: Scenario) -> ProbeBattery | None:
     if scenario.probes is not None:
         battery = ProbeBattery.load(scenario.probes)
     elif set(scenario.behaviour_names) <= shipped:
-        battery = ProbeBattery.load()
+        battery = ProbeBattery.load().of_behaviours(scenario.behaviour_names)
     else:
+        return None
+    if battery is None:
         return None
     battery.check(scenario.behaviours, scenario.policy.indicators)
     return battery

@@ -18,8 +18,9 @@ from typing import Any
 
 from simulator.behaviours import Behaviour
 from simulator.cognition.credentials import redacted
-from simulator.fields import Section, number, plain, read_yaml, validated, whole
+from simulator.fields import Section, number, plain, validated, whole
 from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator
+from simulator.yaml_files import read_yaml
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
-from simulator.behaviours import PRESETS, Behaviour, Option, RuleParameters, preset_specs
+from simulator.behaviour_file import BehaviourFile, behaviour_entries, check_rule_names
+from simulator.cognition.archetypes import TRAITS
 from simulator.cognition.options import options_model
+from simulator.cognition.prompts import PLACEHOLDERS, allowed_placeholders, template_problem
+from simulator.cognition.rules import DERIVED_CONTEXT
 from simulator.fields import (
     AnyText,
     Date,
@@ -23,6 +33,7 @@ from simulator.fields import (
     Section,
     Text,
     _fail,
+    at_most,
     choice,
     nested,
     number,
@@ -38,10 +49,17 @@ from simulator.scenario import (
     PolicySpec,
     Scenario,
 )
+from simulator.sources.context import CONTEXT_BOUNDS, CONTEXT_COLUMNS
 from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator
 
 MAX_POPULATION = 50_000_000
 MAX_SEED = 2**63 - 1
+MAX_TICKS = 5_000
+"""Most ticks a scenario runs: 13 years of days or 95 years of weeks, where the observed data
+span three years; a period of millennia would run for days and fill the disk with rows."""
+MAX_INTERVENTIONS = 2_000
+"""Most hand-written interventions: a scenario writes a few dozen, and a real region's OxCGRT
+record over three years changes some 500 times; 100,000 took minutes and a gigabyte to read."""
 ENGINE_NAMES = ("local", "rules", "litellm:<model>")
 
 
@@ -70,7 +88,18 @@ def engine_name(value: Any) -> str:
     return value
 
 
+def _plain_name(value: Any) -> str:
+    """A name that is also a folder name (the default output is ``runs/<name>``)."""
+    if isinstance(value, str) and value.strip() and not (
+            set(value) & {"/", "\\", "\0"} or value.startswith(".") or value != value.strip()):
+        return value
+    raise _fail("name", f"{value!r} is not a plain name", "a name without path separators, "
+                "a leading dot or surrounding spaces, e.g. covid_us_2020 (the default output "
+                "folder is runs/<name>)")
+
+
 InputPath = Annotated[Path | None, BeforeValidator(_input_path)]
+PlainName = Annotated[str, BeforeValidator(_plain_name)]
 EngineName = Annotated[str, BeforeValidator(engine_name)]
 
 
@@ -93,87 +122,6 @@ class PopulationFile(Section):
 
     size: whole(1, MAX_POPULATION)
     marginals: InputPath = None
-
-
-class OptionFile(Section):
-    """One answer option of a behaviour."""
-
-    label: Text
-    value: number(0, 1)
-
-
-class RulesFile(Section):
-    """``rules``: parameters of the rules engine for one behaviour (logit shifts)."""
-
-    baseline: number(0.001, 0.999) = RuleParameters.baseline
-    policy: dict[str, number()] | None = None
-    context: dict[str, number()] | None = None
-    traits: dict[str, number()] | None = None
-
-
-class BehaviourFile(Section):
-    """One behaviour: the question, its options and the metric it maps to."""
-
-    name: Text
-    question: Text
-    reverse_question: Text | None = None
-    paraphrases: list[Text] | None = None
-    options: Annotated[list[OptionFile], Field(min_length=2)] | None = None
-    metric: str | None = None
-    expected_response: choice(-1, 0, 1) = 0
-    rules: RulesFile | None = None
-
-    def to_behaviour(self) -> Behaviour:
-        """The behaviour."""
-        rules = self.rules or RulesFile()
-        options = tuple(Option(o.label, o.value) for o in self.options) if self.options else \
-            Behaviour.__dataclass_fields__["options"].default
-        return Behaviour(self.name, self.question, self.reverse_question, options, self.metric,
-                         int(self.expected_response),
-                         RuleParameters(rules.baseline, dict(rules.policy or {}),
-                                        dict(rules.context or {}), dict(rules.traits or {})),
-                         tuple(self.paraphrases or ()))
-
-    @model_validator(mode="after")
-    def _options_fit(self) -> BehaviourFile:
-        behaviour = self.to_behaviour()
-        labels = [option.label for option in behaviour.options]
-        if len(set(labels)) != len(labels):
-            raise _fail("labels", f"repeated option labels {labels}", "each label once",
-                        at=("options",))
-        if behaviour.reverse_question:
-            try:
-                behaviour.opposite_options()
-            except ValueError:
-                raise _fail("symmetry", f"option values {behaviour.option_values.tolist()} are "
-                            "not symmetric", "option values v and 1 - v, so that each answer "
-                            "to the reverse question has an opposite",
-                            at=("reverse_question",)) from None
-        return self
-
-
-_KNOWN_BEHAVIOURS = {item["name"]: item for preset in PRESETS for item in preset_specs(preset)}
-
-
-def _behaviour_entries(value: Any) -> list:
-    """A preset name, or a list of behaviour names and mappings, as a list of mappings."""
-    if isinstance(value, str):
-        if value not in PRESETS:
-            raise _fail("choice", f"{value!r} is not allowed", PRESETS)
-        return preset_specs(value)
-    if not isinstance(value, list) or not value:
-        raise _fail("behaviours", "must be a preset name or a non-empty list",
-                    f"{', '.join(PRESETS)}, or a list of behaviours")
-    entries = []
-    for index, entry in enumerate(value):
-        if isinstance(entry, str):
-            if entry not in _KNOWN_BEHAVIOURS:
-                raise _fail("behaviour", f"unknown behaviour {entry!r}",
-                            [*_KNOWN_BEHAVIOURS, "a mapping with name and question"],
-                            at=(index,))
-            entry = _KNOWN_BEHAVIOURS[entry]
-        entries.append(entry)
-    return entries
 
 
 class IndicatorFile(Section):
@@ -207,7 +155,7 @@ class PolicyFile(Section):
     data_dir: InputPath = None
     region: Region | None = None
     indicators: dict[str, IndicatorFile] | None = None
-    interventions: list[InterventionFile] | None = None
+    interventions: Annotated[list[InterventionFile] | None, at_most(MAX_INTERVENTIONS)] = None
     shown: list[str] | None = None
 
     def catalogue(self) -> dict[str, Indicator]:
@@ -264,7 +212,18 @@ class ContextFile(Section):
         if self.source == "constant" and not self.values:
             raise _fail("values", "source is constant but no values given",
                         "a mapping such as {new_cases_per_100k: 20}", at=("values",))
+        for name, value in (self.values or {}).items():
+            if name in _CONTEXT_VALUES:
+                try:
+                    _CONTEXT_VALUES[name].validate_python(value)
+                except ValidationError as error:
+                    raise nested(error, ("values", name)) from None
         return self
+
+
+_CONTEXT_VALUES = {name: TypeAdapter(number(low, high))
+                   for name, (low, high) in CONTEXT_BOUNDS.items()}
+"""The declared bounds of the context values a scenario may give (others are its own)."""
 
 
 def _engine_mapping(value: Any) -> Any:
@@ -312,18 +271,30 @@ class PromptsFile(Section):
     options: AnyText | None = None
     question: AnyText | None = None
 
+    @model_validator(mode="after")
+    def _placeholders_known(self) -> PromptsFile:
+        for part in PLACEHOLDERS:
+            template = getattr(self, part)
+            problem = template_problem(part, template) if template is not None else None
+            if problem:
+                raise _fail("template", problem, allowed_placeholders(part), at=(part,))
+        return self
+
+
+_TICK_WORDS = {"day": "daily", "week": "weekly"}
+
 
 class ScenarioFile(Section):
     """A scenario file (see scenarios/*.yaml and the README for every field)."""
 
-    name: Text
+    name: PlainName
     description: AnyText = ""
     region: Region
     period: PeriodFile
     tick: choice("day", "week") = "week"
     population: PopulationFile
     seed: whole(0, MAX_SEED) = 0
-    behaviours: Annotated[list[BehaviourFile], BeforeValidator(_behaviour_entries)]
+    behaviours: Annotated[list[BehaviourFile], BeforeValidator(behaviour_entries)]
     policy: PolicyFile = PolicyFile()
     context: ContextFile | None = None
     engine: Annotated[EngineFile, BeforeValidator(_engine_mapping)] = EngineFile()
@@ -335,14 +306,27 @@ class ScenarioFile(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioFile:
-        if self.tick == "week" and (self.period.end - self.period.start).days < 6:
+        days = (self.period.end - self.period.start).days + 1
+        if self.tick == "week" and days < 7:
             raise _fail("period", "shorter than one weekly tick", "at least 7 days",
+                        at=("period",))
+        ticks = days if self.tick == "day" else days // 7
+        if ticks > MAX_TICKS:
+            raise _fail("period", f"{ticks:,} {_TICK_WORDS[self.tick]} ticks from "
+                        f"{self.period.start} to {self.period.end}", f"at most {MAX_TICKS:,} ticks",
                         at=("period",))
         duplicates = repeated([b.name for b in self.behaviours])
         if duplicates:
             raise _fail("names", f"duplicate names {duplicates}", "each behaviour name once",
                         at=("behaviours",))
+        self._rule_names_known()
         return self
+
+    def _rule_names_known(self) -> None:
+        context = (*CONTEXT_COLUMNS, *DERIVED_CONTEXT,
+                   *((self.context.values or {}) if self.context else {}))
+        check_rule_names(self.behaviours, {"policy": tuple(self.policy.catalogue()),
+                                           "traits": TRAITS, "context": context})
 
     def to_scenario(self, source: str, raw: Mapping) -> Scenario:
         """The typed scenario."""

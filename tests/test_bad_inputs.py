@@ -1,4 +1,4 @@
-"""Every hostile input of issue 11 is refused before any work: one clear line, nothing written.
+"""Every hostile input of issues 11 and 22 is refused before any work: one line, nothing written.
 
 The cases are those of benchmarks/bad_inputs.py, which puts them to the command line in
 subprocesses; here they run in-process through :func:`simulator.cli.main`.
@@ -37,7 +37,8 @@ def test_refused_with_one_clear_line_and_nothing_written(case, tmp_path, monkeyp
     case.files(tmp_path)
     before = bad_inputs.snapshot(tmp_path)
     status = main(case.args)
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert case.secret is None or case.secret not in out + err
     errors = [line for line in err.splitlines() if line.strip()
               and not line.startswith("socialtwin: note:")]
     assert status != 0

@@ -1,5 +1,6 @@
 """The response cache file: round trips, keys, and a damaged file named, not rewritten."""
 
+import os
 import socket
 import sqlite3
 import subprocess
@@ -149,3 +150,53 @@ def test_runs_opening_a_new_cache_at_once_all_open_it(tmp_path):
         for thread in threads:
             thread.join()
         assert not errors, f"trial {trial}: {errors[0]}"
+
+
+def _database(path, *statements):
+    with sqlite3.connect(path) as db:
+        for statement in statements:
+            db.execute(statement)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(("statements", "problem"), [
+    (["CREATE TABLE users (id INTEGER, name TEXT)"],
+     "it has the table(s) users, which a cache does not"),
+    (["CREATE TABLE responses (key TEXT PRIMARY KEY, answer TEXT)"],
+     "its responses table has the columns key, answer, where a cache has key, engine, model,"),
+])
+def test_a_database_that_is_not_a_cache_is_refused_and_left_as_it_was(tmp_path, statements,
+                                                                      problem):
+    path = tmp_path / "other.sqlite"
+    content = _database(path, *statements)
+    for check in (check_cache_path, ResponseCache):
+        with pytest.raises(EngineError) as error:
+            check(path)
+        assert str(error.value).startswith(f"response cache {path} is not a socialtwin cache "
+                                           f"({problem}")
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]
+
+
+def test_an_empty_database_or_an_earlier_cache_is_accepted(tmp_path):
+    _database(tmp_path / "empty.sqlite")
+    ResponseCache(tmp_path / "cache.sqlite").close()
+    assert check_cache_path(tmp_path / "empty.sqlite") == tmp_path / "empty.sqlite"
+    assert check_cache_path(tmp_path / "cache.sqlite") == tmp_path / "cache.sqlite"
+
+
+def test_a_read_only_cache_is_refused_before_any_answer_is_paid_for(tmp_path, monkeypatch):
+    path = tmp_path / "c.sqlite"
+    ResponseCache(path).close()
+    writable = os.access
+    monkeypatch.setattr("simulator.cognition.cache.os.access",
+                        lambda p, mode: False if str(p) == str(path) else writable(p, mode))
+    with pytest.raises(EngineError, match=r"c.sqlite is read-only: the answers it lacks could "
+                                          r"not be stored"):
+        check_cache_path(path)
+    folder = tmp_path / "locked"
+    monkeypatch.setattr("simulator.cognition.cache.os.access",
+                        lambda p, mode: str(p) != str(folder))
+    folder.mkdir()
+    with pytest.raises(EngineError, match=r"the folder .*locked cannot be written"):
+        check_cache_path(folder / "sub" / "c.sqlite")

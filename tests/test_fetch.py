@@ -252,3 +252,35 @@ def test_data_fetch_command_imports_a_local_copy(tmp_path, capsys):
     assert main(["data", "fetch", "--dest", str(tmp_path / "x"), "--from",
                  str(tmp_path / "nothing")]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_a_destination_that_is_a_file_or_the_source_is_refused(tmp_path):
+    from simulator.errors import UsageError
+
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n")
+    for source in (None, tmp_path):
+        with pytest.raises(UsageError, match=r"--dest: .*notes.txt is a file \(allowed: a "
+                                             r"folder"):
+            fetch_main(taken, source_dir=source)
+    for dest in (tmp_path, tmp_path / "inside"):
+        with pytest.raises(UsageError, match="same folder or one holds the other"):
+            import_local(tmp_path, dest)
+    assert taken.read_text() == "mine\n" and not (tmp_path / "inside").exists()
+
+
+def test_an_import_with_a_value_out_of_its_domain_copies_nothing(tmp_path, capsys):
+    source = tmp_path / "raw"
+    source.mkdir()
+    (source / "us.csv").write_text("date,cases,deaths\n2020-03-01,1,0\n")
+    (source / "OxCGRT_latest.csv").write_text(
+        "CountryName,CountryCode,Jurisdiction,Date,C6_Stay at home requirements\n"
+        "Aland,ALA,NAT_TOTAL,20200101,0\nAland,ALA,NAT_TOTAL,20200102,inf\n")
+    with pytest.raises(FetchError) as error:
+        fetch_main(tmp_path / "dest", source_dir=source)
+    assert str(error.value) == (
+        f"1 file failed: {source / 'OxCGRT_latest.csv'}: invalid content: column 'C6_Stay at "
+        "home requirements', region ALA, 2020-01-02: inf is not a finite number (allowed: a "
+        "number from 0 to 3)")
+    assert not (tmp_path / "dest").exists()
+    assert capsys.readouterr().out.startswith("FAILED ")

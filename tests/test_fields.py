@@ -1,5 +1,4 @@
 import datetime as dt
-import time
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +6,6 @@ import pytest
 
 from simulator.errors import ScenarioError
 from simulator.fields import (
-    MAX_ALIAS_EXPANSION,
     Date,
     Section,
     Text,
@@ -15,7 +13,6 @@ from simulator.fields import (
     choice,
     number,
     plain,
-    read_yaml,
     repeated,
     validated,
     whole,
@@ -75,54 +72,6 @@ def test_an_override_is_checked_against_the_same_declaration():
     assert str(info.value) == ("s.yaml: count (--count): 1000000000 is out of range "
                                "(allowed: from 1 to 10)")
     assert check_field(Inner, "count", 4, "s.yaml", "count (--count)") == 4
-
-
-def test_read_yaml_reports_file_problems(tmp_path):
-    with pytest.raises(ScenarioError, match="file not found"):
-        read_yaml(tmp_path / "none.yaml")
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("a: [")
-    with pytest.raises(ScenarioError, match="not valid YAML"):
-        read_yaml(bad)
-    unsafe = tmp_path / "unsafe.yaml"
-    unsafe.write_text("a: !!python/object/apply:os.system ['true']\n")
-    with pytest.raises(ScenarioError, match="not valid YAML"):
-        read_yaml(unsafe)
-
-
-def test_an_impossible_date_is_left_as_text_for_the_field_check(tmp_path):
-    path = tmp_path / "d.yaml"
-    path.write_text("end: 2020-02-30\nstart: 2020-02-28\n")
-    assert read_yaml(path)[0] == {"end": "2020-02-30", "start": dt.date(2020, 2, 28)}
-
-
-def bomb(levels: int, width: int = 9) -> str:
-    lines = ['a0: &a0 "lol"']
-    for level in range(1, levels + 1):
-        refs = ", ".join([f"*a{level - 1}"] * width)
-        lines.append(f"a{level}: &a{level} [{refs}]")
-    return "\n".join(lines) + "\n"
-
-
-def test_an_alias_bomb_is_refused_at_once(tmp_path):
-    path = tmp_path / "bomb.yaml"
-    path.write_text(bomb(9))
-    started = time.perf_counter()
-    with pytest.raises(ScenarioError, match=r"<file>: YAML aliases expand the document by "
-                                            r"[\d,]+ nodes \(allowed: at most 10,000\)"):
-        read_yaml(path)
-    assert time.perf_counter() - started < 1.0
-
-
-def test_a_few_aliases_are_fine_and_recursive_ones_are_refused(tmp_path):
-    path = tmp_path / "ok.yaml"
-    path.write_text(bomb(3))
-    assert len(read_yaml(path)[0]["a3"]) == 9
-    assert 9**3 < MAX_ALIAS_EXPANSION
-    loop = tmp_path / "loop.yaml"
-    loop.write_text("a: &a [1, *a]\n")
-    with pytest.raises(ScenarioError, match="recursive alias"):
-        read_yaml(loop)
 
 
 def test_plain_data():

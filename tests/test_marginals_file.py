@@ -50,3 +50,21 @@ def test_yaml_aliases_that_expand_a_file_past_the_budget_are_refused():
     bomb = "\n".join(levels) + "\nname: bomb\n"
     with pytest.raises(PopulationError, match="bomb.yaml: <file>: YAML aliases expand"):
         parse_marginals("bomb.yaml", bomb, region_targets("US_VT"))
+
+
+def test_a_repeated_share_is_refused_not_read_as_its_last_value():
+    text = ("name: Town\nshares:\n  urbanicity: {urban: 0.8, suburban: 0.1, rural: 0.1}\n"
+            "  urbanicity: {urban: 0.0, suburban: 0.0, rural: 1.0}\n")
+    with pytest.raises(PopulationError, match=r"^town.yaml: shares.urbanicity: repeated key at "
+                                              r"line 4 \(first at line 3\)"):
+        parse_marginals("town.yaml", text, base=region_targets("US_VT"))
+
+
+def test_a_marginals_file_too_large_is_refused_unread(tmp_path):
+    from simulator.population.marginals_file import read_marginals
+
+    path = tmp_path / "big.yaml"
+    path.write_text("name: x\n" + "# padding\n" * 120_000)
+    with pytest.raises(PopulationError, match=r"big.yaml: cannot read marginals file \(the file "
+                                              r"is too large .*allowed: at most 1,000,000 bytes"):
+        read_marginals(path)

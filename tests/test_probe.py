@@ -16,6 +16,16 @@ def test_google_mobility_scenarios_use_the_shipped_battery():
     assert battery.source.endswith("probes_google_mobility.yaml")
 
 
+def test_some_of_the_six_categories_get_the_shipped_probes_of_theirs():
+    scenario = load_scenario(SCENARIOS / "stay_at_home.yaml")
+    behaviours = tuple(b for b in scenario.behaviours if b.name in ("parks", "workplaces"))
+    scenario = scenario.replace(behaviours=behaviours)
+    battery = scenario_battery(scenario)
+    assert {p.behaviour for p in battery.probes} == {"parks", "workplaces"}
+    card = probe_scenario(scenario, keying=False)
+    assert {p.behaviour for p in card.probes} == {"parks", "workplaces"}
+
+
 def test_a_scenario_brings_its_own_battery():
     scenario = load_scenario(SCENARIOS / "congestion_pricing.yaml")
     battery = scenario_battery(scenario)

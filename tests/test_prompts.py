@@ -1,11 +1,16 @@
 import os
 
+import pytest
+
 from helpers import LOCKDOWN, archetype, signals
 from simulator.cognition.prompts import (
+    DEFAULT_TEMPLATES,
     PromptBuilder,
+    allowed_placeholders,
     cloze_options,
     persona_text,
     situation_text,
+    template_problem,
 )
 from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
@@ -77,3 +82,26 @@ def test_situation_precedes_persona_so_personas_share_a_prefix():
 def test_templates_can_be_overridden():
     b = builder(persona="Profile: {persona}\n")
     assert "Profile: You are" in b.prefix(archetype().attributes, signals())
+
+
+@pytest.mark.parametrize(("part", "template", "problem"), [
+    ("preamble", "Survey of {regoin}.\n", "unknown placeholder {regoin}"),
+    ("question", "Q: {question", "'Q: {question' is not a template (expected '}' before end of "
+     "string)"),
+    ("question", "Q: }", "'Q: }' is not a template (Single '}' encountered in format string)"),
+    ("question", "Question:\n{options}", "'Question:\\n{options}' lacks the placeholder "
+     "{question}"),
+    ("persona", "Respondent.\n", "'Respondent.\\n' lacks the placeholder {persona}"),
+    ("signals", "{situation.__class__}", "unknown placeholder {situation.__class__}"),
+    ("options", "{}", "an empty placeholder {}"),
+    ("preamble", "A {{survey}}.\n", None),
+    ("question", "Q: {question}\n", None),
+])
+def test_a_template_is_checked_for_its_placeholders(part, template, problem):
+    assert template_problem(part, template) == problem
+
+
+def test_every_default_template_passes_its_own_check():
+    assert all(template_problem(part, text) is None for part, text in DEFAULT_TEMPLATES.items())
+    assert allowed_placeholders("question") == ("{question} (required), {options}; {{ and }} for "
+                                                "literal braces")

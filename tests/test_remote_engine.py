@@ -340,6 +340,16 @@ def test_bad_request_is_not_retried(provider, make):
     assert provider.calls == 1
 
 
+def test_a_refusal_that_echoes_the_request_url_shows_no_query_credential(provider, make):
+    key = "AIzaNotInTheEnvironment42"
+    provider.default = litellm.BadRequestError(
+        f"400 Bad Request for url https://llm.example.org/v1beta/models/m:generate?key={key}"
+        "&alt=sse", model="m", llm_provider=PROVIDER)
+    with pytest.raises(EngineError, match=r"refused the request.*\?key=\*\*\*&alt=sse") as raised:
+        make(api="chat").decide(one_question())
+    assert key not in "".join(traceback.format_exception(raised.value))
+
+
 def test_auto_tries_the_other_api_when_an_endpoint_does_not_exist(provider, make,
                                                                   monkeypatch):
     async def no_completions(**request):

@@ -221,3 +221,71 @@ def test_paraphrases_of_a_question_are_read_with_the_behaviour():
     scenario = scenario_from_dict(minimal(behaviours=[
         {"name": "a", "question": "Go?", "paraphrases": ["Going?", "Will you go?"]}]))
     assert scenario.behaviours[0].wordings == ("Go?", "Going?", "Will you go?")
+
+
+def test_a_repeated_key_is_refused_with_its_lines(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(minimal()).replace("size: 100", "size: 2000\n  size: 3"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == (f"{path}: population.size: repeated key at line 9 (first at "
+                               "line 8) (allowed: each key once in a mapping)")
+    path.write_text(yaml.safe_dump(minimal()) + "seed: 4\nseed: 5\n")
+    with pytest.raises(ScenarioError, match=r": seed: repeated key at line \d+"):
+        load_scenario(path)
+
+
+def one_behaviour(**fields):
+    return minimal(behaviours=[{"name": "x", "question": "Will you?", **fields}])
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    (minimal(context={"source": "constant", "values": {"new_cases_per_100k": -500}}),
+     "context.values.new_cases_per_100k", "-500 is out of range (allowed: from 0 to 100000)"),
+    (minimal(context={"values": {"vaccinated_pct": 140}}), "context.values.vaccinated_pct",
+     "140 is out of range (allowed: from 0 to 100)"),
+    (one_behaviour(rules={"policy": {"c6_stay_home": -1}}), "behaviours[0].rules.policy."
+     "c6_stay_home", "unknown indicator 'c6_stay_home' (allowed: c1_school_closing,"),
+    (one_behaviour(rules={"traits": {"openness": 1}}), "behaviours[0].rules.traits.openness",
+     "unknown trait 'openness' (allowed: risk_tolerance,"),
+    (one_behaviour(rules={"context": {"threath": 1}}), "behaviours[0].rules.context.threath",
+     "unknown context feature 'threath' (allowed: new_cases_per_100k,"),
+    (one_behaviour(metric="retail"), "behaviours[0].metric",
+     "'retail' is not allowed (allowed: retail_and_recreation,"),
+    (minimal(prompts={"question": "Q: {regoin}"}), "prompts.question",
+     "unknown placeholder {regoin} (allowed: {question} (required), {options}"),
+    (minimal(prompts={"persona": "You {persona"}), "prompts.persona",
+     "'You {persona' is not a template (expected '}' before end of string) (allowed: "
+     "{persona} (required)"),
+    (minimal(prompts={"question": "Question:\n"}), "prompts.question",
+     "'Question:\\n' lacks the placeholder {question} (allowed: {question} (required)"),
+    (minimal(prompts={"signals": "This week.\n"}), "prompts.signals",
+     "'This week.\\n' lacks the placeholder {situation}"),
+    (minimal(name="../../x"), "name", "'../../x' is not a plain name (allowed: a name without "
+     "path separators"),
+    (minimal(name=".hidden"), "name", "'.hidden' is not a plain name"),
+    (minimal(period={"start": "1000-01-01", "end": "9999-12-31"}, tick="day"), "period",
+     "3,287,182 daily ticks from 1000-01-01 to 9999-12-31 (allowed: at most 5,000 ticks)"),
+    (minimal(policy={"source": "interventions", "interventions": [
+        {"indicator": "c1_school_closing", "level": 1, "start": "2020-03-09"}] * 2001}),
+     "policy.interventions", "2,001 entries (allowed: at most 2,000)"),
+])
+def test_values_that_would_silently_change_results_are_refused(data, field, message):
+    error = error_of(data)
+    assert error.field == field
+    assert str(error).startswith(f"bad.yaml: {field}: {message}"), str(error)
+
+
+def test_rules_may_name_what_the_scenario_declares_itself():
+    data = minimal(behaviours=[{"name": "x", "question": "Will you drive?", "rules": {
+        "policy": {"toll": -1.0}, "context": {"fuel_price": -0.5, "threat": -1.0},
+        "traits": {"urban": -0.5}}}],
+        policy={"source": "interventions", "indicators": {"toll": {"levels": ["none", "$5"]}},
+                "interventions": [{"indicator": "toll", "level": 1, "start": "2020-04-06"}]},
+        context={"source": "constant", "values": {"fuel_price": 3.5, "holiday": 0.2}},
+        prompts={"question": "Q: {question}\n{options}", "preamble": "In {{the}} city.\n"})
+    scenario = scenario_from_dict(data)
+    assert scenario.behaviours[0].rules.policy == {"toll": -1.0}
+    assert scenario.context.values == {"fuel_price": 3.5, "holiday": 0.2}
+    assert scenario_from_dict(minimal(period={"start": "2020-01-06", "end": "2033-01-01"},
+                                      tick="day")).end == dt.date(2033, 1, 1)

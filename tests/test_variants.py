@@ -1,4 +1,5 @@
 import datetime as dt
+import time
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,15 @@ def test_baseline_is_found_or_added_and_seeds_resolve(covid):
      "grid: more than one dose axis (['a', 'b'])"),
     ({"grid": [{"axis": "a", "kind": "remove", "values": [1]}]},
      "grid[0].kind: 'remove' is not allowed (allowed: scale, shift, set)"),
+    ({"variants": [{"name": "a"}], "seeds": [-5, 3]},
+     "seeds[0]: -5 is out of range (allowed: from 0 to 9223372036854775807)"),
+    ({"variants": [{"name": "a"}], "seeds": list(range(1001))},
+     "seeds: 1,001 seeds (allowed: at most 1,000)"),
+    ({"variants": [{"name": "a", "dose": 1e308}]},
+     "variants[0].dose: 1e+308 is out of range (allowed: from -1000000 to 1000000)"),
+    ({"variants": [{"name": "a", "dose": -1e308}]}, "variants[0].dose: -1e+308 is out of range"),
+    ({"grid": [{"axis": "a", "kind": "scale", "values": [0.5, 1e308], "dose": True}]},
+     "grid[0].values[1]: 1e+308 is out of range (allowed: from -1000000 to 1000000)"),
 ])
 def test_invalid_variant_files_name_the_field(data, message):
     with pytest.raises(ScenarioError) as error:
@@ -204,3 +214,18 @@ def test_a_seed_count_is_bounded_in_the_file_and_on_the_command_line(covid):
     variants = variants_from_dict({"variants": [{"name": "a"}]}, source="v.yaml")
     with pytest.raises(ScenarioError, match=r"seeds \(--seeds\): 1000000000 is out of range"):
         variants.seeds_for(scenario, 1_000_000_000)
+
+
+def test_a_grid_too_large_is_refused_before_it_is_expanded():
+    grid = [{"axis": "a", "kind": "scale", "values": [i / 1000 for i in range(1000)]},
+            {"axis": "b", "kind": "shift", "values": list(range(1000))}]
+    started = time.perf_counter()
+    with pytest.raises(ScenarioError) as error:
+        variants_from_dict({"grid": grid}, source="v.yaml")
+    assert str(error.value) == ("v.yaml: grid: 1,000,000 variants (0 listed, a grid of 1000 x "
+                                "1000) (allowed: at most 1,000)")
+    assert time.perf_counter() - started < 2.0
+    grid[0]["values"] = list(range(1001))
+    with pytest.raises(ScenarioError, match=r"grid\[0\].values: 1,001 entries \(allowed: at most "
+                                            r"1,000\)"):
+        variants_from_dict({"grid": grid[:1]}, source="v.yaml")

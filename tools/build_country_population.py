@@ -16,10 +16,10 @@ import pandas as pd
 
 from simulator.population.targets import AGE_BAND_STARTS, CATEGORIES, MAX_AGE, age_band_of
 from simulator.sources.regions import region_table
+from tools.raw_files import BARRO_LEE, HOUSEHOLDS, URBAN_SHARE, WPP_AGES, WPP_CODES
 from tools.tables import write_tables
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "simulator" / "data"
-_POPULATION = Path("world") / "population"
 _YEAR = "2020"
 ADULT_GROUPS = (18, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, MAX_AGE)
 """First age of each adult group written; 18-19 is 2/5 of WPP's 15-19 (ages spread evenly), and
@@ -38,7 +38,7 @@ they were 55-64 (version 3 stops at 64, and attainment changes little after 55).
 
 
 def _iso3_of_m49(raw_dir: Path) -> pd.Series:
-    table = pd.read_csv(raw_dir / _POPULATION / "WPP2019_country_code_to_iso3_DERIVED.csv",
+    table = pd.read_csv(raw_dir / WPP_CODES,
                         keep_default_na=False)
     table = table[table["iso3"] != ""]
     return table.set_index("country_code")["iso3"]
@@ -49,7 +49,7 @@ def _wpp_ages(raw_dir: Path) -> pd.DataFrame:
     codes = _iso3_of_m49(raw_dir)
     frames = []
     for sex, name in (("F", "female"), ("M", "male")):
-        table = pd.read_csv(raw_dir / _POPULATION / f"WPP2019_pop{sex}_5yr_age_1950-2020.csv")
+        table = pd.read_csv(raw_dir / WPP_AGES[sex])
         table = table[table["country_code"].isin(codes.index)]
         frames.append(pd.DataFrame({
             "code": table["country_code"].map(codes).to_numpy(),
@@ -77,7 +77,7 @@ def build_country_households(raw_dir: Path) -> pd.DataFrame:
 
     Adults per person: WPP 2019's population aged 18 and over in 2020 over its total.
     """
-    table = pd.read_csv(raw_dir / _POPULATION / "undesa_pd_2022_hh-size-composition.csv",
+    table = pd.read_csv(raw_dir / HOUSEHOLDS,
                         encoding="utf-8-sig", usecols=range(5))
     table.columns = ["country", "m49", "source", "reference_date", "mean_size"]
     table = table.dropna(subset=["m49", "mean_size", "reference_date"])
@@ -126,7 +126,7 @@ def build_country_education(raw_dir: Path) -> pd.DataFrame:
     completed secondary is high school; tertiary not completed is some college; completed
     tertiary is bachelor or higher. Each age band weighs its 2020 age groups by WPP population.
     """
-    barro_lee = pd.read_csv(raw_dir / _POPULATION / "BL_v3_MF.csv")
+    barro_lee = pd.read_csv(raw_dir / BARRO_LEE)
     barro_lee = barro_lee.set_index(["WBcode", "year", "agefrom"])
     shares = _education_shares(barro_lee)
     ages = build_country_age_sex(raw_dir)
@@ -147,7 +147,7 @@ def build_country_education(raw_dir: Path) -> pd.DataFrame:
 
 def build_country_urbanicity(raw_dir: Path) -> pd.DataFrame:
     """Urban share of the population (World Bank SP.URB.TOTL.IN.ZS), the latest year to 2020."""
-    table = pd.read_csv(raw_dir / _POPULATION / "API_SP.URB.TOTL.IN.ZS_DS2_en_csv_v2_5996759.csv",
+    table = pd.read_csv(raw_dir / URBAN_SHARE,
                         skiprows=4)
     nations = region_table()
     table = table[table["Country Code"].isin(nations.index[nations["country"] == nations.index])]

@@ -12,12 +12,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from tools.raw_files import (
+    BARRO_LEE,
+    CRU_NORMALS,
+    OWID_METADATA,
+    URBAN_SHARE,
+    US_STATES,
+    WORLD_POLICY,
+    WPP_AGES,
+    WPP_CODES,
+)
+
 DATA_DIR = Path(__file__).resolve().parents[1] / "simulator" / "sources" / "data"
 ISO_CODES = Path(__file__).resolve().parent / "iso3166_countries.csv"
 """ISO 3166-1 alpha-2 and alpha-3 codes and names (Debian ``iso-codes`` 4.15), plus Kosovo as
 ``XK``/``RKS``, the code OxCGRT uses."""
 
-_WORLD = Path("world")
 _OTHER_CODES = {"RKS": ("XKX", "OWID_KOS"), "SLB": ("Solomon Isl",), "GBR": ("UK",)}
 """Codes and names other sources use for a place: Kosovo is ``XKX`` for CRU and ``OWID_KOS`` for
 OWID; CRU names the Solomon Islands ``Solomon_Isl`` without an ISO code; OxCGRT writes the
@@ -32,7 +42,7 @@ def us_regions(raw_dir: Path) -> pd.DataFrame:
     Source: ``population/oi_geoids_state_pop2019.csv`` (Opportunity Insights, Census 2019
     estimates). The nation's population is the sum of the states.
     """
-    states = pd.read_csv(raw_dir / "population" / "oi_geoids_state_pop2019.csv")
+    states = pd.read_csv(raw_dir / US_STATES)
     table = pd.DataFrame(
         {
             "code": "US_" + states["stateabbrev"],
@@ -54,7 +64,6 @@ def us_regions(raw_dir: Path) -> pd.DataFrame:
 
 def country_names(raw_dir: Path) -> dict[str, set[str]]:
     """ISO alpha-3 code -> the names the world files give the country."""
-    world = raw_dir / _WORLD
     names: dict[str, set[str]] = {}
 
     def add(codes: pd.Series, labels: pd.Series) -> None:
@@ -62,19 +71,19 @@ def country_names(raw_dir: Path) -> dict[str, set[str]]:
             if isinstance(code, str) and code and isinstance(label, str) and label.strip():
                 names.setdefault(code, set()).add(label.strip())
 
-    policy = pd.read_csv(world / "policy" / "OxCGRT_latest_layout_national_intl_2020-2022.csv",
+    policy = pd.read_csv(raw_dir / WORLD_POLICY,
                          usecols=["CountryCode", "CountryName"]).drop_duplicates()
     add(policy["CountryCode"], policy["CountryName"])
-    metadata = pd.read_csv(world / "epi" / "owid_country_metadata.csv", keep_default_na=False)
+    metadata = pd.read_csv(raw_dir / OWID_METADATA, keep_default_na=False)
     add(metadata["iso_code"].replace({"OWID_KOS": "RKS"}), metadata["location"])
     wpp = _wpp_codes(raw_dir)
     add(wpp["iso3"], wpp["name"])
-    urban = pd.read_csv(world / "population" / "API_SP.URB.TOTL.IN.ZS_DS2_en_csv_v2_5996759.csv",
+    urban = pd.read_csv(raw_dir / URBAN_SHARE,
                         skiprows=4, usecols=["Country Name", "Country Code"])
     add(urban["Country Code"], urban["Country Name"])
-    education = pd.read_csv(world / "population" / "BL_v3_MF.csv", usecols=["country", "WBcode"])
+    education = pd.read_csv(raw_dir / BARRO_LEE, usecols=["country", "WBcode"])
     add(education["WBcode"], education["country"])
-    climate = pd.read_csv(world / "climate" / "crucy_v4.07_tmp_normals_1991-2020_DERIVED.csv",
+    climate = pd.read_csv(raw_dir / CRU_NORMALS,
                           keep_default_na=False)
     add(climate["iso3_DERIVED"].replace({"XKX": "RKS"}), climate["country"].str.replace("_", " "))
     return names
@@ -82,15 +91,13 @@ def country_names(raw_dir: Path) -> dict[str, set[str]]:
 
 def _wpp_codes(raw_dir: Path) -> pd.DataFrame:
     """WPP 2019 locations with their M49 code, name and ISO codes (countries and areas only)."""
-    table = pd.read_csv(raw_dir / _WORLD / "population" /
-                        "WPP2019_country_code_to_iso3_DERIVED.csv", keep_default_na=False)
+    table = pd.read_csv(raw_dir / WPP_CODES, keep_default_na=False)
     return table[table["iso3"] != ""]
 
 
 def wpp_population_2020(raw_dir: Path) -> pd.Series:
     """Total population in 2020 (UN WPP 2019, medium estimate) by ISO alpha-3 code."""
-    folder = raw_dir / _WORLD / "population"
-    total = sum(pd.read_csv(folder / f"WPP2019_pop{sex}_5yr_age_1950-2020.csv")
+    total = sum(pd.read_csv(raw_dir / WPP_AGES[sex])
                 .groupby("country_code")["2020"].sum() for sex in "MF")
     codes = _wpp_codes(raw_dir).set_index("country_code")["iso3"]
     return (total * 1000).round().rename(index=codes).loc[codes.values]
@@ -104,7 +111,7 @@ def countries(raw_dir: Path) -> pd.DataFrame:
     figure (UN WPP 2022).
     """
     iso = pd.read_csv(ISO_CODES, keep_default_na=False)
-    metadata = pd.read_csv(raw_dir / _WORLD / "epi" / "owid_country_metadata.csv",
+    metadata = pd.read_csv(raw_dir / OWID_METADATA,
                            keep_default_na=False)
     metadata["iso_code"] = metadata["iso_code"].replace({"OWID_KOS": "RKS"})
     metadata = metadata.set_index("iso_code")

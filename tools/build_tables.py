@@ -17,6 +17,7 @@ from tools import (
     build_psychographic_tables,
     build_regions,
 )
+from tools.raw_files import check_raw_dir
 
 BUILDERS = (build_regions, build_population_tables, build_psychographic_tables,
             build_country_population, build_observed_tables)
@@ -24,8 +25,13 @@ BUILDERS = (build_regions, build_population_tables, build_psychographic_tables,
 
 
 def build_all(raw_dir: str | Path) -> list[Path]:
-    """Run every builder on ``raw_dir``; returns the paths written."""
-    return [path for builder in BUILDERS for path in builder.build_all(Path(raw_dir))]
+    """Run every builder on ``raw_dir``; returns the paths written.
+
+    Raises:
+        UsageError: ``raw_dir`` lacks a raw file a builder reads (nothing is rebuilt).
+    """
+    folder = check_raw_dir(raw_dir)
+    return [path for builder in BUILDERS for path in builder.build_all(folder)]
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
+from simulator.cognition.credentials import redact
 from simulator.cognition.language_model import Answer, LanguageModel, ModelWrapper, Question
 
 
@@ -78,5 +79,5 @@ class AccountedModel(ModelWrapper):
             self.stats.repaired_answers += int(answer.repaired)
             self.stats.retries += answer.retries
             if answer.distribution is None:
-                self.stats.last_error = answer.error or "no distribution"
+                self.stats.last_error = redact(answer.error or "no distribution")
             yield index, answer

@@ -26,25 +26,28 @@ from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
 from simulator.population import Population
 
+_SCORES = ("risk_tolerance", "trust_government", "trust_science", "perceived_vulnerability",
+           "conformity")
+_MEMBERSHIPS = {
+    "age_65_plus": ("age_band", "65+"), "female": ("sex", "female"),
+    "employed": ("employment", "employed"), "urban": ("urbanicity", "urban"),
+    "rural": ("urbanicity", "rural"), "republican": ("party", "republican"),
+    "democrat": ("party", "democrat"),
+}
+TRAITS: tuple[str, ...] = (*_SCORES, *_MEMBERSHIPS, "essential_worker")
+"""The traits an archetype has (scores in [0, 1] and 0/1 memberships), as ``rules`` reads them."""
+
 
 def archetype_traits(population: Population) -> dict[str, np.ndarray]:
-    """Numeric traits per agent that the ``rules`` engine reads (scores and 0/1 indicators).
+    """Numeric traits per agent that the ``rules`` engine reads (:data:`TRAITS`).
 
     Traits of attributes the population does not record are left out (the rules engine then
     uses its neutral value).
     """
     cats = Population.CATEGORIES
     columns = set(population.columns)
-    traits = {name: population[name] for name in ("risk_tolerance", "trust_government",
-                                                  "trust_science", "perceived_vulnerability",
-                                                  "conformity") if name in columns}
-    indicators = {
-        "age_65_plus": ("age_band", "65+"), "female": ("sex", "female"),
-        "employed": ("employment", "employed"), "urban": ("urbanicity", "urban"),
-        "rural": ("urbanicity", "rural"), "republican": ("party", "republican"),
-        "democrat": ("party", "democrat"),
-    }
-    for trait, (column, label) in indicators.items():
+    traits = {name: population[name] for name in _SCORES if name in columns}
+    for trait, (column, label) in _MEMBERSHIPS.items():
         if column in columns:
             traits[trait] = population[column] == cats[column].index(label)
     if "essential_worker" in columns:

@@ -16,6 +16,7 @@ only distributions and accounting are kept.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -25,7 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,8 +99,13 @@ def _damaged(path: Path, error: Exception) -> EngineError:
 def check_cache_path(path: str | os.PathLike | None) -> Path:
     """Check, before any work and without writing, that ``path`` can be the response cache.
 
+    An existing file must be a socialtwin cache (no table of another application, the tables
+    it has of :data:`_SCHEMA`'s columns), and the cache writable: an answer that cannot be
+    stored would be paid for again.
+
     Raises:
-        EngineError: the path is a folder, or an existing file is not a readable cache.
+        EngineError: the path is a folder, an existing file is not a readable socialtwin
+            cache, or the file or its folder cannot be written.
     """
     path = Path(path) if path is not None else default_cache_path()
     if path.is_dir():
@@ -110,13 +116,61 @@ def check_cache_path(path: str | os.PathLike | None) -> Path:
         if problem:
             raise _damaged(path, problem)
         try:
-            with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
-                names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-                if "responses" in names:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                problem = _foreign(db)
+                if problem is None and "responses" in _tables(db):
                     db.execute("SELECT key, distribution FROM responses LIMIT 1").fetchall()
         except sqlite3.DatabaseError as error:
             raise _damaged(path, error) from None
+        if problem:
+            raise EngineError(f"response cache {path} is not a socialtwin cache ({problem}); "
+                              "it is left as it is (allowed: a new file, or a cache socialtwin "
+                              "wrote; pass another with --cache)")
+    _check_writable(path)
     return path
+
+
+def _tables(db: sqlite3.Connection) -> list[str]:
+    return [name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+
+
+@functools.cache
+def _columns() -> dict[str, tuple[str, ...]]:
+    """The columns of each table of a cache, as :data:`_SCHEMA` and :data:`_CLAIMS` declare."""
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.execute(_SCHEMA)
+        db.execute(_CLAIMS)
+        return {table: tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+                for table in _tables(db)}
+
+
+def _foreign(db: sqlite3.Connection) -> str | None:
+    """Why a database is not a socialtwin cache (an empty one is), or ``None``."""
+    tables = _tables(db)
+    other = [name for name in tables if name not in _columns()]
+    if other:
+        return f"it has the table(s) {', '.join(other)}, which a cache does not"
+    for table in tables:
+        found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+        if found != _columns()[table]:
+            return (f"its {table} table has the columns {', '.join(found)}, where a cache has "
+                    f"{', '.join(_columns()[table])}")
+    return None
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a cache file, or the folder it is (to be) in, that cannot be written."""
+    folder = next(p for p in (path.parent.resolve(), *path.parent.resolve().parents)
+                  if p.exists())
+    if path.exists() and not os.access(path, os.W_OK):
+        raise EngineError(f"response cache {path} is read-only: the answers it lacks could not "
+                          "be stored, and would be paid for again (allowed: a file socialtwin "
+                          "can write; copy it elsewhere and pass the copy with --cache)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise EngineError(f"response cache {path}: the folder {folder} cannot be written (SQLite "
+                          "keeps its journal beside the file; allowed: a writable folder)")
 
 
 def _truncated(path: Path) -> str | None:
@@ -125,9 +179,11 @@ def _truncated(path: Path) -> str | None:
     A file with a write-ahead log beside it is not judged: pages of an interrupted checkpoint
     are still in the log, and SQLite recovers them when it opens the file.
     """
-    wal = path.with_name(path.name + "-wal")
-    if wal.exists() and wal.stat().st_size:
-        return None
+    try:
+        if path.with_name(path.name + "-wal").stat().st_size:
+            return None
+    except FileNotFoundError:
+        pass  # no log, or the last connection of another run just removed it
     with path.open("rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):

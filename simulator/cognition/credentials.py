@@ -15,6 +15,12 @@ from urllib.parse import urlsplit, urlunsplit
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
 _SECRET_TEXT = re.compile(r"\b(?:sk|pk|rk|key)-[\w\-*.]{6,}|\bBearer\s+\S+", re.IGNORECASE)
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_SECRET_QUERY = re.compile(
+    r"(?P<name>[?&;][\w.-]*?(?:key|token|secret|password|passwd|pwd|sig|signature|auth|"
+    r"credential|session)[\w.-]*=)[^&#\s'\"<>]+", re.IGNORECASE)
+"""A query parameter whose name says it holds a credential (``?key=``, ``&access_token=``),
+as a provider's error may echo the request URL."""
+_USER_INFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
 
 
 def public_url(url: str) -> str:
@@ -29,10 +35,16 @@ def public_url(url: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Text with the values of secret-looking environment variables and API keys masked."""
+    """Text with every credential it shows masked.
+
+    Masked: values of secret-looking environment variables, API keys, query parameters named
+    as credentials (``?key=``) and the user part of URLs.
+    """
     for name, value in os.environ.items():
         if len(value) >= 8 and _SECRET_NAME.search(name):
             text = text.replace(value, "***")
+    text = _SECRET_QUERY.sub(r"\g<name>***", text)
+    text = _USER_INFO.sub(r"\g<scheme>***@", text)
     return _SECRET_TEXT.sub("***", text)
 
 

@@ -18,6 +18,7 @@ checked by :meth:`ProbeBattery.check`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,12 +37,12 @@ from simulator.fields import (
     _fail,
     choice,
     number,
-    read_yaml,
     repeated,
     validated,
 )
 from simulator.policy import Signals
 from simulator.sources.indicators import Indicator, stringency_index
+from simulator.yaml_files import read_yaml
 
 KINDS = ("policy", "context", "persona")
 SHIPPED = "probes_google_mobility.yaml"
@@ -109,6 +110,11 @@ class ProbeBattery:
         else:
             data, source = read_yaml(Path(path))
         return validated(BatteryFile, data, source).to_battery(source)
+
+    def of_behaviours(self, names: Sequence[str]) -> ProbeBattery | None:
+        """The battery's probes of the behaviours ``names`` (``None`` if it has none)."""
+        probes = tuple(probe for probe in self.probes if probe.behaviour in names)
+        return dataclasses.replace(self, probes=probes) if probes else None
 
     def signals(self, name: str | None) -> Signals:
         """The signals of a named situation (``None``: the routine)."""

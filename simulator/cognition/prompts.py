@@ -14,6 +14,7 @@ long as possible. Every template can be overridden from the scenario's ``prompts
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping, Sequence
 
 from simulator.policy import Signals
@@ -26,6 +27,16 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "options": "Options for every question:\n{options}",
     "question": "Question: {question}\n{options}",
 }
+PLACEHOLDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "preamble": ((), ("region",)),
+    "signals": (("situation",), ()),
+    "persona": (("persona",), ()),
+    "options": (("options",), ()),
+    "question": (("question",), ("options",)),
+}
+"""The placeholders each template needs and those it may use. A template without the one it
+needs renders one text whatever it is given: every week, persona or behaviour would get one
+prompt, and one answer."""
 TOKEN_SUFFIX = "Answer: "
 CLOZE_SUFFIX = "Answer:"
 CONTENT_FREE = "N/A"
@@ -59,6 +70,30 @@ _LEVEL_WORDS = {
                                 "medium": "consider yourself at some risk from the virus",
                                 "high": "consider yourself at high risk from the virus"},
 }
+
+
+def template_problem(part: str, template: str) -> str | None:
+    """What is wrong with a template of ``part`` (see :data:`PLACEHOLDERS`), or ``None``."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(template)
+                  if field is not None]
+    except ValueError as error:
+        return f"{template!r} is not a template ({error})"
+    needed, optional = PLACEHOLDERS[part]
+    for field in fields:
+        if field not in (*needed, *optional):
+            return f"unknown placeholder {{{field}}}" if field else "an empty placeholder {}"
+    missing = [name for name in needed if name not in fields]
+    if missing:
+        return f"{template!r} lacks the placeholder {{{missing[0]}}}"
+    return None
+
+
+def allowed_placeholders(part: str) -> str:
+    """The placeholders of a template, as error messages name them."""
+    needed, optional = PLACEHOLDERS[part]
+    names = [f"{{{name}}} (required)" for name in needed] + [f"{{{name}}}" for name in optional]
+    return ", ".join(names) + "; {{ and }} for literal braces"
 
 
 def persona_text(attributes: Mapping[str, str]) -> str:

@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from simulator.cognition.prompts import PromptBuilder
 
 
+DERIVED_CONTEXT = ("weeks_under_restrictions", "threat", "temperature", "vaccinated")
+"""Context features the model reads besides the context values: the weeks under restrictions
+the timeline counts, and the features :meth:`RulesEngine.features` derives."""
+
+
 def _logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
 from simulator.errors import ScenarioError
-from simulator.fields import parse_yaml
 from simulator.population.income import income_band_shares, income_model
 from simulator.population.targets import (
     CATEGORIES,
@@ -24,6 +22,7 @@ from simulator.population.targets import (
     PopulationError,
     ratio,
 )
+from simulator.yaml_files import parse_yaml, read_text
 
 _OVERRIDABLE = (*FITTED, "household_size")
 _SCALARS = {
@@ -37,12 +36,14 @@ def read_marginals(path: str | os.PathLike) -> tuple[str, str]:
     """The name and text of a custom marginals file.
 
     Raises:
-        PopulationError: when the file cannot be read.
+        PopulationError: when the file cannot be read or is too large.
     """
     try:
-        return str(path), Path(path).read_text()
-    except OSError as error:
-        raise PopulationError(f"{path}: cannot read marginals file ({error})") from error
+        return str(path), read_text(path)
+    except ScenarioError as error:
+        allowed = f"; allowed: {error.allowed}" if error.allowed else ""
+        raise PopulationError(f"{path}: cannot read marginals file ({error.problem}{allowed})"
+                              ) from None
 
 
 def parse_marginals(source: str, text: str, base: PlaceTargets) -> PlaceTargets:

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulator.sources.context import CONTEXT_BOUNDS
 from simulator.sources.reading import (
     DatasetError,
+    check_domains,
     drop_unmapped,
     is_blank,
     read_columns,
@@ -45,6 +47,7 @@ def _long(frame: pd.DataFrame, columns: tuple[str, ...], path: Path, layout: str
     long["month"] = long["variable"].map({name: i + 1 for i, name in enumerate(columns)})
     long = long.loc[:, ["region", "month", "temperature_f"]].sort_values(["region", "month"])
     long = long.reset_index(drop=True)
+    check_domains(long, path, {"temperature_f": CONTEXT_BOUNDS["temperature_f"]}, when="month")
     long.attrs.update(layout=layout, source=str(path), unmapped=unmapped)
     return long
 

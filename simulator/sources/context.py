@@ -51,6 +51,17 @@ CONTEXT_INPUTS: dict[str, str] = {
     "holiday": "public holidays",
 }
 """The input each context column comes from, for messages about missing data."""
+CONTEXT_BOUNDS: dict[str, tuple[float, float]] = {
+    "new_cases_per_100k": (0.0, 100_000.0),
+    "case_growth": (-CASE_GROWTH_CLIP, CASE_GROWTH_CLIP),
+    "new_deaths_per_100k": (0.0, 100_000.0),
+    "vaccinated_pct": (0.0, 100.0),
+    "temperature_f": (-100.0, 150.0),
+    "holiday": (0.0, 1.0),
+}
+"""The values each context column can take, for values a scenario gives: a daily rate per
+100,000 residents cannot exceed 100,000; growth is clipped; a percentage and a share of days are
+bounded by definition; monthly mean temperatures on Earth lie between about -80 and 105 F."""
 
 
 def _case_growth(weekly: pd.DataFrame) -> pd.Series:

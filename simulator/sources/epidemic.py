@@ -9,6 +9,7 @@ import pandas as pd
 from simulator.sources.mobility import oi_region
 from simulator.sources.reading import (
     DatasetError,
+    Domain,
     check_unique,
     date_columns,
     drop_unmapped,
@@ -27,6 +28,13 @@ from simulator.sources.regions import NATION, codes_of, region_table
 MEASURES = ("cases", "deaths")
 """Cumulative counts a case file may hold."""
 VACCINATION_VALUES = ("people_vaccinated_per_hundred", "people_fully_vaccinated_per_hundred")
+PER_HUNDRED: Domain = (0.0, 200.0)
+"""People vaccinated per hundred residents. Not capped at 100: Our World in Data divides by the
+resident population, so places where many non-residents are vaccinated exceed it (Gibraltar
+reports 129); twice the population is beyond any real place."""
+_DOMAINS: dict[str, Domain] = {**dict.fromkeys(MEASURES, (0.0, None)),
+                               **dict.fromkeys(VACCINATION_VALUES, PER_HUNDRED)}
+"""Cumulative counts are never negative."""
 
 
 def _daily_wide(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -60,7 +68,7 @@ def _cases_frame(frame: pd.DataFrame, path: Path, layout: str, **attrs: object) 
         tidy[f"new_{name}_per_100k"] = tidy[f"new_{name}"] / population * 1e5
     columns = [*measures, *(f"new_{name}" for name in measures),
                *(f"new_{name}_per_100k" for name in measures)]
-    return finish(tidy, path, layout, columns, **attrs)
+    return finish(tidy, path, layout, columns, domains=_DOMAINS, **attrs)
 
 
 def _timeseries_measure(path: Path) -> str:
@@ -180,4 +188,4 @@ def load_vaccinations(path: str | Path) -> pd.DataFrame:
     check_unique(frame, path)
     tidy = pd.concat({name: _daily_wide(frame, name).stack() for name in values}, axis=1)
     tidy = tidy.dropna(how="all").reset_index()
-    return finish(tidy, path, "owid_vaccinations", values, unmapped=unmapped)
+    return finish(tidy, path, "owid_vaccinations", values, domains=_DOMAINS, unmapped=unmapped)

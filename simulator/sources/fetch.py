@@ -16,10 +16,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from simulator.errors import SocialTwinError
+from simulator.errors import SocialTwinError, UsageError
 from simulator.sources.layouts import detect_layout, find_raw_files
 from simulator.sources.reading import DatasetError
 
@@ -218,37 +219,63 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _install(target: Path, kind: str, source: str, produce: Callable[[Path], None]) -> Fetched:
-    """Produce a file in a staging folder, validate it, then atomically move it to ``target``."""
+def _validated(path: Path, kind: str, source: str) -> str:
+    """The layout of a file of the expected ``kind`` that its loader reads without error.
+
+    Raises:
+        FetchError: the file is of another layout, or its content is invalid (a value outside
+            its column's domain among them).
+    """
+    layout = detect_layout(path)
+    if layout is None or layout.kind != kind:
+        found = "an unknown layout" if layout is None else f"a {layout.kind} file"
+        raise FetchError(f"{source}: expected a {kind} file, got {found}")
+    try:
+        layout.loader(path)
+    except DatasetError as exc:
+        problem = str(exc).removeprefix(f"{path}: ")
+        raise FetchError(f"{source}: invalid content: {problem}") from exc
+    return layout.name
+
+
+def _install(target: Path, kind: str, source: str, produce: Callable[[Path], None],
+             layout: str | None = None) -> Fetched:
+    """Produce a file in a staging folder, validate it, then atomically move it to ``target``.
+
+    ``layout``: the file was validated where it came from (a byte-identical local copy).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=target.parent))
     try:
         partial = staging / target.name
         produce(partial)
-        layout = detect_layout(partial)
-        if layout is None or layout.kind != kind:
-            found = "an unknown layout" if layout is None else f"a {layout.kind} file"
-            raise FetchError(f"{source}: expected a {kind} file, got {found}")
-        try:
-            layout.loader(partial)
-        except DatasetError as exc:
-            raise FetchError(f"{source}: invalid content: {exc}") from exc
-        fetched = Fetched(target, source, partial.stat().st_size, _sha256(partial), layout.name)
+        layout = layout or _validated(partial, kind, source)
+        fetched = Fetched(target, source, partial.stat().st_size, _sha256(partial), layout)
         os.replace(partial, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return fetched
 
 
+def _failed(failures: Sequence[str], fetched: Sequence[Fetched] = ()) -> FetchError:
+    """One error line for the files that failed (each is also reported on its own line)."""
+    if len(failures) == 1:
+        return FetchError(f"1 file failed: {failures[0]}", failures, fetched)
+    return FetchError(f"{len(failures)} files failed (each is listed above); the first: "
+                      f"{failures[0]}", failures, fetched)
+
+
 def _run(
     jobs: Sequence[tuple[Path, str, str, bool, Callable[[Path], None]]],
     report: Callable[[str], None] | None,
+    layouts: Mapping[str, str] | None = None,
 ) -> list[Fetched]:
     fetched: list[Fetched] = []
     failures: list[str] = []
     for target, kind, source, required, produce in jobs:
         try:
-            fetched.append(_install(target, kind, source, produce))
+            fetched.append(_install(target, kind, source, produce,
+                                    (layouts or {}).get(source)))
         except FetchError as exc:
             message = f"{target.name}: {exc}"
             if required:
@@ -259,9 +286,7 @@ def _run(
         if report:
             report(fetched[-1].describe())
     if failures:
-        raise FetchError(
-            f"{len(failures)} file(s) failed:\n  " + "\n  ".join(failures), failures, fetched
-        )
+        raise _failed(failures, fetched)
     return fetched
 
 
@@ -317,28 +342,49 @@ def import_local(
         The installed files.
 
     Raises:
-        FetchError: ``src_dir`` holds no recognised file, or a file failed validation.
-        ValueError: ``src_dir`` and ``dest_dir`` are the same folder.
+        FetchError: ``src_dir`` holds no recognised file, or a file failed validation; every
+            file is validated where it is before any is copied, so a failure copies nothing.
+        UsageError: ``src_dir`` and ``dest_dir`` are the same folder, or one holds the other.
 
     """
-    src_dir, dest_dir = Path(src_dir), Path(dest_dir)
-    if src_dir.resolve() == dest_dir.resolve():
-        raise ValueError(f"{src_dir}: source and destination are the same folder")
+    src_dir, dest_dir = Path(src_dir), check_dest(dest_dir)
+    inside = src_dir.resolve() in (dest_dir.resolve(), *dest_dir.resolve().parents)
+    if inside or dest_dir.resolve() in src_dir.resolve().parents:
+        raise UsageError(f"--dest: {dest_dir} and --from {src_dir} are the same folder or one "
+                         "holds the other (allowed: a destination outside the source)")
     try:
         found = find_raw_files(src_dir)
     except DatasetError as exc:
         raise FetchError(str(exc)) from exc
-    jobs = []
-    for kind, paths in found.items():
-        for path in paths:
-
-            def produce(target: Path, path: Path = path) -> None:
-                shutil.copyfile(path, target)
-
-            jobs.append((dest_dir / path.relative_to(src_dir), kind, str(path), True, produce))
-    if not jobs:
+    sources = [(path, kind) for kind, paths in found.items() for path in paths]
+    if not sources:
         raise FetchError(f"{src_dir}: no raw data file of a known layout")
-    return _run(jobs, report)
+    layouts, failures = {}, []
+    for path, kind in sources:
+        try:
+            layouts[str(path)] = _validated(path, kind, str(path))
+        except FetchError as exc:
+            failures.append(str(exc))
+            if report:
+                report(f"FAILED {exc}")
+    if failures:
+        raise _failed(failures)
+    jobs = [(dest_dir / path.relative_to(src_dir), kind, str(path), True,
+             partial(shutil.copyfile, path)) for path, kind in sources]
+    return _run(jobs, report, layouts)
+
+
+def check_dest(dest: str | Path) -> Path:
+    """The destination folder of a fetch, if it is a folder or does not exist yet.
+
+    Raises:
+        UsageError: ``dest`` is an existing file.
+    """
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"--dest: {dest} is a file (allowed: a folder, new or holding raw "
+                         "files)")
+    return dest
 
 
 def fetch_main(
@@ -355,11 +401,12 @@ def fetch_main(
         Paths of the installed files.
 
     Raises:
-        FetchError: a required file failed (the message lists each one).
+        FetchError: a required file failed (each is reported; the message names the first).
+        UsageError: ``dest`` is a file, or ``source_dir`` is ``dest`` or holds it.
 
     """
     if source_dir is not None:
         fetched = import_local(source_dir, dest, report=print)
     else:
-        fetched = fetch(dest, base_urls=base_url, report=print)
+        fetched = fetch(check_dest(dest), base_urls=base_url, report=print)
     return [item.path for item in fetched]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from simulator.sources.reading import (
     DatasetError,
+    Domain,
     date_columns,
     drop_unmapped,
     finish,
@@ -31,6 +32,13 @@ MOBILITY_CATEGORIES: tuple[str, ...] = (
     "workplaces",
     "residential",
 )
+
+PERCENT_CHANGE: Domain = (-100.0, 1000.0)
+"""Percent change of visits from the baseline: no fewer than none (-100), and at most +1000.
+The largest in Google's reports is +636 (parks in a US state in summer 2020), so the bound
+leaves room for any real place yet catches a value scaled wrongly (a fraction read as percent
+times 100, a typo such as 1e9) that would drown every error measured against it."""
+_DOMAINS = dict.fromkeys(MOBILITY_CATEGORIES, PERCENT_CHANGE)
 
 _OWID_MOBILITY_KEYWORDS = {
     "retail": "retail_and_recreation",
@@ -79,7 +87,9 @@ def _google_mobility(path: Path, header: list[str]) -> pd.DataFrame:
     frame["date"] = parse_dates(frame["date"], path, "date")
     to_numeric(frame, values, path)
     frame = frame.rename(columns=dict(zip(values, MOBILITY_CATEGORIES, strict=True)))
-    return finish(frame, path, "google", MOBILITY_CATEGORIES, smoothed=False, unmapped=unmapped)
+    return finish(frame, path, "google", MOBILITY_CATEGORIES, domains=_DOMAINS,
+                  named=dict(zip(MOBILITY_CATEGORIES, values, strict=True)), smoothed=False,
+                  unmapped=unmapped)
 
 
 def oi_region(
@@ -115,11 +125,16 @@ def _oi_mobility(path: Path, header: list[str]) -> pd.DataFrame:
     frame, unmapped = oi_region(frame, header, path)
     frame["date"] = ymd_dates(frame, path)
     to_numeric(frame, values, path)
-    # Opportunity Insights publishes fractions (0.1 = +10%); the project works in percent points.
-    frame[list(MOBILITY_CATEGORIES)] = frame[values].to_numpy() * 100.0
-    return finish(
-        frame, path, "opportunity_insights", MOBILITY_CATEGORIES, smoothed=True, unmapped=unmapped
-    )
+    frame = frame.rename(columns=dict(zip(values, MOBILITY_CATEGORIES, strict=True)))
+    # Opportunity Insights publishes fractions (0.1 = +10%), checked as such; the project works
+    # in percent points.
+    low, high = PERCENT_CHANGE
+    frame = finish(frame, path, "opportunity_insights", MOBILITY_CATEGORIES,
+                   domains=dict.fromkeys(MOBILITY_CATEGORIES, (low / 100.0, high / 100.0)),
+                   named=dict(zip(MOBILITY_CATEGORIES, values, strict=True)), smoothed=True,
+                   unmapped=unmapped)
+    frame[list(MOBILITY_CATEGORIES)] *= 100.0
+    return frame
 
 
 def _owid_mobility(path: Path, header: list[str]) -> pd.DataFrame:
@@ -151,7 +166,8 @@ def _owid_mobility(path: Path, header: list[str]) -> pd.DataFrame:
     frame["date"] = parse_dates(frame[date_column], path, date_column)
     to_numeric(frame, found.values(), path)
     frame = frame.rename(columns={column: category for category, column in found.items()})
-    return finish(frame, path, "owid", MOBILITY_CATEGORIES, smoothed=True, unmapped=unmapped)
+    return finish(frame, path, "owid", MOBILITY_CATEGORIES, domains=_DOMAINS, named=found,
+                  smoothed=True, unmapped=unmapped)
 
 
 _MOBILITY_READERS: dict[str, Callable[[Path, list[str]], pd.DataFrame]] = {

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.sources.indicators import POLICY_INDICATORS, POLICY_INDICES
+from simulator.sources.indicators import OXCGRT_INDICATORS, POLICY_INDICATORS, POLICY_INDICES
 from simulator.sources.reading import (
     DatasetError,
+    Domain,
     finish,
     is_blank,
     melt_wide,
@@ -32,6 +33,14 @@ from simulator.sources.reading import (
 _VARIANT_RANK = {"": 0, "M": 1, "EV": 2, "E": 3}
 _INDICATOR_COLUMN = re.compile(r"^(?P<code>[CEH]\d)(?P<variant>M|EV|E|NV|V)?_(?P<label>.+)$")
 _JURISDICTION_RANK = {"TOTAL": 0, "WIDE": 1, "ALL": 1, "GOV": 2}
+DOMAINS: dict[str, Domain] = {
+    **{name: (0.0, OXCGRT_INDICATORS[name].max_level) for name in POLICY_INDICATORS.values()},
+    **{f"{code.lower()}_flag": (0.0, 1.0) for code in POLICY_INDICATORS},
+    **dict.fromkeys(POLICY_INDICES, (0.0, 100.0)),
+    "confirmed_cases": (0.0, None),
+    "confirmed_deaths": (0.0, None),
+}
+"""The codebook's domains: an indicator's levels, flags 0 or 1, indices 0-100, counts >= 0."""
 
 
 def oxcgrt_columns(header: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -156,7 +165,8 @@ def load_oxcgrt(path: str | Path) -> pd.DataFrame:
     layout = (
         "oxcgrt_v1" if variants - {None} else "oxcgrt_classic" if variants else "oxcgrt_indices"
     )
-    return finish(frame, path, layout, list(sources), jurisdictions=jurisdictions)
+    return finish(frame, path, layout, list(sources), domains=DOMAINS, named=sources,
+                  jurisdictions=jurisdictions)
 
 
 def _read_oxcgrt_rows(path: Path, header: Sequence[str], sources: dict[str, str]
@@ -232,4 +242,4 @@ def load_oxcgrt_indices(path: str | Path, index: str | None = None) -> pd.DataFr
         layout = "oxcgrt_timeseries"
     frame = frame.sort_values(["region", "date"])
     frame[list(indices)] = frame.groupby("region", sort=False)[list(indices)].ffill()
-    return finish(frame, path, layout, list(indices))
+    return finish(frame, path, layout, list(indices), domains=DOMAINS, named=indices)

@@ -3,16 +3,18 @@
 Each loader reads one family of upstream layouts into a tidy daily frame with a canonical
 ``region`` code and a ``date`` column (``datetime64[ns]``). Any problem with a file (missing
 columns, unparsable dates, non-numeric values, a file cut mid-row, a known layout with no data
-rows) raises :class:`DatasetError` naming the file and what is wrong.
+rows, a value outside its column's domain) raises :class:`DatasetError` naming the file and what
+is wrong.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from simulator.errors import SocialTwinError
@@ -20,6 +22,10 @@ from simulator.errors import SocialTwinError
 
 class DatasetError(SocialTwinError, ValueError):
     """An observed-data file is missing, malformed or not of the expected layout."""
+
+
+Domain = tuple[float | None, float | None]
+"""The values a column can take: lowest and highest (``None``: unbounded); always finite."""
 
 
 def read_header(path: Path) -> list[str]:
@@ -167,14 +173,69 @@ def check_unique(frame: pd.DataFrame, path: Path) -> None:
         )
 
 
+def check_domains(frame: pd.DataFrame, path: Path, domains: Mapping[str, Domain],
+                  named: Mapping[str, str] | None = None, when: str = "date") -> None:
+    """Raise a :class:`DatasetError` at the first value outside its column's domain.
+
+    The message names the file, the column (as the file names it, through ``named``), the
+    region and the date (or month), and what is allowed. Missing values (NaN) are not checked.
+
+    Args:
+        frame: rows with ``region`` and ``when``, in the order to report them.
+        path: the file, for the message.
+        domains: column -> (lowest, highest); columns absent from ``frame`` are skipped.
+        named: column -> its name in the file, when the loader renamed it.
+        when: the column saying when a row is: ``date`` or ``month``.
+    """
+    for column, (low, high) in domains.items():
+        if column not in frame:
+            continue
+        values = frame[column].to_numpy(dtype=float)
+        bad = np.isinf(values)
+        if low is not None:
+            bad |= values < low
+        if high is not None:
+            bad |= values > high
+        if bad.any():
+            row = int(np.argmax(bad))
+            value, at = values[row], frame[when].iloc[row]
+            problem = "is not a finite number" if np.isinf(value) else "is out of range"
+            date = f"{at:%Y-%m-%d}" if when == "date" else f"month {int(at)}"
+            raise DatasetError(
+                f"{path}: column {(named or {}).get(column, column)!r}, region "
+                f"{frame['region'].iloc[row]}, {date}: {value:g} {problem} (allowed: "
+                f"{_described(low, high)})")
+
+
+def _described(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"a number from {low:g} to {high:g}"
+    if low is not None:
+        return f"a finite number of at least {low:g}"
+    return "a finite number" if high is None else f"a finite number of at most {high:g}"
+
+
 def finish(
-    frame: pd.DataFrame, path: Path, layout: str, columns: Sequence[str], **attrs: object
+    frame: pd.DataFrame, path: Path, layout: str, columns: Sequence[str], *,
+    domains: Mapping[str, Domain] | None = None, named: Mapping[str, str] | None = None,
+    **attrs: object,
 ) -> pd.DataFrame:
-    """Sort, reject duplicate (region, date) rows, and attach ``layout`` and ``source`` attrs."""
+    """Sort, refuse duplicate (region, date) rows and values outside their domain, add attrs.
+
+    Args:
+        frame: the loader's rows.
+        path: the file.
+        layout: the ``layout`` attr.
+        columns: the value columns kept.
+        domains: the values each column can take (see :func:`check_domains`).
+        named: column -> its name in the file, for messages.
+        attrs: more attrs (``source`` is the path).
+    """
     frame = frame.loc[:, ["region", "date", *columns]].astype({"region": str})
     frame = frame.sort_values(["region", "date"])
     check_unique(frame, path)
     frame = frame.reset_index(drop=True)
+    check_domains(frame, path, domains or {}, named)
     frame.attrs.update(layout=layout, source=str(path), **attrs)
     return frame
 

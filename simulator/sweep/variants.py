@@ -38,6 +38,13 @@ from simulator.sweep.transforms import (
 BASELINE = "baseline"
 MAX_SEEDS = 1_000
 """Most seeds a sweep runs (each seed is a run of every variant)."""
+MAX_VARIANTS = 1_000
+"""Most variants a sweep runs, counted before a grid is expanded: each is a whole run per seed
+(a few seconds each on the rules engine, minutes on a language model), and a 1,000 x 1,000 grid
+took 22 s to expand before its first run."""
+MAX_DOSE = 1e6
+"""Largest dose (in absolute value): doses are factors, shifts in ticks or levels, within
++-10,000 in any real sweep; the dose-response fits square them, so 1e308 overflowed."""
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ of its kind (factor, ticks or level) with each of its values.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, model_validator
 
 from simulator.fields import (
     AnyText,
@@ -35,13 +36,14 @@ from simulator.fields import (
     Section,
     Text,
     _fail,
+    at_most,
     choice,
     nested,
     number,
-    read_yaml,
     validated,
     whole,
 )
+from simulator.scenario_file import MAX_SEED
 from simulator.sweep.transforms import (
     EDGES,
     KINDS,
@@ -54,9 +56,12 @@ from simulator.sweep.transforms import (
     ShiftIntervention,
     Transform,
 )
-from simulator.sweep.variants import Variant, VariantSet
+from simulator.sweep.variants import MAX_DOSE, MAX_SEEDS, MAX_VARIANTS, Variant, VariantSet
+from simulator.yaml_files import read_yaml
 
 MAX_TICKS = 10_000
+Dose = number(-MAX_DOSE, MAX_DOSE)
+"""A variant's dose, and a grid axis value (which is the dose of its variants on a dose axis)."""
 _MAIN = {"scale": "factor", "shift": "ticks", "set": "level"}
 _FIELDS = {
     "scale": ("factor", "indicators"),
@@ -145,7 +150,7 @@ class VariantFile(Section):
     """An explicit variant: a name, its transforms and, optionally, its policy dose."""
 
     name: Text
-    dose: number() | None = None
+    dose: Dose | None = None
     transforms: list[TransformFile] = []
     description: AnyText = ""
 
@@ -155,7 +160,7 @@ class GridAxisFile(Section):
 
     axis: Text
     kind: choice(*_MAIN)
-    values: Annotated[list[number()], Field(min_length=1)]
+    values: Annotated[list[Dose], Field(min_length=1), at_most(MAX_VARIANTS)]
     dose: Flag = False
     factor: Any = None
     ticks: Any = None
@@ -196,6 +201,10 @@ class GridAxisFile(Section):
         return found
 
 
+_SEED = TypeAdapter(whole(0, MAX_SEED))
+"""A seed of the list, declared as the scenario's ``seed``."""
+
+
 def _seeds(value: Any) -> Any:
     whole_numbers = isinstance(value, int) and not isinstance(value, bool)
     listed = isinstance(value, list) and all(isinstance(s, int) and not isinstance(s, bool)
@@ -203,6 +212,14 @@ def _seeds(value: Any) -> Any:
     if value is not None and not (whole_numbers or listed):
         raise _fail("seeds", f"{value!r} is not a count or a list of seeds",
                     "a whole number, or a list of whole numbers")
+    if listed:
+        if len(value) > MAX_SEEDS:
+            raise _fail("too_many", f"{len(value):,} seeds", f"at most {MAX_SEEDS:,}")
+        for index, seed in enumerate(value):
+            try:
+                _SEED.validate_python(seed)
+            except ValidationError as error:
+                raise nested(error, (index,)) from None
     return value
 
 
@@ -213,7 +230,7 @@ class VariantsFile(Section):
     description: AnyText = ""
     seeds: Annotated[int | list[int] | None, BeforeValidator(_seeds)] = None
     baseline: AnyText | None = None
-    variants: list[VariantFile] = []
+    variants: Annotated[list[VariantFile], at_most(MAX_VARIANTS)] = []
     grid: list[GridAxisFile] | None = None
 
     @model_validator(mode="after")
@@ -227,6 +244,13 @@ class VariantsFile(Section):
         if len(doses) > 1:
             raise _fail("dose", f"more than one dose axis ({doses})",
                         "dose: true on one axis at most", at=("grid",))
+        count = len(self.variants) + (math.prod(len(a.values) for a in self.grid)
+                                      if self.grid else 0)
+        if count > MAX_VARIANTS:
+            sizes = " x ".join(str(len(axis.values)) for axis in self.grid or ())
+            raise _fail("too_many", f"{count:,} variants ({len(self.variants)} listed"
+                        + (f", a grid of {sizes})" if sizes else ")"),
+                        f"at most {MAX_VARIANTS:,}", at=("grid" if self.grid else "variants",))
         return self
 
     def to_variants(self, source: str) -> VariantSet:
