@@ -2,12 +2,20 @@
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+import yaml
 
 from simulator.errors import UsageError
 from simulator.folder_contents import FORMAT, MANIFEST, sha256, survey
 from simulator.run_folder import RunFolder
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def publish(out, files, overwrite=False, update=False, manifest=None):
@@ -193,3 +201,48 @@ def test_an_update_adds_files_and_keeps_the_run(tmp_path):
         publish(out, {"calibrator.json": "{}"}, update=True)
     with pytest.raises(UsageError, match="holds no run of socialtwin"):
         publish(tmp_path / "elsewhere", {"calibrator.json": "{}"}, update=True)
+
+
+def complete_run(out):
+    """Whether ``out`` holds a whole run and nothing else: each listed file, its checksum."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    return manifest.get("format") == FORMAT and on_disk == {*manifest["files"], MANIFEST} and \
+        all(sha256(out / name) == digest for name, digest in manifest["files"].items())
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_writing_leaves_nothing_that_is_misread(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "killed", "region": "US_VT", "population": {"size": 50},
+        "period": {"start": "2020-03-02", "end": "2020-04-05"},
+        "behaviours": ["workplaces", "parks"], "engine": {"name": "rules", "archetypes": 4}}))
+    out, stage = tmp_path / "out", tmp_path / ".out.socialtwin-staging"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    run = [sys.executable, "-m", "simulator.cli", "run", str(scenario), "--engine", "rules",
+           "--agents", "300", "--out", str(out), "--quiet", "--no-probe", "--no-calibrate"]
+    killed_while_writing = 0
+    for delay in (0, 0.02, 0.1, 0.3, 0.6, 1.0, 1.5, 2.0, 2.5, 3.0):  # staging lasts ~2-3 s
+        child = subprocess.Popen([*run, "--overwrite"], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        while child.poll() is None and not any(p.is_file() for p in stage.rglob("*")):
+            time.sleep(0.001)
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        killed_while_writing += child.wait() == -signal.SIGKILL
+        # A whole earlier run, no run at all, or a publication the next claim finishes.
+        publishing = (stage / "publishing.json").is_file()
+        earlier = complete_run(out)
+        assert earlier or publishing or not out.exists() or not any(out.rglob("*")), delay
+        done = subprocess.run(run, env=env, capture_output=True, text=True)
+        if earlier or publishing:
+            assert done.returncode == 2 and "holds an earlier run" in done.stderr, done.stderr
+            done = subprocess.run([*run, "--overwrite"], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert complete_run(out), delay
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.yaml"], "nothing stale"
+    assert killed_while_writing >= 5, "most kills must land while the run writes"
