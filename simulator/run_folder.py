@@ -299,15 +299,22 @@ def _publish(stage: Path, out: Path, manifest: dict) -> None:
 
 
 def _clashes(others: Iterable[str], writes: Iterable[str], folder: Path) -> list[str]:
-    """The user's files at a name the command writes or in the way of one (a file ``plots``)."""
-    writes = tuple(writes)
+    """The user's files at a name the command writes, or in the way of one (a file ``plots``).
+
+    A folder at the name of a file the command writes (``report.md/``) is in the way too.
+    """
+    writes = (MANIFEST, *writes)
     found = []
     for name in others:
-        if name == MANIFEST or any(fnmatchcase(name, w) or w.startswith(f"{name}/")
-                                   for w in writes):
+        parts = name.split("/")
+        if any(w.startswith(f"{name}/") or any(fnmatchcase("/".join(parts[:i]), w)
+                                                for i in range(1, len(parts) + 1))
+               for w in writes):
             link = (folder / name).is_symlink()
             found.append(f"{name} (a symbolic link)" if link else name)
-    return found
+    folders = [w for w in writes if not any(c in w for c in "*?[")
+               and (folder / w).is_dir() and not any(n.startswith(f"{w}/") for n in others)]
+    return found + [f"{name} (a folder)" for name in folders]
 
 
 def _clash_message(clashes: list[str]) -> str:

@@ -134,6 +134,15 @@ def test_a_linked_folder_in_the_way_is_refused(tmp_path):
     assert list(elsewhere.iterdir()) == []
 
 
+@pytest.mark.parametrize("folder", ["report.md", "report.md/inside"])
+def test_a_folder_at_the_name_of_a_run_file_is_refused(tmp_path, folder):
+    out = tmp_path / "out"
+    (out / folder).mkdir(parents=True)
+    with pytest.raises(UsageError, match=r"report.md.*: not written by an earlier"):
+        publish(out, {"report.md": "new"}, overwrite=True)
+    assert (out / folder).is_dir()
+
+
 def test_a_second_claim_is_refused_while_the_first_holds_the_folder(tmp_path):
     out = tmp_path / "out"
     with RunFolder(out, ["a.csv"]):
