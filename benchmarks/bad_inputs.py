@@ -483,7 +483,8 @@ def main() -> int:
         print(f"{name:<45} exit {code}  {seconds:5.1f} s  {verdict}\n    {first}")
     total = time.perf_counter() - started
     print(f"{len(results) - failed} of {len(results)} cases refused with one clear line, "
-          f"nothing written; {total:.0f} s in all ({args.workers} at a time)")
+          f"nothing of the user's written or changed; {total:.0f} s in all ({args.workers} at a "
+          "time)")
     return 1 if failed else 0
 
 
