@@ -11,6 +11,12 @@ response cache, which must hold no answer. Usage::
 
 The "every answer failed" case asks an OpenAI-compatible server on 127.0.0.1 that this script
 starts, whose replies carry neither log-probabilities nor a valid JSON distribution.
+
+The cases of issue 22 (output folders: files of the user's, foreign manifests, links, a folder
+another command holds, --out "", plot and calibrate inputs) come last. One more case, run by
+this script only (tests/test_bad_inputs.py runs :func:`cases`), must write its folder and still
+fail: a run with some failed answers and --fail-on-failed-answers (exit 3), asking a second
+server that answers about half the questions; it may create its folder and response cache.
 """
 
 from __future__ import annotations
@@ -75,6 +81,9 @@ class Case:
     """The case gets as far as asking a model: its response cache file may be created."""
     secret: str | None = None
     """A credential the command must not print."""
+    writes: tuple[str, ...] = ()
+    """Files and folders the case writes by design (new files there are not counted; nothing
+    that was there may change)."""
 
 
 MARKERS = {"NAN": ".nan", "INF": ".inf", "DATE": "2020-02-30"}
@@ -225,6 +234,61 @@ SCHEMA = ("CREATE TABLE responses (key TEXT PRIMARY KEY, engine TEXT NOT NULL, m
 RUN = ["run", "s.yaml", "--out", "out", "--quiet", "--no-calibrate", "--no-probe"]
 
 
+def folder_files(files: dict[str, str | bytes], manifest: dict | list | None = None,
+                 links: dict[str, str] | None = None, ours: bool = False,
+                 folder_name: str = "out") -> Callable[[Path], None]:
+    """A folder with ``files``, symbolic ``links`` (name -> target) and a ``manifest``.
+
+    With ``ours``, the manifest is socialtwin's: the format marker, and the checksum of every
+    file ``manifest["files"]`` names (by default every file and link).
+    """
+    def make(folder: Path) -> None:
+        out = folder / folder_name
+        for name, content in files.items():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            data = content.encode() if isinstance(content, str) else content
+            (out / name).write_bytes(data)
+        for name, target in (links or {}).items():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).symlink_to(target)
+        out.mkdir(exist_ok=True)
+        data = manifest
+        if ours:
+            data = dict(manifest or {})
+            listed = data.pop("files", None) or [*files, *(links or {})]
+            data = {"format": "socialtwin.run-folder/1", **data, "files": {
+                name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in listed}}
+        if data is not None:
+            (out / "manifest.json").write_text(json.dumps(data))
+    return make
+
+
+RUN_MANIFEST = {"scenario": {"name": "bad_inputs", "region": "US_VT"}, "engine": "rules",
+                "agents": 50}
+"""The entries of a run's manifest that plot and calibrate read."""
+TRAJECTORIES = "tick,date,behaviour,group,subgroup,value,change_pct\n"
+
+
+def trajectories(date: str = "2020-03-02", change: str = "0.0") -> str:
+    return TRAJECTORIES + f"0,{date},parks,all,all,0.5,{change}\n"
+
+
+class HeldFolder:
+    """Claims a folder for itself, as a first command still running on it does."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.held = []
+
+    def __call__(self, folder: Path) -> None:
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from simulator.run_folder import RunFolder
+
+        write_scenario(scenario())(folder)
+        self.held.append(RunFolder(folder / self.name).claim())  # released as the script ends
+
+
 def cases(port: int) -> list[Case]:
     """Every input the issue lists that must be refused, in its order."""
     return [
@@ -281,6 +345,75 @@ def cases(port: int) -> list[Case]:
                                                                earlier_run), RUN),
         Case("every answer failed", write_scenario(failing_engine(port)),
              [*RUN, "--cache", "cache.sqlite"], cache=True),
+        # issue 22: output folders
+        Case("user's report.md, trajectories.csv, no manifest", several(
+            write_scenario(scenario()), folder_files({"report.md": "mine", "trajectories.csv":
+                                                      "mine"})), RUN),
+        Case("... with --overwrite (named like run files)", several(
+            write_scenario(scenario()), folder_files({"report.md": "mine", "trajectories.csv":
+                                                      "mine"})), [*RUN, "--overwrite"]),
+        Case("--overwrite: user's calibrator.json in a run", several(
+            write_scenario(scenario()), folder_files(
+                {"report.md": "run", "calibration.csv": "mine", "calibrator.json": "{}"},
+                {"files": ["report.md"], **RUN_MANIFEST}, ours=True)),
+             ["run", "s.yaml", "--out", "out", "--quiet", "--no-probe", "--overwrite"]),
+        Case("--overwrite: hand-written manifest", several(
+            write_scenario(scenario()), folder_files(
+                {"thesis.docx": "four years", "data/raw.csv": "irreplaceable"},
+                {"files": ["thesis.docx", "data/raw.csv"]})), [*RUN, "--overwrite"]),
+        Case("--overwrite: another application's manifest", several(
+            write_scenario(scenario()), folder_files({"data.bin": "x"}, {"app": "other"})),
+             [*RUN, "--overwrite"]),
+        Case("second run while the first holds the folder", HeldFolder("out"), RUN),
+        Case("--overwrite: run file links outside", several(
+            write_scenario(scenario()), lambda f: (f / "outside.csv").write_text("mine\n"),
+            folder_files({"report.md": "run"}, links={"trajectories.csv": "../outside.csv"},
+                         ours=True)), [*RUN, "--overwrite"]),
+        Case("--overwrite: run file links inside", several(
+            write_scenario(scenario()), folder_files(
+                {"notes.txt": "mine"}, links={"trajectories.csv": "notes.txt"}, ours=True,
+                manifest={"files": ["trajectories.csv"]})), [*RUN, "--overwrite"]),
+        Case("folder of a run killed while writing", several(
+            write_scenario(scenario()), folder_files({"trajectories.csv": "", "report.md": "",
+                                                      "plots/signals.png": b""})), RUN),
+        Case("evaluate --out into a run folder", folder_files(
+            {"calibrator.json": "{}", "report.md": "run"}, RUN_MANIFEST, ours=True),
+             ["evaluate", "--engine", "rules", "--regions", "US_VT,US_NH", "--agents", "50",
+              "--out", "out"]),
+        Case("calibrate --out precious.yaml", several(
+            folder_files({"trajectories.csv": trajectories()}, RUN_MANIFEST, ours=True,
+                         folder_name="run"),
+            lambda f: (f / "precious.yaml").write_text("my settings\n")),
+             ["calibrate", "run", "--out", "precious.yaml"]),
+        Case("calibrate: RUN_DIR/calibrator.json is the user's", folder_files(
+            {"trajectories.csv": trajectories(), "calibrator.json": "{}"},
+            {"files": ["trajectories.csv"], **RUN_MANIFEST}, ours=True, folder_name="run"),
+             ["calibrate", "run"]),
+        Case("calibrate: change_pct all NaN", folder_files(
+            {"trajectories.csv": trajectories(change="")}, RUN_MANIFEST, ours=True,
+            folder_name="run"), ["calibrate", "run"]),
+        Case("calibrate: date 2020-13-45", folder_files(
+            {"trajectories.csv": trajectories(date="2020-13-45")}, RUN_MANIFEST, ours=True,
+            folder_name="run"), ["calibrate", "run"]),
+        Case("plot: manifest is a list", folder_files({"timeline.csv": "x\n"}, ["timeline.csv"]),
+             ["plot", "out"]),
+        Case("plot: manifest without scenario", folder_files(
+            {"timeline.csv": "x\n"}, {"engine": "rules", "agents": 50}, ours=True),
+             ["plot", "out"]),
+        Case("plot: trajectories.parquet missing", folder_files(
+            {"timeline.csv": "x\n"}, RUN_MANIFEST, ours=True), ["plot", "out"]),
+        Case("plot: trajectories.parquet corrupt", folder_files(
+            {"timeline.csv": "x\n", "trajectories.parquet": b"PAR1 not parquet"}, RUN_MANIFEST,
+            ours=True), ["plot", "out"]),
+        Case('run --out ""', write_scenario(scenario()), [*RUN[:2], "--out", "", *RUN[4:]]),
+        Case('sweep --out ""', several(write_scenario(scenario()), write_scenario(
+            "variants:\n  - {name: a}\n", "v.yaml")),
+             ["sweep", "s.yaml", "--variants", "v.yaml", "--out", "", "--quiet"]),
+        Case('evaluate --out ""', lambda folder: None,
+             ["evaluate", "--engine", "rules", "--out", ""]),
+        Case('calibrate --out ""', folder_files({"trajectories.csv": trajectories()},
+                                                RUN_MANIFEST, ours=True, folder_name="run"),
+             ["calibrate", "run", "--out", ""]),
         # issue 22: inputs
         *issue22_cases(port),
     ]
@@ -395,6 +528,8 @@ def attempt(case: Case) -> tuple[str, int, str, list[str], float]:
                               capture_output=True, text=True, env=env, timeout=300)
         seconds = time.perf_counter() - started
         after = snapshot(folder)
+        after = {k: v for k, v in after.items() if k in before
+                 or not any(k == w or k.startswith(f"{w}/") for w in case.writes)}
         if case.cache and "cache.sqlite" in after and "cache.sqlite" not in before:
             with sqlite3.connect(folder / "cache.sqlite") as db:
                 stored = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
@@ -430,7 +565,7 @@ class Silent(http.server.BaseHTTPRequestHandler):
         if "refuses" in request.get("model", ""):
             self.refuse()
             return
-        text = "I would rather not say."
+        text = self.reply(request)
         if self.path.endswith("/chat/completions"):
             choice = {"index": 0, "finish_reason": "stop",
                       "message": {"role": "assistant", "content": text}}
@@ -459,8 +594,40 @@ class Silent(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def reply(self, request: dict) -> str:
+        """The reply's text: never a distribution."""
+        return "I would rather not say."
+
     def log_message(self, *args) -> None:
         """Quiet."""
+
+
+class Flaky(Silent):
+    """An OpenAI-compatible endpoint that answers about half the questions with a valid JSON
+    distribution and the others with prose (which question, by a hash of its prompt)."""
+
+    def reply(self, request: dict) -> str:
+        prompt = "\n".join(str(m.get("content", "")) for m in request.get("messages", [])) \
+            or str(request.get("prompt", ""))
+        options = re.findall(r"^\s*\d+\. ", prompt.rsplit("Question:", 1)[-1], re.M) \
+            or re.findall(r"^\s*\d+\. ", prompt, re.M)
+        if not options or int(hashlib.sha256(prompt.encode()).hexdigest(), 16) % 2 == 0:
+            return super().reply(request)
+        return json.dumps({str(i + 1): 1 / len(options) for i in range(len(options))})
+
+
+def written_cases(port: int) -> list[Case]:
+    """Runs that write their folder and then exit non-zero on purpose (one error line)."""
+    flaky = scenario(**{"engine": {"name": "litellm:openai/replies-sometimes", "archetypes": 2,
+                                   "options": {"api_base": f"http://127.0.0.1:{port}/v1",
+                                               "max_retries": 0, "balanced": False,
+                                               "elicitation": "verbalised_json",
+                                               "api": "chat"}},
+                        "population.size": 20, "period.end": "2020-03-15",
+                        "behaviours": ["parks"]})
+    return [Case("some answers failed, --fail-on-failed-answers (exit 3)", write_scenario(flaky),
+                 [*RUN, "--cache", "cache.sqlite", "--fail-on-failed-answers"],
+                 writes=("out", "cache.sqlite"))]
 
 
 def main() -> int:
@@ -469,8 +636,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Silent)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    all_cases = cases(server.server_address[1])
+    flaky = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    for each in (server, flaky):
+        threading.Thread(target=each.serve_forever, daemon=True).start()
+    all_cases = cases(server.server_address[1]) + written_cases(flaky.server_address[1])
     if args.list:
         print("\n".join(case.name for case in all_cases))
         return 0
@@ -478,6 +647,7 @@ def main() -> int:
     with ThreadPoolExecutor(args.workers) as pool:
         results = list(pool.map(attempt, all_cases))
     server.shutdown()
+    flaky.shutdown()
     failed = 0
     for name, code, first, problems, seconds in results:
         verdict = "ok" if not problems else "FAIL: " + "; ".join(problems)
@@ -485,7 +655,8 @@ def main() -> int:
         print(f"{name:<45} exit {code}  {seconds:5.1f} s  {verdict}\n    {first}")
     total = time.perf_counter() - started
     print(f"{len(results) - failed} of {len(results)} cases refused with one clear line, "
-          f"nothing written; {total:.0f} s in all ({args.workers} at a time)")
+          f"nothing of the user's written or changed; {total:.0f} s in all ({args.workers} at a "
+          "time)")
     return 1 if failed else 0
 
 

@@ -12,6 +12,7 @@ from calibration.event_effects import NOISE_QUANTILE
 from calibration.event_protocol import EventEvaluation
 from calibration.intervals import NOMINAL
 from calibration.plots import plot_event_effects
+from simulator.run_folder import RunFolder, claimed
 
 FIGURES = ("sign_agreement", "pearson", "spearman", "mae", "coverage")
 _HEADERS = {"sign_agreement": "sign agreement", "pearson": "Pearson", "spearman": "Spearman",
@@ -74,28 +75,43 @@ def _twin_by_category(evaluation: EventEvaluation) -> pd.DataFrame:
         columns=_HEADERS)
 
 
-def write_event_outputs(evaluation: EventEvaluation, out: str | Path) -> list[Path]:
-    """Write the protocol's files into ``out``.
+EVENT_FILES = ("events.csv", "event_scores.csv", "events_by_indicator.csv", "events.json",
+               "plots/events.png")
+"""The files the event protocol writes (besides the folder's manifest)."""
+
+
+def write_event_outputs(evaluation: EventEvaluation, out: str | Path | RunFolder,
+                        overwrite: bool = False) -> list[Path]:
+    """Write the protocol's files into ``out``, whole (see :class:`simulator.run_folder.RunFolder`).
 
     Files: ``events.csv`` (one row per event and category: region, date, indicators, observed,
     the twin with its band, each baseline), ``event_scores.csv`` (figures per method and
-    category), ``events_by_indicator.csv``, ``events.json`` (what ``--json`` prints) and
-    ``plots/events.png`` (the twin's effects against the observed ones).
+    category), ``events_by_indicator.csv``, ``events.json`` (what ``--json`` prints),
+    ``plots/events.png`` (the twin's effects against the observed ones) and ``manifest.json``.
+
+    Args:
+        evaluation: the protocol's result.
+        out: the folder, or one a command claimed already.
+        overwrite: replace an earlier run in the folder; write beside other files in it.
+
+    Returns:
+        The protocol's files (the manifest aside), where they were published.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    effects = evaluation.effects.merge(
-        evaluation.events[["event", "indicators", "direction"]], on="event", how="left")
-    columns = ["event", "region", "week", "indicators", "direction", "fold", "category",
-               "observed", "treated_change", "controls", *evaluation.method_names,
-               "twin_lower", "twin_upper"]
-    written = [out / "events.csv", out / "event_scores.csv", out / "events_by_indicator.csv",
-               out / "events.json"]
-    effects[columns].rename(columns={"week": "date"}).to_csv(written[0], index=False,
-                                                             float_format="%.4f")
-    evaluation.scores.to_csv(written[1], index=False, float_format="%.4f")
-    evaluation.by_indicator.to_csv(written[2], index=False, float_format="%.4f")
-    written[3].write_text(json.dumps(evaluation.to_json(), indent=2))
-    written.append(plot_event_effects(evaluation.effects, evaluation.noise["threshold"],
-                                      out / "plots" / "events.png", evaluation.engine))
-    return written
+    with claimed(out, EVENT_FILES, overwrite) as folder:
+        stage = folder.stage
+        effects = evaluation.effects.merge(
+            evaluation.events[["event", "indicators", "direction"]], on="event", how="left")
+        columns = ["event", "region", "week", "indicators", "direction", "fold", "category",
+                   "observed", "treated_change", "controls", *evaluation.method_names,
+                   "twin_lower", "twin_upper"]
+        effects[columns].rename(columns={"week": "date"}).to_csv(
+            stage / EVENT_FILES[0], index=False, float_format="%.4f")
+        evaluation.scores.to_csv(stage / EVENT_FILES[1], index=False, float_format="%.4f")
+        evaluation.by_indicator.to_csv(stage / EVENT_FILES[2], index=False, float_format="%.4f")
+        summary = evaluation.to_json()
+        (stage / EVENT_FILES[3]).write_text(json.dumps(summary, indent=2))
+        plot_event_effects(evaluation.effects, evaluation.noise["threshold"],
+                           stage / EVENT_FILES[4], evaluation.engine)
+        folder.publish({"kind": "evaluation", "protocol": "events", "engine": evaluation.engine,
+                        "n_events": summary.get("n_events")})
+        return [folder.given / name for name in EVENT_FILES]

@@ -6,51 +6,74 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from simulator.errors import SocialTwinError  # noqa: E402
+from simulator.exit_status import EXIT_CODES  # noqa: E402
 from simulator.probe_commands import register as register_probe_command  # noqa: E402
 from simulator.sweep.commands import register as register_sweep_commands  # noqa: E402
 
 COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2020.yaml"
+OVERWRITE_HELP = ("replace an earlier run in the folder (only the files it wrote, as its "
+                  "manifest lists them with their checksums, are removed) and write beside any "
+                  "other file in it (kept; one with the name of a file written is refused)")
 
 
 def _run(args: argparse.Namespace) -> int:
-    from calibration.trust import figures_for, trust_section
-    from simulator.outputs import write_run
+    from calibration.trust import figures_for
+    from simulator.exit_status import failed_answers_status
+    from simulator.outputs import RUN_FILES, write_run
     from simulator.run import apply_overrides, check_cache, run_scenario
-    from simulator.run_folder import check_folder
+    from simulator.run_folder import RunFolder, out_option
     from simulator.scenario import load_scenario
 
+    out = out_option(args.out)
     scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine,
                                agents=args.agents, seed=args.seed, region=args.region,
                                data_dir=args.data_dir)
-    out = check_folder(args.out or scenario.output, args.overwrite,
-                       "--out" if args.out else f"{scenario.source}: output")
-    check_cache(scenario, args.cache)
-    _note_unrecognised(args.data_dir)
-    figures = figures_for(scenario, args.events)
-    result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet,
-                          probe=not args.no_probe)
-    for note in result.manifest["missing_inputs"]:
-        print(f"missing input: {note}")
-    sections = []
-    if not args.no_calibrate:
-        from calibration.calibrate import calibrate_run, calibration_gap, calibration_section
+    writes = RUN_FILES + (() if args.no_calibrate else _CALIBRATION_FILES)
+    with RunFolder(out or scenario.output, writes, args.overwrite,
+                   "--out" if out else f"{scenario.source}: output") as folder:
+        check_cache(scenario, args.cache)
+        _note_unrecognised(args.data_dir)
+        figures = figures_for(scenario, args.events)
+        result = run_scenario(scenario, cache_path=args.cache, progress=not args.quiet,
+                              probe=not args.no_probe)
+        for note in result.manifest["missing_inputs"]:
+            print(f"missing input: {note}")
+        written = write_run(result, folder, _run_sections(args, scenario, result, figures))
+    _print_run(scenario.name, result.manifest)
+    print(f"wrote {written}/ (report.md, manifest.json, trajectories.csv/.parquet, plots/)")
+    return failed_answers_status(result.manifest, written, args.fail_on_failed_answers)
 
-        gap = calibration_gap(scenario, args.data_dir)
-        if gap is None:
-            calibration = calibrate_run(result.trajectories, scenario.region,
-                                        scenario.engine.name, args.data_dir)
-            sections.append(calibration_section(calibration))
-            sections.append(trust_section(scenario, figures, ()))
-        else:
-            print(f"not calibrated: {gap}")
-    written = write_run(result, out, sections)
-    m = result.manifest
-    print(f"{scenario.name}: {m['agents']:,} agents x {m['ticks']} ticks on {m['engine']} "
+
+_CALIBRATION_FILES = ("calibrator.json", "calibration.csv", "calibration_table.csv",
+                      "plots/calibration.png")
+"""The files calibration.calibrate.calibration_section adds to a run folder."""
+
+
+def _run_sections(args: argparse.Namespace, scenario, result, figures) -> list:
+    """The calibration and trust sections of a run's report (none with --no-calibrate)."""
+    if args.no_calibrate:
+        return []
+    from calibration.calibrate import calibrate_run, calibration_gap, calibration_section
+    from calibration.trust import trust_section
+
+    gap = calibration_gap(scenario, args.data_dir)
+    if gap is not None:
+        print(f"not calibrated: {gap}")
+        return []
+    calibration = calibrate_run(result.trajectories, scenario.region, scenario.engine.name,
+                                args.data_dir)
+    return [calibration_section(calibration), trust_section(scenario, figures, ())]
+
+
+def _print_run(name: str, m: dict) -> None:
+    """The summary a run prints: size, time, calls, failures, calibration and report card."""
+    print(f"{name}: {m['agents']:,} agents x {m['ticks']} ticks on {m['engine']} "
           f"in {m['wall_s']:.1f} s; LLM calls {m['llm_calls']:,}, cache hits {m['cache_hits']:,}, "
           f"failed answers {m['failed_answers']:,} of {m['answers']:,}")
     if m["failed_routine_answers"]:
@@ -71,39 +94,50 @@ def _run(args: argparse.Namespace) -> int:
                  f"sign on {keying:.0%} (see report.md)")
               + (f"; {len(card['unanswered'])} probes unanswered (failed answers)"
                  if card.get("unanswered") else ""))
-    print(f"wrote {written}/ (report.md, manifest.json, trajectories.csv/.parquet, plots/)")
-    return 0
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    import json
-
-    import pandas as pd
-
     from calibration.calibrate import calibrate_run
-    from simulator.run_folder import check_file
+    from calibration.run_data import read_run
+    from simulator.folder_contents import earlier_run
+    from simulator.run_folder import RunFolder, out_option, replace_file
 
     folder = Path(args.run_dir)
-    target = check_file(args.out or folder / "calibrator.json",
-                        "--out" if args.out else "RUN_DIR")
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-        region, engine = manifest["scenario"]["region"], manifest["engine"]
-        trajectories = pd.read_csv(folder / "trajectories.csv", parse_dates=["date"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise SocialTwinError(f"{folder}: not a readable run folder ({type(error).__name__}: "
-                              f"{error})") from None
-    missing = [c for c in _TRAJECTORY_COLUMNS if c not in trajectories.columns]
-    if missing:
-        raise SocialTwinError(f"{folder / 'trajectories.csv'}: no column {', '.join(missing)} "
-                              f"(allowed: a file written by socialtwin run, with columns "
-                              f"{', '.join(_TRAJECTORY_COLUMNS)})")
-    _note_unrecognised(args.data_dir)
-    calibration = calibrate_run(trajectories, region, engine, args.data_dir)
-    path = calibration.calibrator.save(target)
+    out = out_option(args.out)
+    region, engine, trajectories = read_run(folder)
+    target = Path(out) if out is not None else folder / "calibrator.json"
+    # Into a run folder (RUN_DIR's own calibrator.json, or --out in another run folder): an
+    # update of that run, whose manifest lists the new file with its checksum.
+    into_run = out is None or earlier_run(target.parent)[0] is not None
+    claim = RunFolder(target.parent, [target.name], option="--out" if out else "RUN_DIR",
+                      update=True) if into_run else _check_calibrator_file(target, args)
+    with claim:
+        _note_unrecognised(args.data_dir)
+        calibration = calibrate_run(trajectories, region, engine, args.data_dir)
+        if into_run:
+            calibration.calibrator.save(claim.stage / target.name)
+            claim.publish()
+        else:
+            replace_file(target, calibration.calibrator.save)
     print(calibration.evaluation.table.round(2).to_string())
-    print(f"wrote {path}")
+    print(f"wrote {target}")
     return 0
+
+
+def _check_calibrator_file(target: Path, args: argparse.Namespace) -> nullcontext:
+    """Check, before any work, that ``--out`` names a new file or a calibrator of socialtwin."""
+    from calibration.calibrator import BehaviourCalibrator
+    from simulator.run_folder import check_file
+
+    def is_calibrator(path: Path) -> bool:
+        try:
+            BehaviourCalibrator.load(path)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return False
+        return True
+
+    check_file(target, "--out", args.overwrite, is_calibrator, "calibrator")
+    return nullcontext()
 
 
 def _note_unrecognised(data_dir: str | None) -> None:
@@ -119,42 +153,30 @@ def _note_unrecognised(data_dir: str | None) -> None:
               file=sys.stderr)
 
 
-_TRAJECTORY_COLUMNS = ("tick", "date", "behaviour", "group", "subgroup", "value", "change_pct")
-
 
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from calibration.evaluate import evaluate
-    from calibration.plots import plot_calibration, plot_residuals_by_region
+    from calibration.evaluation_report import EVALUATION_FILES, write_evaluation_outputs
+    from calibration.event_report import EVENT_FILES
     from simulator.run import apply_overrides, check_cache
-    from simulator.run_folder import check_folder
+    from simulator.run_folder import RunFolder, out_option
     from simulator.scenario import load_scenario
 
+    out = out_option(args.out)
     scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine)
-    if args.out:
-        check_folder(args.out, overwrite=True)
-    check_cache(scenario, args.cache)
-    _note_unrecognised(args.data_dir)
-    if args.protocol == "events":
-        return _evaluate_events(args, scenario)
-    evaluation = evaluate(scenario, regions=args.regions, data_dir=args.data_dir,
-                          agents=args.agents, seed=args.seed, cache_path=args.cache,
-                          progress=not args.json)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        evaluation.table.to_csv(out / "evaluation_table.csv", index_label="method")
-        evaluation.by_region.to_csv(out / "evaluation_by_region.csv", index=False,
-                                    float_format="%.4f")
-        evaluation.predictions.to_csv(out / "predictions.csv", index=False, float_format="%.6g")
-        evaluation.twin.calibrator.save(out / "calibrator.json")
-        (out / "evaluation.json").write_text(json.dumps(evaluation.to_json(), indent=2))
-        twin = evaluation.twin.name
-        for region in evaluation.regions[:1] + [r for r in ("USA",) if r in evaluation.regions]:
-            plot_calibration(evaluation.predictions, twin, out / "plots" / f"{region}.png", region)
-        if len(evaluation.regions) > 1:
-            plot_residuals_by_region(evaluation.predictions, twin, out / "plots" / "regions.png")
+    writes = EVENT_FILES if args.protocol == "events" else EVALUATION_FILES
+    with nullcontext() if out is None else RunFolder(out, writes, args.overwrite) as folder:
+        check_cache(scenario, args.cache)
+        _note_unrecognised(args.data_dir)
+        if args.protocol == "events":
+            return _evaluate_events(args, scenario, folder)
+        evaluation = evaluate(scenario, regions=args.regions, data_dir=args.data_dir,
+                              agents=args.agents, seed=args.seed, cache_path=args.cache,
+                              progress=not args.json)
+        if folder is not None:
+            write_evaluation_outputs(evaluation, folder)
     if args.json:
         print(json.dumps(evaluation.to_json()))
         return 0
@@ -177,7 +199,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate_events(args: argparse.Namespace, scenario) -> int:
+def _evaluate_events(args: argparse.Namespace, scenario, folder) -> int:
     import json
 
     from calibration.event_protocol import evaluate_events
@@ -186,8 +208,8 @@ def _evaluate_events(args: argparse.Namespace, scenario) -> int:
     evaluation = evaluate_events(scenario, regions=args.regions, data_dir=args.data_dir,
                                  agents=args.agents, seed=args.seed, cache_path=args.cache,
                                  progress=not args.json)
-    if args.out:
-        write_event_outputs(evaluation, args.out)
+    if folder is not None:
+        write_event_outputs(evaluation, folder)
     print(json.dumps(evaluation.to_json()) if args.json else event_text(evaluation))
     return 0
 
@@ -259,16 +281,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "calibrated to observed behaviour.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run a scenario and write a run folder")
+    run = commands.add_parser("run", help="run a scenario and write a run folder",
+                              epilog=EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--engine", help="local, rules or litellm:<model> (overrides the scenario)")
     run.add_argument("--agents", type=int, help="population size (overrides the scenario)")
     run.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
     run.add_argument("--out", help="run folder (default: the scenario's output)")
-    run.add_argument("--overwrite", action="store_true",
-                     help="replace an earlier run in the folder (its files are removed first)")
+    run.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     run.add_argument("--cache", help="response cache file (default: per-user cache folder)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--fail-on-failed-answers", action="store_true",
+                     help="exit with code 3 when any answer failed (the folder is written)")
     run.add_argument("--no-calibrate", action="store_true",
                      help="skip calibration against observed data")
     run.add_argument("--no-probe", action="store_true",
@@ -291,7 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate", help="fit the calibrator on a run folder and observed data")
     calibrate.add_argument("run_dir", help="a run folder written by `socialtwin run`")
     calibrate.add_argument("--data-dir", help="raw observed files (default: the shipped tables)")
-    calibrate.add_argument("--out", help="calibrator file (default: RUN_DIR/calibrator.json)")
+    calibrate.add_argument("--out", help="calibrator file (default: RUN_DIR/calibrator.json); "
+                           "an existing file must be a calibrator of socialtwin")
+    calibrate.add_argument("--overwrite", action="store_true",
+                           help="replace an existing --out file that is not a calibrator")
     calibrate.set_defaults(handler=_calibrate)
 
     evaluate = commands.add_parser(
@@ -314,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--cache", help="response cache file")
     evaluate.add_argument("--out", help="folder for tables, predictions and plots")
+    evaluate.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     evaluate.add_argument("--json", action="store_true",
                           help="print one JSON object (time: macro RMSE per method, "
                                "improvement, per-region table; events: n_events, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from simulator.cognition.probe_card import ProbeCard, failures, keying_finding
 from simulator.fields import plain
 from simulator.plots import plot_signals, plot_trajectories
 from simulator.run import RunResult
-from simulator.run_folder import clear_earlier_run
+from simulator.run_folder import RunFolder, claimed
 
 
 @dataclass(frozen=True)
@@ -33,56 +32,65 @@ class ReportSection:
     files: Mapping[str, Callable[[Path], Any]] = field(default_factory=dict)
 
 
-def write_run(result: RunResult, out_dir: str | Path,
-              sections: Sequence[ReportSection] = ()) -> Path:
+RUN_PLOTS = ("plots/trajectories.png", "plots/signals.png")
+RUN_FILES = ("trajectories.csv", "trajectories.parquet", "decisions.csv", "timeline.csv",
+             "archetypes.csv", "population_summary.csv", "persona_answers.csv",
+             "probe_card.csv", *RUN_PLOTS, "report.md")
+"""The files a run folder may hold besides its manifest and its sections' files."""
+
+
+def write_run(result: RunResult, out_dir: str | Path | RunFolder,
+              sections: Sequence[ReportSection] = (), overwrite: bool = False) -> Path:
     """Write a run folder and return its path.
 
     Files: ``manifest.json``, ``trajectories.csv`` and ``.parquet``, ``decisions.csv``,
     ``timeline.csv``, ``archetypes.csv``, ``population_summary.csv``, ``plots/*.png``,
-    ``report.md`` and the files of each section. The files an earlier run wrote in the folder
-    (as its manifest lists them) are removed first, so the folder holds this run only; the
-    manifest lists the files this run wrote.
+    ``report.md`` and the files of each section. The folder is written whole through a
+    :class:`~simulator.run_folder.RunFolder`: the manifest lists the files this run wrote, with
+    their sha256; an earlier run's files are replaced (with ``overwrite``) and the user's kept.
 
     Args:
         result: the run.
-        out_dir: the run folder.
+        out_dir: the run folder, or one a command claimed already.
         sections: later stages (e.g. calibration): their files, manifest entries and report
             sections.
+        overwrite: replace an earlier run in the folder; write beside other files in it.
+
+    Raises:
+        UsageError: the folder holds an earlier run or other files and ``overwrite`` is false,
+            or a file of the user's has the name of one the run writes.
     """
-    out = Path(out_dir)
-    clear_earlier_run(out)
-    (out / "plots").mkdir(parents=True, exist_ok=True)
-    trajectories = result.trajectories
-    tables = {"trajectories": trajectories, "decisions": result.decisions,
-              "timeline": result.timeline, "archetypes": result.archetypes,
-              "population_summary": result.population_summary}
-    if not result.persona_answers.empty:
-        tables["persona_answers"] = result.persona_answers
-    if result.probe_card is not None:
-        tables["probe_card"] = pd.DataFrame([vars(p) for p in result.probe_card.probes])
-    for name, table in tables.items():
-        table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
-    trajectories.to_parquet(out / "trajectories.parquet", index=False)
-    files = [out / f"{name}.csv" for name in tables] + [out / "trajectories.parquet"]
-    title = f"{result.scenario.name} — {result.manifest['engine']} engine, " \
-            f"{result.manifest['agents']:,} agents"
-    plots = [
-        plot_trajectories(trajectories, out / "plots" / "trajectories.png", title=title),
-        plot_signals(result.timeline, out / "plots" / "signals.png",
-                     title=f"Signals received — {result.scenario.region}"),
-    ]
-    for section in sections:
-        for name, write in section.files.items():
-            (out / name).parent.mkdir(parents=True, exist_ok=True)
-            write(out / name)
-            files.append(out / name)
-        result.manifest.update(section.manifest)
-    files += [*plots, out / "report.md"]
-    result.manifest["files"] = sorted(str(p.relative_to(out)) for p in files)
-    (out / "report.md").write_text(report_markdown(result, out, plots,
-                                                   [s.markdown for s in sections]))
-    (out / "manifest.json").write_text(json.dumps(plain(result.manifest), indent=2))
-    return out
+    writes = [*RUN_FILES, *(name for section in sections for name in section.files)]
+    with claimed(out_dir, writes, overwrite) as folder:
+        stage = folder.stage
+        (stage / "plots").mkdir(parents=True, exist_ok=True)
+        trajectories = result.trajectories
+        tables = {"trajectories": trajectories, "decisions": result.decisions,
+                  "timeline": result.timeline, "archetypes": result.archetypes,
+                  "population_summary": result.population_summary}
+        if not result.persona_answers.empty:
+            tables["persona_answers"] = result.persona_answers
+        if result.probe_card is not None:
+            tables["probe_card"] = pd.DataFrame([vars(p) for p in result.probe_card.probes])
+        for name, table in tables.items():
+            table.to_csv(stage / f"{name}.csv", index=False, float_format="%.6g")
+        trajectories.to_parquet(stage / "trajectories.parquet", index=False)
+        title = f"{result.scenario.name} — {result.manifest['engine']} engine, " \
+                f"{result.manifest['agents']:,} agents"
+        plots = [
+            plot_trajectories(trajectories, stage / RUN_PLOTS[0], title=title),
+            plot_signals(result.timeline, stage / RUN_PLOTS[1],
+                         title=f"Signals received — {result.scenario.region}"),
+        ]
+        for section in sections:
+            for name, write in section.files.items():
+                (stage / name).parent.mkdir(parents=True, exist_ok=True)
+                write(stage / name)
+            result.manifest.update(section.manifest)
+        (stage / "report.md").write_text(report_markdown(result, stage, plots,
+                                                         [s.markdown for s in sections]))
+        folder.publish(plain(result.manifest))
+        return folder.given
 
 
 def report_markdown(result: RunResult, out: Path, plots: list[Path],

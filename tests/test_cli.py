@@ -1,13 +1,19 @@
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from simulator.cli import main
+from simulator.cli import _CALIBRATION_FILES, main
+from simulator.folder_contents import sha256
+from simulator.outputs import RUN_FILES
+from simulator.run_folder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
 COVID = ROOT / "scenarios" / "covid_us_2020.yaml"
@@ -41,7 +47,10 @@ def test_run_writes_the_run_folder(run_dirs):
     assert manifest["versions"]["mesa"] == "3.3.1"
     on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*")
                      if p.is_file() and p.name != "manifest.json")
-    assert manifest["files"] == on_disk and "calibrator.json" in on_disk
+    assert list(manifest["files"]) == on_disk and "calibrator.json" in on_disk
+    assert manifest["format"] == "socialtwin.run-folder/1"
+    assert all(digest == sha256(out / name) for name, digest in manifest["files"].items())
+    assert set(on_disk) <= {*RUN_FILES, *_CALIBRATION_FILES}, "declared before any work"
     report = (out / "report.md").read_text()
     assert "covid_us_2020" in report and "plots/trajectories.png" in report
     assert "## How far to trust a counterfactual" in report
@@ -173,11 +182,12 @@ def test_a_folder_holding_an_earlier_run_is_replaced_only_with_overwrite(tmp_pat
     assert main(command) == 0
     (tmp_path / "out" / "persona_answers.csv").write_text("left by an older run\n")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    manifest["files"].append("persona_answers.csv")
+    manifest["files"]["persona_answers.csv"] = sha256(tmp_path / "out" / "persona_answers.csv")
     (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
     capsys.readouterr()
     assert main(command) == 2
-    assert "holds an earlier run (manifest.json); pass --overwrite" in capsys.readouterr().err
+    assert "holds an earlier run (manifest.json); pass --overwrite to replace it (only the " \
+        "files it wrote are removed)" in capsys.readouterr().err
     assert main([*command, "--overwrite"]) == 0
     assert not (tmp_path / "out" / "persona_answers.csv").exists()
 
@@ -215,3 +225,177 @@ def test_an_events_file_that_is_not_the_protocols_is_one_error_before_any_work(t
                  "--events", str(bad)]) == 2
     assert "not the event protocol's figures" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def small(tmp_path, name="s.yaml"):
+    """A small scenario (rules engine, 50 agents, five weeks, not calibratable)."""
+    return write(tmp_path, {"name": "small", "region": "US_VT", "population": {"size": 50},
+                            "period": {"start": "2020-03-02", "end": "2020-04-05"},
+                            "behaviours": ["parks"]}, name)
+
+
+def files_in(folder):
+    return {str(p.relative_to(folder)): (os.readlink(p) if p.is_symlink() else p.read_bytes())
+            for p in sorted(folder.rglob("*")) if p.is_symlink() or p.is_file()}
+
+
+def refused(capsys, command, *expected):
+    """Run ``command``: exit 2 with one error line holding ``expected``, no traceback."""
+    status = main(command)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert status == 2 and len(lines) == 1 and lines[0].startswith("socialtwin: error: "), err
+    for text in expected:
+        assert text in err, err
+    return err
+
+
+def test_user_files_named_like_run_files_are_never_replaced(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.md").write_text("my report")
+    (out / "trajectories.csv").write_text("my data")
+    before = files_in(out)
+    run = ["run", str(small(tmp_path)), "--out", str(out), "--quiet", "--no-probe"]
+    refused(capsys, run, "holds files that are not a socialtwin run (report.md, "
+                         "trajectories.csv)")
+    refused(capsys, [*run, "--overwrite"], "report.md, trajectories.csv: not written by an "
+                                           "earlier socialtwin run")
+    assert files_in(out) == before
+
+
+def test_overwrite_keeps_user_files_the_earlier_run_never_wrote(tmp_path, capsys):
+    out = tmp_path / "out"
+    run = ["run", str(small(tmp_path)), "--out", str(out), "--quiet", "--no-probe"]
+    assert main([*run, "--no-calibrate"]) == 0
+    (out / "calibration.csv").write_text("my calibration")
+    (out / "calibrator.json").write_text("{}")
+    before = files_in(out)
+    refused(capsys, [*run, "--overwrite"], "calibration.csv, calibrator.json: not written by")
+    assert files_in(out) == before
+    assert main([*run, "--overwrite", "--no-calibrate"]) == 0
+    assert (out / "calibration.csv").read_text() == "my calibration"
+    assert "calibration.csv" not in json.loads((out / "manifest.json").read_text())["files"]
+
+
+@pytest.mark.parametrize("manifest", [{"files": ["thesis.docx", "data/raw.csv"]},
+                                      {"app": "another application", "files": {}}])
+def test_overwrite_trusts_no_manifest_socialtwin_did_not_write(tmp_path, capsys, manifest):
+    out = tmp_path / "out"
+    (out / "data").mkdir(parents=True)
+    (out / "thesis.docx").write_text("four years")
+    (out / "data" / "raw.csv").write_text("irreplaceable")
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    before = files_in(out)
+    refused(capsys, ["run", str(small(tmp_path)), "--out", str(out), "--quiet", "--overwrite"],
+            "manifest.json: not written by an earlier socialtwin run")
+    assert files_in(out) == before
+
+
+def test_a_second_run_is_refused_while_the_first_holds_the_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    run = ["run", str(small(tmp_path)), "--out", str(out), "--quiet", "--no-probe"]
+    with RunFolder(out, RUN_FILES):  # the first run, still working
+        refused(capsys, run, "another socialtwin command is writing it")
+        refused(capsys, [*run, "--overwrite"], "another socialtwin command is writing it")
+    assert not out.exists()
+    assert main(run) == 0
+
+
+def test_a_run_file_replaced_by_a_link_is_not_followed(tmp_path, capsys):
+    out, outside = tmp_path / "out", tmp_path / "outside.csv"
+    run = ["run", str(small(tmp_path)), "--out", str(out), "--quiet", "--no-probe",
+           "--no-calibrate"]
+    assert main(run) == 0
+    outside.write_text("not the run's")
+    (out / "trajectories.csv").unlink()
+    (out / "trajectories.csv").symlink_to(outside)
+    refused(capsys, [*run, "--overwrite"], "trajectories.csv (a symbolic link): not written by")
+    assert outside.read_text() == "not the run's" and (out / "trajectories.csv").is_symlink()
+
+
+def test_evaluate_out_into_a_run_folder_is_refused(run_dirs, tmp_path, capsys):
+    before = files_in(run_dirs[0])
+    refused(capsys, ["evaluate", "--engine", "rules", "--regions", "US_VT,US_NH", "--agents",
+                     "300", "--out", str(run_dirs[0])], "holds an earlier run")
+    assert files_in(run_dirs[0]) == before
+
+
+def test_calibrate_out_replaces_only_a_calibrator(run_dirs, tmp_path, capsys):
+    precious = tmp_path / "precious.yaml"
+    precious.write_text("my settings\n")
+    refused(capsys, ["calibrate", str(run_dirs[0]), "--out", str(precious)],
+            f"--out {precious}: exists and is not a calibrator written by socialtwin; pass "
+            "--overwrite")
+    assert precious.read_text() == "my settings\n"
+    copy = tmp_path / "calibrator.json"
+    copy.write_bytes((run_dirs[0] / "calibrator.json").read_bytes())
+    assert main(["calibrate", str(run_dirs[0]), "--out", str(copy)]) == 0
+    assert json.loads(copy.read_text())["format"] == "socialtwin.BehaviourCalibrator/1"
+
+
+def test_calibrate_updates_the_run_folder_and_its_manifest(run_dirs, tmp_path, capsys):
+    folder = tmp_path / "run"
+    shutil.copytree(run_dirs[1], folder)  # an uncalibrated run
+    assert main(["calibrate", str(folder)]) == 0
+    files = json.loads((folder / "manifest.json").read_text())["files"]
+    assert files["calibrator.json"] == sha256(folder / "calibrator.json")
+    assert all(digest == sha256(folder / name) for name, digest in files.items())
+    (folder / "calibrator.json").write_text('{"mine": true}')
+    refused(capsys, ["calibrate", str(folder)], "RUN_DIR", "calibrator.json: not written by")
+    assert (folder / "calibrator.json").read_text() == '{"mine": true}'
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("change_pct", "", "change_pct: no number in any row"),
+    ("date", "2020-13-45", "date: line 2: '2020-13-45' is not a date"),
+])
+def test_calibrate_names_bad_trajectories(run_dirs, tmp_path, capsys, column, value, message):
+    folder = tmp_path / "run"
+    shutil.copytree(run_dirs[1], folder)
+    trajectories = pd.read_csv(folder / "trajectories.csv", dtype=str)
+    trajectories[column] = np.where(np.arange(len(trajectories)) == 0, value,
+                                    trajectories[column]) if column == "date" else value
+    trajectories.to_csv(folder / "trajectories.csv", index=False)
+    refused(capsys, ["calibrate", str(folder)], f"{folder / 'trajectories.csv'}: {message}")
+    assert not (folder / "calibrator.json").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "SCENARIO"], ["sweep", "SCENARIO", "--variants", "v.yaml"],
+    ["evaluate", "--engine", "rules"], ["calibrate", "run"]])
+def test_an_empty_out_is_refused(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    scenario = str(small(tmp_path))
+    refused(capsys, [scenario if part == "SCENARIO" else part for part in command] + ["--out", ""],
+            '--out: empty (allowed: a path; leave --out out for the default)')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_fail_on_failed_answers_exits_3_after_writing_the_folder(tmp_path, capsys,
+                                                                  monkeypatch):
+    import simulator.run
+
+    real = simulator.run.run_scenario
+
+    def partly_failed(*args, **kwargs):
+        result = real(*args, **kwargs)
+        result.manifest["failed_answers"] = 10
+        return result
+
+    monkeypatch.setattr(simulator.run, "run_scenario", partly_failed)
+    run = ["run", str(small(tmp_path)), "--quiet", "--no-probe", "--no-calibrate", "--out"]
+    assert main([*run, str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    assert main([*run, str(tmp_path / "b"), "--fail-on-failed-answers"]) == 3
+    err = capsys.readouterr().err
+    assert "socialtwin: error: 10 of 300 answers failed (--fail-on-failed-answers)" in err
+    assert (tmp_path / "b" / "manifest.json").is_file()
+
+
+def test_exit_codes_are_documented(capsys):
+    for command in ("run", "sweep"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "--fail-on-failed-answers" in text and "3    --fail-on-failed-answers" in text

@@ -1,9 +1,12 @@
+import hashlib
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from simulator.errors import UsageError
+from simulator.folder_contents import FORMAT
 from simulator.outputs import ReportSection, markdown_table, write_run
 from simulator.run import run_scenario
 from simulator.scenario import load_scenario
@@ -17,25 +20,32 @@ def run():
     return run_scenario(scenario.replace(end=scenario.start.replace(month=5)), progress=False)
 
 
-def test_manifest_lists_what_this_run_wrote_not_what_was_there(run, tmp_path):
+def test_manifest_lists_what_this_run_wrote_with_checksums_not_what_was_there(run, tmp_path):
     out = tmp_path / "run"
     (out / "plots").mkdir(parents=True)
-    (out / "calibrator.json").write_text("{}")          # left by an earlier run
-    (out / "plots" / "calibration.png").write_bytes(b"")
+    (out / "notes.txt").write_text("mine")
+    (out / "plots" / "sketch.png").write_bytes(b"mine")
 
     section = ReportSection("## Extra\n\nsection text", {"extra": {"rows": 1}},
                             {"extra.csv": lambda path: path.write_text("a\n1\n")})
-    write_run(run, out, [section])
+    with pytest.raises(UsageError, match=r"holds files that are not a socialtwin run "
+                                         r"\(notes.txt, plots/sketch.png\)"):
+        write_run(run, out, [section])
+    write_run(run, out, [section], overwrite=True)
     manifest = json.loads((out / "manifest.json").read_text())
     files = manifest["files"]
-    assert manifest["extra"] == {"rows": 1}
-    assert files == sorted([
+    assert manifest["format"] == FORMAT and manifest["extra"] == {"rows": 1}
+    assert list(files) == sorted([
         "archetypes.csv", "decisions.csv", "extra.csv", "plots/signals.png",
         "plots/trajectories.png", "population_summary.csv", "report.md", "timeline.csv",
         "trajectories.csv", "trajectories.parquet"])
-    assert all((out / name).is_file() for name in files)
+    for name, digest in files.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "plots" / "sketch.png").read_bytes() == b"mine"
     report = (out / "report.md").read_text()
     assert "## Extra" in report and "![trajectories](plots/trajectories.png)" in report
+    assert not list(tmp_path.glob(".run*")), "the staging folder is gone"
 
 
 def test_markdown_table_formats_numbers_and_missing_values():
@@ -51,7 +61,9 @@ def test_a_reused_run_folder_keeps_nothing_of_the_earlier_run(run, tmp_path):
     earlier = ReportSection("## Earlier", {}, {"old.csv": lambda path: path.write_text("x\n")})
     write_run(run, out, [earlier])
     (out / "notes.txt").write_text("mine")
-    write_run(run, out)
+    with pytest.raises(UsageError, match="holds an earlier run"):
+        write_run(run, out)
+    write_run(run, out, overwrite=True)
     assert not (out / "old.csv").exists() and (out / "notes.txt").read_text() == "mine"
     files = json.loads((out / "manifest.json").read_text())["files"]
     assert "old.csv" not in files and all((out / name).is_file() for name in files)

@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ import yaml
 
 from calibration.calibrate import calibrate_sweep
 from simulator.cli import main
+from simulator.folder_contents import sha256
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario
 from simulator.scenario import load_scenario
@@ -127,6 +129,28 @@ def test_sweep_folder_and_plot_command(sweep, tmp_path, capsys):
     assert main(["plot", str(out)]) == 0
     assert (out / "plots" / "dose_response.png").is_file()
     assert "dose_response.png" in capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "sweep" and "plots/dose_response.png" in manifest["files"]
+    assert all(digest == sha256(out / name) for name, digest in manifest["files"].items())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]
+
+
+def test_a_sweep_that_fails_while_plotting_leaves_the_earlier_sweep_whole(sweep, tmp_path,
+                                                                          monkeypatch):
+    out = write_sweep(sweep, tmp_path / "sweep")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def plots_then_fails(folder):
+        (Path(folder) / "plots" / "trajectories.png").write_bytes(b"half a plot")
+        raise MemoryError("out of memory while plotting")
+
+    monkeypatch.setattr("simulator.sweep.outputs.draw_sweep_plots", plots_then_fails)
+    with pytest.raises(MemoryError):
+        write_sweep(sweep, out, overwrite=True)
+    with pytest.raises(MemoryError):
+        write_sweep(sweep, tmp_path / "new")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]
 
 
 def test_plot_command_redraws_a_run_folder(scenario, tmp_path):
@@ -137,7 +161,47 @@ def test_plot_command_redraws_a_run_folder(scenario, tmp_path):
     (folder / "plots" / "signals.png").unlink()
     assert main(["plot", str(folder)]) == 0
     assert (folder / "plots" / "signals.png").is_file()
+    files = json.loads((folder / "manifest.json").read_text())["files"]
+    assert files["plots/signals.png"] == sha256(folder / "plots" / "signals.png")
     assert main(["plot", str(tmp_path / "nothing")]) == 2
+
+
+@pytest.fixture(scope="module")
+def run_folder(scenario, tmp_path_factory):
+    from simulator.outputs import write_run
+
+    run = run_scenario(scenario.replace(end=scenario.start.replace(month=4)), progress=False)
+    return write_run(run, tmp_path_factory.mktemp("plot") / "run")
+
+
+def _as_a_list(folder):
+    (folder / "manifest.json").write_text(json.dumps(["trajectories.parquet"]))
+
+
+def _without_scenario(folder):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["scenario"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (_as_a_list, "not a run or sweep folder of socialtwin"),
+    (_without_scenario, "manifest.json: no scenario.name, scenario.region (allowed: the "
+                        "manifest socialtwin run writes)"),
+    (lambda folder: (folder / "trajectories.parquet").unlink(),
+     "trajectories.parquet: cannot be read (FileNotFoundError"),
+    (lambda folder: (folder / "trajectories.parquet").write_bytes(b"PAR1 not a parquet file"),
+     "trajectories.parquet: cannot be read (ArrowInvalid"),
+])
+def test_plot_names_what_is_wrong_in_one_line(run_folder, tmp_path, capsys, damage, message):
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    damage(folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert main(["plot", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err, err
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
 def test_sweep_command_end_to_end(tmp_path, capsys):

@@ -9,56 +9,61 @@ from pathlib import Path
 import pandas as pd
 
 from simulator.fields import plain
+from simulator.folder_contents import MANIFEST
 from simulator.outputs import ReportSection, markdown_table
-from simulator.run_folder import clear_earlier_run
+from simulator.run_folder import RunFolder, claimed
 from simulator.sweep.plots import draw_sweep_plots
 from simulator.sweep.runner import INTERVAL, SweepResult
 
+SWEEP_FILES = ("results.csv", "results.parquet", "calibrated.csv", "summary.csv",
+               "overall.csv", "checks.csv", "timelines.csv", "runs.csv", "evaluation.csv",
+               "plots/*.png", "report.md")
+"""The files a sweep folder may hold besides its manifest and its sections' files."""
 
-def write_sweep(result: SweepResult, out_dir: str | Path,
-                sections: Sequence[ReportSection] = ()) -> Path:
+
+def write_sweep(result: SweepResult, out_dir: str | Path | RunFolder,
+                sections: Sequence[ReportSection] = (), overwrite: bool = False) -> Path:
     """Write a sweep folder and return its path.
 
     Files: ``manifest.json``, ``results.csv`` and ``.parquet``, ``calibrated.csv`` (when
     calibrated), ``summary.csv``, ``overall.csv``, ``checks.csv``, ``timelines.csv``,
-    ``runs.csv``, ``evaluation.csv`` (when calibrated), ``plots/*.png`` and ``report.md``. The
-    files an earlier sweep or run wrote in the folder (as its manifest lists them) are removed
-    first.
+    ``runs.csv``, ``evaluation.csv`` (when calibrated), ``plots/*.png`` and ``report.md``,
+    written whole through a :class:`~simulator.run_folder.RunFolder` as a run folder is (see
+    :func:`simulator.outputs.write_run`).
 
     Args:
         result: the sweep.
-        out_dir: the sweep folder.
+        out_dir: the sweep folder, or one a command claimed already.
         sections: later stages' parts of the report (e.g. how far to trust its counterfactuals),
             with their manifest entries and files.
+        overwrite: replace an earlier run in the folder; write beside other files in it.
     """
-    out = Path(out_dir)
-    clear_earlier_run(out)
-    (out / "plots").mkdir(parents=True, exist_ok=True)
-    result.results.to_parquet(out / "results.parquet", index=False)
-    tables = {"results": result.results, "calibrated": result.calibrated,
-              "summary": result.summary, "overall": result.overall, "checks": result.checks,
-              "timelines": result.timelines, "runs": result.runs,
-              "evaluation": None if result.evaluation is None
-              else result.evaluation.rename_axis("method").reset_index()}
-    for name, table in tables.items():
-        if table is not None:
-            table.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
-    files = sorted([f"{name}.csv" for name, t in tables.items() if t is not None]
-                   + ["results.parquet", "report.md"])
-    for section in sections:
-        for name, write in section.files.items():
-            (out / name).parent.mkdir(parents=True, exist_ok=True)
-            write(out / name)
-            files.append(name)
-        result.manifest.update(section.manifest)
-    result.manifest["files"] = files
-    (out / "manifest.json").write_text(json.dumps(plain(result.manifest), indent=2))
-    plots = draw_sweep_plots(out)
-    result.manifest["files"] = sorted(files + [str(p.relative_to(out)) for p in plots])
-    (out / "manifest.json").write_text(json.dumps(plain(result.manifest), indent=2))
-    (out / "report.md").write_text(report_markdown(result, out, plots,
-                                                   [s.markdown for s in sections]))
-    return out
+    writes = [*SWEEP_FILES, *(name for section in sections for name in section.files)]
+    with claimed(out_dir, writes, overwrite) as folder:
+        stage = folder.stage
+        (stage / "plots").mkdir(parents=True, exist_ok=True)
+        result.results.to_parquet(stage / "results.parquet", index=False)
+        tables = {"results": result.results, "calibrated": result.calibrated,
+                  "summary": result.summary, "overall": result.overall, "checks": result.checks,
+                  "timelines": result.timelines, "runs": result.runs,
+                  "evaluation": None if result.evaluation is None
+                  else result.evaluation.rename_axis("method").reset_index()}
+        for name, table in tables.items():
+            if table is not None:
+                table.to_csv(stage / f"{name}.csv", index=False, float_format="%.6g")
+        for section in sections:
+            for name, write in section.files.items():
+                (stage / name).parent.mkdir(parents=True, exist_ok=True)
+                write(stage / name)
+            result.manifest.update(section.manifest)
+        manifest = plain(result.manifest)
+        # The plots read the staged files and this manifest; publish() writes the real one.
+        (stage / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        plots = draw_sweep_plots(stage)
+        (stage / "report.md").write_text(report_markdown(result, stage, plots,
+                                                         [s.markdown for s in sections]))
+        folder.publish(manifest)
+        return folder.given
 
 
 def report_markdown(result: SweepResult, out: Path, plots: list[Path],
