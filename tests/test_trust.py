@@ -117,3 +117,18 @@ def test_a_sweep_names_the_indicators_its_variants_change(scenario):
     varied = variants.indicators(timeline, scenario)
     assert varied == tuple(n for n in timeline.indicators
                            if n[:2] in ("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "h1"))
+
+
+def test_the_shipped_figures_are_those_of_the_case_studies_mechanisms():
+    from calibration.trust import shipped_figures
+    from tools.build_event_figures import CONFIGURATIONS, scenario_of
+
+    shipped = {f["configuration"]: f for f in shipped_figures()}
+    assert set(shipped) <= set(CONFIGURATIONS) and {"rules_world", "rules_us"} <= set(shipped)
+    for name, figures in shipped.items():
+        # A change to the behaviours, their rules, the personas, network or dynamics of the
+        # case studies makes their figures stale: rebuild them (tools/build_event_figures.py).
+        assert figures["mechanism"] == fingerprint(mechanism(scenario_of(name))), name
+        assert figures["n_events"] > 100 and figures["methods"]["twin"]["mae"] > 0
+    rules = load_scenario(SCENARIOS / "covid_us_2020.yaml").with_engine("rules")
+    assert {f["configuration"] for f in figures_for(rules)} >= {"rules_world", "rules_us"}
