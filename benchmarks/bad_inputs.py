@@ -1,6 +1,6 @@
 """Every hostile input of issues 11 and 22, put to the real command line: one line per case.
 
-Each case runs ``python -m simulator.cli ...`` in a fresh folder and prints its exit code and the
+Each case runs ``python -m socialtwin ...`` in a fresh folder and prints its exit code and the
 first line of its error. A case passes when the exit code is non-zero, the error is one line
 (notes aside), no traceback is printed and nothing in the folder was created or changed (the
 run folder, a cache file, a calibrator); a case that gets as far as asking a model may create its
@@ -524,7 +524,7 @@ def attempt(case: Case) -> tuple[str, int, str, list[str], float]:
                "LITELLM_LOCAL_MODEL_COST_MAP": "True", "SOCIALTWIN_CACHE":
                str(folder / "default-cache.sqlite")}
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "simulator.cli", *case.args], cwd=folder,
+        done = subprocess.run([sys.executable, "-m", "socialtwin", *case.args], cwd=folder,
                               capture_output=True, text=True, env=env, timeout=300)
         seconds = time.perf_counter() - started
         after = snapshot(folder)

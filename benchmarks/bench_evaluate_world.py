@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=2000, help="agents per country")
     parser.add_argument("--data-dir", help="raw upstream files instead of the shipped tables")
     args = parser.parse_args()
-    command = [sys.executable, "-m", "simulator.cli", "evaluate", "--engine", "rules",
+    command = [sys.executable, "-m", "socialtwin", "evaluate", "--engine", "rules",
                "--regions", "world", "--agents", str(args.agents), "--json"]
     if args.data_dir:
         command += ["--data-dir", args.data_dir]

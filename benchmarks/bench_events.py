@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--cache", help="response cache file (language-model engines)")
     parser.add_argument("--out", help="also write the protocol's files there")
     args = parser.parse_args()
-    command = [sys.executable, "-m", "simulator.cli", "evaluate", "--protocol", "events",
+    command = [sys.executable, "-m", "socialtwin", "evaluate", "--protocol", "events",
                "--engine", args.engine, "--regions", args.regions, "--agents",
                str(args.agents), "--scenario", args.scenario, "--json"]
     for flag in ("cache", "out"):

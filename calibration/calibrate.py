@@ -15,20 +15,17 @@ from pathlib import Path
 import pandas as pd
 
 from calibration.calibrator import BehaviourCalibrator
-from calibration.evaluate import (
-    SIM_PREFIX,
-    TEST_WINDOW,
-    TRAIN_WINDOW,
-    Evaluation,
-    assemble,
-    compare,
-    simulated_features,
-)
+from calibration.evaluate import SIM_PREFIX, Evaluation, assemble, compare, simulated_features
 from calibration.plots import plot_calibration
+from calibration.protocol import TEST_WINDOW, TRAIN_WINDOW
 from simulator.errors import UsageError
 from simulator.outputs import ReportSection, markdown_table
 from simulator.scenario import Scenario
 from simulator.sources import MOBILITY_CATEGORIES, load_observed
+
+CALIBRATION_FILES = ("calibrator.json", "calibration.csv", "calibration_table.csv",
+                     "plots/calibration.png")
+"""The files :func:`calibration_section` adds to a run folder."""
 
 
 @dataclass
@@ -103,7 +100,7 @@ def calibration_section(calibration: RunCalibration) -> ReportSection:
     """
     evaluation = calibration.evaluation
     summary = evaluation.to_json()
-    plot = "plots/calibration.png"
+    plot = CALIBRATION_FILES[-1]
     text = "\n".join([
         "## Calibration",
         "",
@@ -128,15 +125,14 @@ def calibration_section(calibration: RunCalibration) -> ReportSection:
         "",
         f"![calibration]({plot})",
     ])
-    files = {
-        "calibrator.json": calibration.calibrator.save,
-        "calibration.csv": lambda path: evaluation.predictions.to_csv(
-            path, index=False, float_format="%.6g"),
-        "calibration_table.csv": lambda path: evaluation.table.to_csv(
-            path, index_label="method", float_format="%.4f"),
-        plot: lambda path: plot_calibration(evaluation.predictions, evaluation.twin.name, path,
-                                            calibration.region),
-    }
+    writers = (
+        calibration.calibrator.save,
+        lambda path: evaluation.predictions.to_csv(path, index=False, float_format="%.6g"),
+        lambda path: evaluation.table.to_csv(path, index_label="method", float_format="%.4f"),
+        lambda path: plot_calibration(evaluation.predictions, evaluation.twin.name, path,
+                                      calibration.region),
+    )
+    files = dict(zip(CALIBRATION_FILES, writers, strict=True))
     manifest = {"calibration": {k: summary[k] for k in (
         "macro_rmse", "improvement_vs_gbm_pct", "improvement_vs_persistence_pct", "twin",
         "train_window", "test_window", "intervals", "notes")}}

@@ -10,7 +10,6 @@ Every method is fitted on the same training rows.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from calibration.baselines import CalibratedTwin, Method, Persistence, gradient_
 from calibration.cross_validation import choose_calibrator, held_out_predictions
 from calibration.inputs import available, complete, indicator_columns
 from calibration.intervals import NOMINAL, conformal_half_width
+from calibration.protocol import AGENTS, REGIONS, SEED, TEST_WINDOW, TRAIN_WINDOW
 from calibration.rmse import region_rmse_table, rmse_table
 from simulator.errors import UsageError
 from simulator.population.targets import shipped_attributes
@@ -34,8 +34,6 @@ from simulator.sources import (
 )
 from simulator.sources.regions import region_table
 
-TRAIN_WINDOW = (dt.date(2020, 3, 1), dt.date(2020, 12, 31))
-TEST_WINDOW = (dt.date(2021, 1, 1), dt.date(2021, 4, 28))
 CASE_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k")
 FULL_CONTEXT = CASE_CONTEXT + ("vaccinated_pct", "temperature_f", "holiday")
 SIM_PREFIX = "sim_"
@@ -284,9 +282,9 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
     return pd.concat(frames, ignore_index=True), totals
 
 
-def evaluate(scenario, regions: str | Sequence[str] = "all", data_dir: str | Path | None = None,
-             agents: int = 2000, seed: int = 0, cache_path=None,
-             progress: bool = True) -> Evaluation:
+def evaluate(scenario, regions: str | Sequence[str] = REGIONS,
+             data_dir: str | Path | None = None, agents: int = AGENTS, seed: int = SEED,
+             cache_path=None, progress: bool = True) -> Evaluation:
     """Run the whole protocol for one scenario (and its engine) over a set of regions.
 
     Args:

@@ -7,9 +7,10 @@ and the twin's effect is the difference between two runs with common random numb
 policy path and the path with that change undone (:mod:`calibration.event_runs`), mapped to metric
 units by a calibrator fitted without the region (:mod:`calibration.counterfactual_effects`). The
 baselines build their counterfactuals the same way. Out of sample by region: regions are dealt
-into :data:`FOLDS` folds and every region's events are scored by methods fitted on the other
-folds. Each effect carries a split-conformal band from the residuals of the other folds' events
-(:mod:`calibration.intervals`), whose coverage is measured on the held-out events.
+into :data:`~calibration.protocol.FOLDS` folds and every region's events are scored by methods
+fitted on the other folds. Each effect carries a split-conformal band from the residuals of the
+other folds' events (:mod:`calibration.intervals`), whose coverage is measured on the held-out
+events.
 """
 
 from __future__ import annotations
@@ -50,12 +51,11 @@ from calibration.events import (
 )
 from calibration.inputs import available, complete, indicator_columns
 from calibration.intervals import NOMINAL, conformal_half_width
+from calibration.protocol import AGENTS, FOLDS, REGIONS, SEED
 from calibration.trust import fingerprint, mechanism
 from simulator.errors import UsageError
 from simulator.policy import policy_columns, shown_indicators
 from simulator.sources import MOBILITY_CATEGORIES, ObservedData, load_observed
-
-FOLDS = 5
 
 
 @dataclass
@@ -168,8 +168,8 @@ def uses_facial_coverings(scenario) -> bool:
                                             for b in scenario.behaviours)
 
 
-def evaluate_events(scenario, regions: str | Sequence[str] = "all",
-                    data_dir: str | Path | None = None, agents: int = 2000, seed: int = 0,
+def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
+                    data_dir: str | Path | None = None, agents: int = AGENTS, seed: int = SEED,
                     cache_path=None, progress: bool = True, folds: int = FOLDS
                     ) -> EventEvaluation:
     """Run the event protocol for one scenario (and its engine) over a set of regions.

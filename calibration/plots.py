@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from calibration.evaluate import TEST_WINDOW, TRAIN_WINDOW
 from calibration.intervals import NOMINAL
+from calibration.protocol import TEST_WINDOW, TRAIN_WINDOW
 from simulator.plots import save_figure
 
 

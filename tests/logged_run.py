@@ -98,6 +98,6 @@ def _litellm() -> None:
 
 if __name__ == "__main__":
     _local() if "local" in ARGS else _litellm()
-    from simulator.cli import main
+    from socialtwin.main import main
 
     sys.exit(main(ARGS))

@@ -1,7 +1,7 @@
 """Every hostile input of issues 11 and 22 is refused before any work: one line, nothing written.
 
 The cases are those of benchmarks/bad_inputs.py, which puts them to the command line in
-subprocesses; here they run in-process through :func:`simulator.cli.main`.
+subprocesses; here they run in-process through :func:`socialtwin.main.main`.
 """
 
 import http.server
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
+from socialtwin.main import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import bad_inputs  # noqa: E402

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulator.cli import _CALIBRATION_FILES, main
+from calibration.calibrate import CALIBRATION_FILES
 from simulator.folder_contents import sha256
 from simulator.outputs import RUN_FILES
 from simulator.run_folder import RunFolder
+from socialtwin.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 COVID = ROOT / "scenarios" / "covid_us_2020.yaml"
@@ -50,7 +51,7 @@ def test_run_writes_the_run_folder(run_dirs):
     assert list(manifest["files"]) == on_disk and "calibrator.json" in on_disk
     assert manifest["format"] == "socialtwin.run-folder/1"
     assert all(digest == sha256(out / name) for name, digest in manifest["files"].items())
-    assert set(on_disk) <= {*RUN_FILES, *_CALIBRATION_FILES}, "declared before any work"
+    assert set(on_disk) <= {*RUN_FILES, *CALIBRATION_FILES}, "declared before any work"
     report = (out / "report.md").read_text()
     assert "covid_us_2020" in report and "plots/trajectories.png" in report
     assert "## How far to trust a counterfactual" in report
@@ -128,7 +129,7 @@ def test_bad_override(tmp_path, capsys):
 
 def test_console_script_exit_status(tmp_path):
     path = write(tmp_path, broken("unknown engine"))
-    done = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(path)],
+    done = subprocess.run([sys.executable, "-m", "socialtwin", "run", str(path)],
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "unknown engine 'skynet'" in done.stderr

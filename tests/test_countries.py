@@ -24,8 +24,8 @@ from shared_files import (
 )
 
 import simulator.sources.observed as observed
-from simulator.cli import main
 from simulator.sources import ObservedData, load_observed
+from socialtwin.main import main
 
 pytestmark = [needs_shared, pytest.mark.slow]
 SCENARIO = str(Path(__file__).resolve().parents[1] / "scenarios" / "covid_country_2020.yaml")

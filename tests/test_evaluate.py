@@ -7,9 +7,9 @@ import pytest
 
 from calibration.calibrate import apply_calibrator, calibrate_run, calibration_gap
 from calibration.evaluate import assemble, compare, simulate_regions, window_of
-from simulator.cli import main
 from simulator.scenario import load_scenario
 from simulator.sources import load_observed
+from socialtwin.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 REGIONS = ["USA", "US_CA", "US_MN"]

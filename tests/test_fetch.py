@@ -233,7 +233,7 @@ def test_import_local_copies_recognised_files(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_data_fetch_command_from_a_mirror(mirror, tmp_path, capsys):
-    from simulator.cli import main
+    from socialtwin.main import main
 
     _, base_url = mirror
     dest = tmp_path / "raw"
@@ -245,7 +245,7 @@ def test_data_fetch_command_from_a_mirror(mirror, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_data_fetch_command_imports_a_local_copy(tmp_path, capsys):
-    from simulator.cli import main
+    from socialtwin.main import main
 
     assert main(["data", "fetch", "--dest", str(tmp_path / "copy"), "--from", str(SHARED)]) == 0
     assert f"{LOCAL_FILES} files in" in capsys.readouterr().out

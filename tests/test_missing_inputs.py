@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
+from socialtwin.main import main
 
 SCENARIO = str(Path(__file__).resolve().parents[1] / "scenarios" / "covid_country_2020.yaml")
 

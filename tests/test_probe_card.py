@@ -7,7 +7,6 @@ import pytest
 from scripted_model import ScriptedModel
 
 from helpers import MOBILITY, PROMPTS
-from simulator.cli import main
 from simulator.cognition import RulesEngine
 from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.engine import Decisions, Engine
@@ -16,8 +15,9 @@ from simulator.cognition.probe_card import ProbeCard, run_probe_card
 from simulator.cognition.probes import ProbeBattery
 from simulator.outputs import probe_section
 from simulator.population import Population
-from simulator.probe_commands import card_text
 from simulator.sources.indicators import OXCGRT_INDICATORS
+from socialtwin.main import main
+from socialtwin.probe import card_text
 
 
 @pytest.fixture(scope="module")

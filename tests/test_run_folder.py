@@ -232,7 +232,7 @@ def test_a_run_killed_while_writing_leaves_nothing_that_is_misread(tmp_path):
         "behaviours": ["workplaces", "parks"], "engine": {"name": "rules", "archetypes": 4}}))
     out, stage = tmp_path / "out", tmp_path / ".out.socialtwin-staging"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    run = [sys.executable, "-m", "simulator.cli", "run", str(scenario), "--engine", "rules",
+    run = [sys.executable, "-m", "socialtwin", "run", str(scenario), "--engine", "rules",
            "--agents", "300", "--out", str(out), "--quiet", "--no-probe", "--no-calibrate"]
     killed_while_writing = 0
     for delay in (0, 0.02, 0.1, 0.3, 0.6, 1.0, 1.5, 2.0, 2.5, 3.0):  # staging lasts ~2-3 s

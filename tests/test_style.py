@@ -10,6 +10,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_code_passes_ruff():
     pytest.importorskip("ruff")
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "simulator", "calibration",
-                           "tests", "benchmarks", "tools", "notebooks"],
+                           "socialtwin", "tests", "benchmarks", "tools", "notebooks"],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from calibration.calibrate import calibrate_sweep
-from simulator.cli import main
 from simulator.folder_contents import sha256
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario
@@ -17,6 +16,7 @@ from simulator.sweep.outputs import write_sweep
 from simulator.sweep.runner import RESULT_COLUMNS, run_sweep
 from simulator.sweep.transforms import Scale
 from simulator.sweep.variants import Variant, VariantSet
+from socialtwin.main import main
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

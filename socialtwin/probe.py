@@ -1,15 +1,13 @@
-"""The ``socialtwin probe`` command: an engine's report card (registered by simulator/cli.py)."""
+"""``socialtwin probe``: an engine's report card on a scenario's probe battery."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from simulator.cognition.probe_card import ProbeCard, failures, keying_finding
-
-COVID_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "covid_us_2020.yaml"
+from socialtwin.flags import add_flags
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -19,16 +17,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Put the scenario's probe battery (contrasts whose expected signs come from "
                     "the literature) to an engine and compare its share of right signs with "
                     "baselines that carry no information.")
-    probe.add_argument("--scenario", default=str(COVID_SCENARIO),
-                       help="scenario YAML file (default: scenarios/covid_us_2020.yaml)")
-    probe.add_argument("--engine", help="local, rules or litellm:<model> (overrides the scenario)")
-    probe.add_argument("--region", help="region (overrides the scenario)")
-    probe.add_argument("--cache", help="response cache file (default: per-user cache)")
-    probe.add_argument("--json", action="store_true", help="print one JSON object")
-    probe.set_defaults(handler=_probe)
+    add_flags(probe, "case_study", "engine", "region", "cache", "json")
+    probe.set_defaults(handler=probe_command)
 
 
-def _probe(args: argparse.Namespace) -> int:
+def probe_command(args: argparse.Namespace) -> int:
+    """Grade the engine and print its card; the exit status (1 when every probe failed)."""
     from simulator.probe import probe_scenario
     from simulator.run import apply_overrides
     from simulator.scenario import load_scenario
