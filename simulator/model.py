@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
-import zlib
 from collections.abc import Callable
 
 import mesa
@@ -22,21 +21,13 @@ from simulator.parallel import alongside, in_background
 from simulator.policy import PolicyTimeline, Signals
 from simulator.population import Population
 from simulator.population.marginals_file import read_marginals
+from simulator.random_streams import random_stream
 from simulator.scenario import Scenario
 from simulator.sources.regions import get_region, resolve_region
 from simulator.subgroups import CellSubgroups, SubgroupMeans
 
 _EPIDEMIC_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k",
                      "vaccinated_pct", "holiday", "weeks_under_restrictions")
-
-
-def random_stream(seed: int, name: str) -> np.random.Generator:
-    """A generator seeded from the run seed and the stream's name (common random numbers).
-
-    Two scenarios run with the same seed draw identical numbers from a stream of the same name,
-    whatever else differs between them, so their differences come from the policy, not noise.
-    """
-    return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
 class AgentView(mesa.Agent):

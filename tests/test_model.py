@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from simulator.cognition import Decisions, Engine
-from simulator.model import AgentView, TwinModel, random_stream, reference_population
+from simulator.model import AgentView, TwinModel, reference_population
 from simulator.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -78,12 +78,6 @@ def test_same_seed_same_numbers(scenario, model):
     other = TwinModel(scenario.replace(seed=scenario.seed + 1), agent_views=False)
     other.run()
     assert not np.allclose(other.state, model.state)
-
-
-def test_streams_are_named_not_shared():
-    a = random_stream(1, "noise").random(3)
-    assert np.array_equal(a, random_stream(1, "noise").random(3))
-    assert not np.array_equal(a, random_stream(1, "network").random(3))
 
 
 class FailingForArchetypeZero(Engine):
