@@ -94,6 +94,13 @@ def _reference_population(code: str, marginals: str | None, text: str | None) ->
 class TwinModel(mesa.Model):
     """A synthetic population answering policy signals tick by tick.
 
+    A Mesa model whose step is vectorised over numpy columns (see :meth:`step`). Mesa's
+    ``steps`` counts the ticks run (:attr:`tick`). Mesa's ``rng`` and ``random``, seeded with the
+    run seed, are left to Mesa's own use (shuffling agent views): the twin draws every number
+    from named streams (:mod:`simulator.random_streams`), so that two scenarios run with one
+    seed share each stream whatever else differs (common random numbers), which one generator
+    would not give: every draw would move every later one.
+
     Args:
         scenario: the validated scenario.
         engine: the cognition engine; created from the scenario when ``None``.
@@ -111,7 +118,6 @@ class TwinModel(mesa.Model):
         state: behaviour probabilities, float32 array of shape (n_agents, n_behaviours); a new
             array every tick.
         baseline: population-mean probabilities before any policy, shape (n_behaviours,).
-        tick: number of ticks run.
         forked_at: the tick at which this twin was forked from another (``None`` if it was
             not; see :meth:`fork`).
     """
@@ -156,7 +162,6 @@ class TwinModel(mesa.Model):
                                        self.archetypes.assignment, len(self.behaviour_names),
                                        seed)
         self._peers = np.empty_like(self.dynamics.offset)
-        self.tick = 0
         self.forked_at: int | None = None
         self.failed_answers = 0
         self.decision_log: list[pd.DataFrame] = []
@@ -244,8 +249,13 @@ class TwinModel(mesa.Model):
         frame.insert(0, "tick", tick)
         return frame
 
+    @property
+    def tick(self) -> int:
+        """Number of ticks run: Mesa's ``steps`` (which counts a step as it starts)."""
+        return self.steps
+
     def step(self) -> None:
-        """Advance one tick.
+        """Advance one tick, the tick ``steps - 1`` (Mesa has counted it before calling this).
 
         The order of operations:
 
@@ -272,14 +282,13 @@ class TwinModel(mesa.Model):
 
         Step 5 runs as one compiled loop over agents (:mod:`simulator.dynamics`), float32.
         """
-        signals = self.timeline.at(self.tick)
+        signals = self.timeline.at(self.steps - 1)
         answers = self._ask(signals)
         logits = cell_logits(answers)
         peers = self.network.peer_mean(self.state, out=self._peers)
         self.state = self.dynamics.update(self.state, logits, peers)
-        self.tick += 1
         self._collect(signals)
-        self.running = self.tick < len(self.timeline)
+        self.running = self.steps < len(self.timeline)
 
     def fork(self, timeline: PolicyTimeline) -> TwinModel:
         """A twin that goes on from this one's current tick under another policy timeline.

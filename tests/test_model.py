@@ -80,6 +80,21 @@ def test_same_seed_same_numbers(scenario, model):
     assert not np.allclose(other.state, model.state)
 
 
+def test_the_tick_is_mesas_step_count_and_mesas_generators_draw_none_of_the_numbers(
+        scenario, model):
+    twin = TwinModel(scenario, agent_views=False)
+    # Were any of the twin's draws taken from Mesa's generators, these would change them.
+    twin.rng = np.random.default_rng(12345)
+    twin.random.seed(12345)
+    twin.step()
+    assert twin.tick == twin.steps == 1
+    twin.run()
+    assert twin.tick == twin.steps == len(twin.timeline) and not twin.running
+    pd.testing.assert_frame_equal(twin.trajectories(), model.trajectories())
+    with pytest.raises(AttributeError):
+        twin.tick = 0
+
+
 class FailingForArchetypeZero(Engine):
     name = "failing"
 
