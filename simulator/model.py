@@ -13,7 +13,7 @@ import pandas as pd
 from mesa.agent import AgentSet
 
 from simulator.cognition import Engine, PromptBuilder, make_engine
-from simulator.cognition.archetypes import ArchetypeSet
+from simulator.cognition.archetypes import ArchetypeSet, Cells
 from simulator.cognition.personas import KEY_ATTRIBUTES
 from simulator.dynamics import Dynamics, cell_logits
 from simulator.network import SocialNetwork
@@ -91,6 +91,14 @@ def _reference_population(code: str, marginals: str | None, text: str | None) ->
                                  marginals)
 
 
+def _key_subgroups(cells: Cells) -> CellSubgroups:
+    """The cells grouped by each key persona attribute, whose mean answers are logged."""
+    key = [name for name in KEY_ATTRIBUTES if name in cells.labels]
+    names = list(cells.labels)
+    return CellSubgroups({name: cells.labels[name] for name in key},
+                         {name: cells.codes[:, names.index(name)] for name in key}, cells.sizes)
+
+
 class TwinModel(mesa.Model):
     """A synthetic population answering policy signals tick by tick.
 
@@ -110,6 +118,9 @@ class TwinModel(mesa.Model):
         agent_views: offer one :class:`AgentView` per agent in ``model.agents``. They are made
             on first use of ``model.agents`` (~0.6 GB and a few seconds per million agents);
             the step never needs them.
+
+    An engine the twin makes itself is closed if the build fails; once built, closing it is
+    the caller's (:func:`simulator.run.run_scenario` does).
 
     Attributes:
         population, network, timeline, archetypes, engine: the parts of the twin.
@@ -151,12 +162,7 @@ class TwinModel(mesa.Model):
         self.engine = engine if engine is not None else make_engine(
             scenario.engine.name, scenario.engine.options, self.timeline.indicators,
             cache_path or scenario.engine.cache)
-        cells = self.archetypes.archetypes
-        key = [name for name in KEY_ATTRIBUTES if name in cells.labels]
-        names = list(cells.labels)
-        self._decision_groups = CellSubgroups(
-            {name: cells.labels[name] for name in key},
-            {name: cells.codes[:, names.index(name)] for name in key}, cells.sizes)
+        self._decision_groups = _key_subgroups(self.archetypes.archetypes)
         self._subgroups = SubgroupMeans(self.population)
         self.dynamics = Dynamics.build(scenario.dynamics, self.population,
                                        self.archetypes.assignment, len(self.behaviour_names),
@@ -172,8 +178,13 @@ class TwinModel(mesa.Model):
             tables={"trajectories": ["tick", "date", "behaviour", "group", "subgroup", "value",
                                      "agents"]},
         )
-        self.baseline = self._start_from_baseline()
-        self.network = network.result()
+        try:
+            self.baseline = self._start_from_baseline()
+            self.network = network.result()
+        except BaseException:
+            if engine is None:
+                self.engine.close()
+            raise
         self._views_pending = agent_views
         self.running = len(self.timeline) > 0
 
