@@ -13,7 +13,7 @@ import pandas as pd
 from mesa.agent import AgentSet
 
 from simulator.cognition import Engine, PromptBuilder, make_engine
-from simulator.cognition.archetypes import ArchetypeSet, Cells
+from simulator.cognition.archetypes import ArchetypeSet
 from simulator.cognition.personas import KEY_ATTRIBUTES
 from simulator.dynamics import Dynamics, cell_logits
 from simulator.network import SocialNetwork
@@ -91,14 +91,6 @@ def _reference_population(code: str, marginals: str | None, text: str | None) ->
                                  marginals)
 
 
-def _key_subgroups(cells: Cells) -> CellSubgroups:
-    """The cells grouped by each key persona attribute, whose mean answers are logged."""
-    key = [name for name in KEY_ATTRIBUTES if name in cells.labels]
-    names = list(cells.labels)
-    return CellSubgroups({name: cells.labels[name] for name in key},
-                         {name: cells.codes[:, names.index(name)] for name in key}, cells.sizes)
-
-
 class TwinModel(mesa.Model):
     """A synthetic population answering policy signals tick by tick.
 
@@ -162,11 +154,15 @@ class TwinModel(mesa.Model):
         self.engine = engine if engine is not None else make_engine(
             scenario.engine.name, scenario.engine.options, self.timeline.indicators,
             cache_path or scenario.engine.cache)
-        self._decision_groups = _key_subgroups(self.archetypes.archetypes)
+        cells = self.archetypes.archetypes
+        key = [name for name in KEY_ATTRIBUTES if name in cells.labels]
+        names = list(cells.labels)
+        self._decision_groups = CellSubgroups(
+            {name: cells.labels[name] for name in key},
+            {name: cells.codes[:, names.index(name)] for name in key}, cells.sizes)
         self._subgroups = SubgroupMeans(self.population)
         self.dynamics = Dynamics.build(scenario.dynamics, self.population,
-                                       self.archetypes.assignment, len(self.behaviour_names),
-                                       seed)
+                                       self.archetypes.assignment, len(scenario.behaviours), seed)
         self._peers = np.empty_like(self.dynamics.offset)
         self.forked_at: int | None = None
         self.failed_answers = 0
