@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
-import zlib
 from collections.abc import Callable
 
 import mesa
@@ -16,27 +15,19 @@ from mesa.agent import AgentSet
 from simulator.cognition import Engine, PromptBuilder, make_engine
 from simulator.cognition.archetypes import ArchetypeSet
 from simulator.cognition.personas import KEY_ATTRIBUTES
-from simulator.dynamics import cell_logits, personalise, update
+from simulator.dynamics import Dynamics, cell_logits
 from simulator.network import SocialNetwork
-from simulator.parallel import alongside, in_background
+from simulator.parallel import alongside
 from simulator.policy import PolicyTimeline, Signals
 from simulator.population import Population
 from simulator.population.marginals_file import read_marginals
+from simulator.random_streams import random_stream
 from simulator.scenario import Scenario
 from simulator.sources.regions import get_region, resolve_region
 from simulator.subgroups import CellSubgroups, SubgroupMeans
 
 _EPIDEMIC_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k",
                      "vaccinated_pct", "holiday", "weeks_under_restrictions")
-
-
-def random_stream(seed: int, name: str) -> np.random.Generator:
-    """A generator seeded from the run seed and the stream's name (common random numbers).
-
-    Two scenarios run with the same seed draw identical numbers from a stream of the same name,
-    whatever else differs between them, so their differences come from the policy, not noise.
-    """
-    return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
 class AgentView(mesa.Agent):
@@ -103,6 +94,13 @@ def _reference_population(code: str, marginals: str | None, text: str | None) ->
 class TwinModel(mesa.Model):
     """A synthetic population answering policy signals tick by tick.
 
+    A Mesa model whose step is vectorised over numpy columns (see :meth:`step`). Mesa's
+    ``steps`` counts the ticks run (:attr:`tick`). Mesa's ``rng`` and ``random``, seeded with the
+    run seed, are left to Mesa's own use (shuffling agent views): the twin draws every number
+    from named streams (:mod:`simulator.random_streams`), so that two scenarios run with one
+    seed share each stream whatever else differs (common random numbers), which one generator
+    would not give: every draw would move every later one.
+
     Args:
         scenario: the validated scenario.
         engine: the cognition engine; created from the scenario when ``None``.
@@ -113,12 +111,16 @@ class TwinModel(mesa.Model):
             on first use of ``model.agents`` (~0.6 GB and a few seconds per million agents);
             the step never needs them.
 
+    An engine the twin makes itself is closed if the build fails; once built, closing it is
+    the caller's (:func:`simulator.run.run_scenario` does).
+
     Attributes:
         population, network, timeline, archetypes, engine: the parts of the twin.
+        dynamics: each agent's habit, peer weight and offset, and the noise
+            (:class:`simulator.dynamics.Dynamics`).
         state: behaviour probabilities, float32 array of shape (n_agents, n_behaviours); a new
             array every tick.
         baseline: population-mean probabilities before any policy, shape (n_behaviours,).
-        tick: number of ticks run.
         forked_at: the tick at which this twin was forked from another (``None`` if it was
             not; see :meth:`fork`).
     """
@@ -159,12 +161,9 @@ class TwinModel(mesa.Model):
             {name: cells.labels[name] for name in key},
             {name: cells.codes[:, names.index(name)] for name in key}, cells.sizes)
         self._subgroups = SubgroupMeans(self.population)
-        self._init_dynamics(random_stream(seed, "heterogeneity"))
-        self._noise = random_stream(seed, "noise")
-        self._noise_draws = np.empty((len(self.population), len(self.behaviour_names)),
-                                     dtype=np.float32)
-        self._peers = np.empty_like(self._noise_draws)
-        self.tick = 0
+        self.dynamics = Dynamics.build(scenario.dynamics, self.population,
+                                       self.archetypes.assignment, len(scenario.behaviours), seed)
+        self._peers = np.empty_like(self.dynamics.offset)
         self.forked_at: int | None = None
         self.failed_answers = 0
         self.decision_log: list[pd.DataFrame] = []
@@ -175,8 +174,13 @@ class TwinModel(mesa.Model):
             tables={"trajectories": ["tick", "date", "behaviour", "group", "subgroup", "value",
                                      "agents"]},
         )
-        self.baseline = self._start_from_baseline()
-        self.network = network.result()
+        try:
+            self.baseline = self._start_from_baseline()
+            self.network = network.result()
+        except BaseException:
+            if engine is None:
+                self.engine.close()
+            raise
         self._views_pending = agent_views
         self.running = len(self.timeline) > 0
 
@@ -204,16 +208,6 @@ class TwinModel(mesa.Model):
             for index in range(len(self.population)):
                 AgentView(self, index)
 
-    def _init_dynamics(self, rng: np.random.Generator) -> None:
-        """Fixed individual parameters: habit, peer susceptibility and offset from the archetype."""
-        spec = self.scenario.dynamics
-        n, b = len(self.population), len(self.behaviour_names)
-        self.habit = np.clip(spec.habit + 0.1 * self.population["conscientiousness"],
-                             0.0, 0.95).astype(np.float32)
-        self.peer_weight = np.clip(spec.peer_weight * (0.5 + self.population["conformity"]),
-                                   0.0, 0.9).astype(np.float32)
-        self.offset = (spec.heterogeneity * rng.standard_normal((n, b))).astype(np.float32)
-
     def _routine_signals(self) -> Signals:
         """The pre-policy situation, tick -1, dated one tick before the first.
 
@@ -236,7 +230,7 @@ class TwinModel(mesa.Model):
         """
         answers = self._ask(self.routine)
         answers = np.where(np.isnan(answers), 0.5, answers)
-        self.state = personalise(cell_logits(answers), self.archetypes.assignment, self.offset)
+        self.state = self.dynamics.personalise(cell_logits(answers))
         self._collect(self.routine)
         return self._means[0][2].copy()
 
@@ -262,38 +256,46 @@ class TwinModel(mesa.Model):
         frame.insert(0, "tick", tick)
         return frame
 
+    @property
+    def tick(self) -> int:
+        """Number of ticks run: Mesa's ``steps`` (which counts a step as it starts)."""
+        return self.steps
+
     def step(self) -> None:
-        """Advance one tick.
+        """Advance one tick, the tick ``steps - 1`` (Mesa has counted it before calling this).
 
         The order of operations:
 
         1. ``signals = timeline.at(tick)``: the policy levels and context of this tick.
-        2. ``archetypes.answers(engine, signals, ...)``: every cell's answer, never one per agent
-           (the rules engine answers the cells; a language model the design's personas, combined
-           per cell in logit space).
-        3. Inside it, ``engine.decide``: the response cache first, the model only on a miss.
-        4. ``target = sigmoid(logit(answer[archetype]) + offset)``: each agent's own answer;
-           where the archetype's answer failed, the agent keeps its current behaviour.
-        5. ``peers = W @ state``: the mean behaviour of each agent's neighbours (last tick).
-        6. ``state = habit * state + (1 - habit) * ((1 - w) * target + w * peers) + noise``,
-           clipped to [0, 1], with per-agent habit and peer weight w, and N(0, noise) draws
-           (one bulk draw of every agent's noise, from the noise stream).
-        7. ``collect``: population and subgroup means into the data collector.
+        2. ``answers = archetypes.answers(engine, signals, ...)``: every cell's answer, shape
+           (n_cells, k), never one per agent (the rules engine answers the cells; a language
+           model the design's personas, combined per cell in logit space). Inside it,
+           ``engine.decide`` asks the response cache first, the model only on a miss. An
+           answer that failed is NaN and counted in ``failed_answers``; each key subgroup's
+           mean answer is logged (:meth:`decisions`).
+        3. ``logits = cell_logits(answers)``: float32 logits of the answers kept 1e-4 from 0
+           and 1.
+        4. ``peers = network.peer_mean(state)``: the mean behaviour of each agent's distinct
+           neighbours at the last tick (an isolated agent's own).
+        5. ``state = dynamics.update(state, logits, peers)``: each agent's target
+           ``sigmoid(logits[cell] + offset)``, or its current behaviour where its cell's answer
+           failed; then ``habit * state + (1 - habit) * ((1 - w) * target + w * peers)
+           + noise_sd * noise``, clipped to [0, 1], with the agent's own habit, peer weight
+           ``w`` and offset, and this tick's standard normal draws (one bulk draw from the
+           ``noise`` stream, made on another core while the engine answered). Then the next
+           tick's noise starts being drawn.
+        6. ``collect``: population and subgroup means into the data collector; ``running``
+           turns false after the timeline's last tick.
 
-        Steps 4 to 6 run as one compiled loop over agents (:mod:`simulator.dynamics`), float32.
+        Step 5 runs as one compiled loop over agents (:mod:`simulator.dynamics`), float32.
         """
-        # The noise stream fills its buffer on another core while the engine answers.
-        noise = in_background(self._noise.standard_normal, out=self._noise_draws,
-                              dtype=np.float32)
-        signals = self.timeline.at(self.tick)
-        logits = cell_logits(self._ask(signals))
+        signals = self.timeline.at(self.steps - 1)
+        answers = self._ask(signals)
+        logits = cell_logits(answers)
         peers = self.network.peer_mean(self.state, out=self._peers)
-        self.state = update(self.state, logits, self.archetypes.assignment, self.offset,
-                            self.habit, self.peer_weight, peers, noise.result(),
-                            self.scenario.dynamics.noise)
-        self.tick += 1
+        self.state = self.dynamics.update(self.state, logits, peers)
         self._collect(signals)
-        self.running = self.tick < len(self.timeline)
+        self.running = self.steps < len(self.timeline)
 
     def fork(self, timeline: PolicyTimeline) -> TwinModel:
         """A twin that goes on from this one's current tick under another policy timeline.
@@ -322,8 +324,7 @@ class TwinModel(mesa.Model):
         clone.steps = self.steps
         clone.rng = copy.deepcopy(self.rng)
         clone.timeline = timeline
-        clone._noise = copy.deepcopy(self._noise)
-        clone._noise_draws = np.empty_like(self._noise_draws)
+        clone.dynamics = self.dynamics.fork()
         clone._peers = np.empty_like(self._peers)
         clone._views_pending = False
         clone.forked_at = self.tick

@@ -25,9 +25,22 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+def cpu_count() -> int:
+    """The CPUs this process may run on, wherever it runs.
+
+    ``os.process_cpu_count`` (Python 3.13+), else the affinity mask where the system has one
+    (Linux), else all the machine's CPUs (macOS, Windows before 3.13).
+    """
+    if hasattr(os, "process_cpu_count"):
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def threads() -> int:
     """Threads a loop may use here: the CPUs this process may run on, unless limited."""
-    return getattr(_settings, "limit", None) or len(os.sched_getaffinity(0))
+    return getattr(_settings, "limit", None) or cpu_count()
 
 
 @contextlib.contextmanager
@@ -99,6 +112,6 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max(len(os.sched_getaffinity(0)) - 1, 1),
+            _pool = ThreadPoolExecutor(max_workers=max(cpu_count() - 1, 1),
                                        thread_name_prefix="socialtwin-rows")
         return _pool

@@ -135,25 +135,49 @@ def run_scenario(
     before = copy.copy(engine.stats) if engine is not None else EngineStats()
     model = TwinModel(scenario, engine=engine, timeline=timeline, cache_path=cache_path,
                       agent_views=agent_views)
-    routine_failed = model.failed_answers
-    built = time.perf_counter()
-    with tqdm(total=len(model.timeline), desc=scenario.name, unit="tick", delay=3,
-              disable=not progress, leave=False) as bar:
-        model.run(progress=lambda _: bar.update())
-    finished = time.perf_counter()
-    stats = model.engine.stats.since(before)
+    try:
+        routine_failed = model.failed_answers
+        built = time.perf_counter()
+        with tqdm(total=len(model.timeline), desc=scenario.name, unit="tick", delay=3,
+                  disable=not progress, leave=False) as bar:
+            model.run(progress=lambda _: bar.update())
+        finished = time.perf_counter()
+        stats = model.engine.stats.since(before)
+        manifest = _manifest(model, stats, routine_failed, started_at, {
+            "build_s": round(built - started, 3), "steps_s": round(finished - built, 3),
+            "wall_s": round(finished - started, 3)})
+        result = RunResult(
+            scenario=scenario, trajectories=model.trajectories(), decisions=model.decisions(),
+            persona_answers=model.persona_answers(), timeline=model.timeline.to_frame(),
+            archetypes=model.archetypes.summary(model.engine.factorised),
+            population_summary=model.population.summary(), manifest=manifest)
+        if battery is not None:
+            result.probe_card = probe_scenario(scenario, engine=model.engine, battery=battery)
+            manifest["probe_card"] = card_summary(result.probe_card)
+        return result
+    finally:
+        if engine is None:
+            model.engine.close()
+
+
+def _manifest(model: TwinModel, stats: EngineStats, routine_failed: int, started_at: str,
+              times: dict[str, float]) -> dict:
+    """The run record of a twin that has run (``times``: build, steps and wall seconds).
+
+    Raises:
+        EngineError: every answer of the run failed.
+    """
+    scenario = model.scenario
     agent_ticks = len(model.population) * model.tick
     asked = (len(model.archetypes.design.personas) if model.engine.factorised
              else len(model.archetypes))
     answers = (model.tick + 1) * asked * len(scenario.behaviours)
     if answers and model.failed_answers == answers:
-        if engine is None:
-            model.engine.close()
         raise EngineError(f"engine {model.engine.name}: all {answers:,} answers failed "
                           f"({asked} personas x {len(scenario.behaviours)} behaviours x "
                           f"{model.tick + 1} ticks, the routine included); last error: "
                           f"{stats.last_error or 'none recorded'}")
-    manifest = {
+    return {
         "scenario": scenario.to_dict(),
         "seed": scenario.seed,
         "agents": len(model.population),
@@ -182,28 +206,10 @@ def run_scenario(
         "population_columns": list(model.population.columns),
         "missing_inputs": list(model.timeline.missing),
         "network": model.network.summary(),
-        "build_s": round(built - started, 3),
-        "steps_s": round(finished - built, 3),
-        "wall_s": round(finished - started, 3),
+        **times,
         "started_at": started_at,
         "versions": versions(),
     }
-    result = RunResult(
-        scenario=scenario,
-        trajectories=model.trajectories(),
-        decisions=model.decisions(),
-        persona_answers=model.persona_answers(),
-        timeline=model.timeline.to_frame(),
-        archetypes=model.archetypes.summary(model.engine.factorised),
-        population_summary=model.population.summary(),
-        manifest=manifest,
-    )
-    if battery is not None:
-        result.probe_card = probe_scenario(scenario, engine=model.engine, battery=battery)
-        manifest["probe_card"] = card_summary(result.probe_card)
-    if engine is None:
-        model.engine.close()
-    return result
 
 
 def versions() -> dict[str, str | None]:

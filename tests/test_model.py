@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from simulator.cognition import Decisions, Engine
-from simulator.model import AgentView, TwinModel, random_stream, reference_population
+from simulator.model import AgentView, TwinModel, reference_population
 from simulator.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -80,10 +80,19 @@ def test_same_seed_same_numbers(scenario, model):
     assert not np.allclose(other.state, model.state)
 
 
-def test_streams_are_named_not_shared():
-    a = random_stream(1, "noise").random(3)
-    assert np.array_equal(a, random_stream(1, "noise").random(3))
-    assert not np.array_equal(a, random_stream(1, "network").random(3))
+def test_the_tick_is_mesas_step_count_and_mesas_generators_draw_none_of_the_numbers(
+        scenario, model):
+    twin = TwinModel(scenario, agent_views=False)
+    # Were any of the twin's draws taken from Mesa's generators, these would change them.
+    twin.rng = np.random.default_rng(12345)
+    twin.random.seed(12345)
+    twin.step()
+    assert twin.tick == twin.steps == 1
+    twin.run()
+    assert twin.tick == twin.steps == len(twin.timeline) and not twin.running
+    pd.testing.assert_frame_equal(twin.trajectories(), model.trajectories())
+    with pytest.raises(AttributeError):
+        twin.tick = 0
 
 
 class FailingForArchetypeZero(Engine):

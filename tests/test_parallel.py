@@ -4,9 +4,11 @@ import numba
 import numpy as np
 import pytest
 
+from simulator import parallel
 from simulator.parallel import (
     GRAIN,
     alongside,
+    cpu_count,
     for_rows,
     in_background,
     limited_threads,
@@ -86,3 +88,22 @@ def test_an_error_alongside_reaches_whoever_waits_for_the_result():
 
     with limited_threads(2), pytest.raises(ValueError, match="no ties"):
         alongside(fail).result(timeout=60)
+
+
+def test_cpus_are_counted_where_the_system_offers_no_affinity_mask(monkeypatch):
+    monkeypatch.delattr(parallel.os, "process_cpu_count", raising=False)
+    if hasattr(parallel.os, "sched_getaffinity"):
+        monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1, 2})
+        assert cpu_count() == 3
+    # macOS, and Windows before Python 3.13: no affinity mask, all the machine's CPUs.
+    monkeypatch.delattr(parallel.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 5)
+    assert cpu_count() == 5 and threads() == 5
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: None)
+    assert cpu_count() == 1
+
+
+def test_cpus_are_counted_by_the_process_count_where_python_offers_it(monkeypatch):
+    monkeypatch.setattr(parallel.os, "process_cpu_count", lambda: 7, raising=False)
+    monkeypatch.delattr(parallel.os, "sched_getaffinity", raising=False)
+    assert cpu_count() == 7

@@ -3,6 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import simulator.model
 from simulator.cognition import Decisions, Engine, make_engine
 from simulator.errors import EngineError, ScenarioError
 from simulator.outputs import write_run
@@ -87,3 +88,48 @@ def test_overrides_share_the_bounds_of_the_file(scenario):
         apply_overrides(scenario, agents=1_000_000_000)
     with pytest.raises(ScenarioError, match=r"seed \(--seed\): -5 is out of range"):
         apply_overrides(scenario, seed=-5)
+
+
+class Closing(Engine):
+    """Answers 0.4, or raises (or answers nothing) from one tick on; counts its closings."""
+
+    name = "closing"
+
+    def __init__(self, fails_from=None, refuses=False):
+        super().__init__()
+        self.fails_from, self.refuses, self.closed = fails_from, refuses, 0
+
+    def decide(self, requests):
+        if self.fails_from is not None and requests[0].signals.tick >= self.fails_from:
+            raise RuntimeError("provider down")
+        return Decisions(np.full((len(requests), len(requests[0].behaviours)),
+                                 np.nan if self.refuses else 0.4))
+
+    def close(self):
+        self.closed += 1
+
+
+@pytest.mark.parametrize("engine, error", [
+    (Closing(fails_from=-1), "provider down"),
+    (Closing(fails_from=2), "provider down"),
+    (Closing(refuses=True), r"all [\d,]+ answers failed"),
+    (Closing(), None),
+], ids=["decide raises in the routine", "decide raises at tick 2", "every answer failed",
+        "the run completes"])
+def test_an_engine_the_run_made_is_closed_on_every_path(scenario, monkeypatch, engine, error):
+    made = []
+    monkeypatch.setattr(simulator.model, "make_engine",
+                        lambda *args, **kwargs: made.append(engine) or engine)
+    if error is None:
+        run_scenario(scenario, progress=False, agent_views=False)
+    else:
+        with pytest.raises((RuntimeError, EngineError), match=error):
+            run_scenario(scenario, progress=False, agent_views=False)
+    assert made == [engine] and engine.closed == 1
+
+
+def test_an_engine_the_caller_gave_is_left_open_when_the_run_raises(scenario):
+    engine = Closing(fails_from=2)
+    with pytest.raises(RuntimeError, match="provider down"):
+        run_scenario(scenario, engine=engine, progress=False, agent_views=False)
+    assert engine.closed == 0

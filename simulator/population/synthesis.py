@@ -29,6 +29,7 @@ from simulator.population.targets import (
     MAX_AGE,
     PopulationError,
 )
+from simulator.random_streams import POPULATION_STREAMS
 from simulator.sources.regions import resolve_region, state_codes
 
 ESSENTIAL_SHARE_BY_EDUCATION = np.array([0.824, 0.789, 0.732, 0.402])
@@ -43,20 +44,6 @@ scaled by 1.53 so that the employed adults of the synthetic US population averag
 where a population records employment and education.
 """
 
-_STREAMS = (
-    "cells",
-    "age",
-    "income",
-    "households",
-    "essential",
-    "big_five",
-    "party",
-    "trust_government",
-    "trust_science",
-    "risk_tolerance",
-    "perceived_vulnerability",
-    "conformity",
-)
 _COLUMN_ORDER = (
     "age",
     "age_band",
@@ -160,7 +147,8 @@ class Population:
            party ID (US) shifted per place to match its two-party vote.
         6. Agents ordered by household, households in random order.
 
-        Every random draw comes from one of a fixed set of child streams seeded from ``rng``.
+        Every random draw comes from one of the child streams of ``rng`` declared in
+        :data:`simulator.random_streams.POPULATION_STREAMS`, one per attribute drawn.
 
         Args:
             region: a region code or name: ``USA`` (agents spread over the states by
@@ -182,13 +170,7 @@ class Population:
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
             raise PopulationError(f"population size must be a positive integer, got {size!r}")
         plan = make_plan(code, None if marginals is None else read_marginals(marginals))
-        streams = dict(
-            zip(
-                _STREAMS,
-                (np.random.default_rng(seed) for seed in rng.integers(2**62, size=len(_STREAMS))),
-                strict=True,
-            )
-        )
+        streams = POPULATION_STREAMS.spawn(rng)
         columns, place = _demographics(plan, int(size), streams)
         columns.update(_psychographics(plan, columns, place, streams))
         order = _order_by_household(columns, streams["households"])
