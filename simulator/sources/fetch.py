@@ -171,12 +171,12 @@ def _download(url: str, target: Path, timeout: float) -> None:
 
 def _transfer_error(url: str, error: OSError) -> FetchError:
     """One line for a failed download: its HTTP status, its truncation or its root cause."""
+    if isinstance(error, requests.HTTPError):
+        return FetchError(f"{url}: HTTP {error.response.status_code} {error.response.reason}")
     causes = [error]
     while (cause := causes[-1].__cause__ or causes[-1].__context__) is not None:
         causes.append(cause)
     cut = next((cause for cause in causes if isinstance(cause, IncompleteRead)), None)
-    if isinstance(error, requests.HTTPError):
-        return FetchError(f"{url}: HTTP {error.response.status_code} {error.response.reason}")
     if cut is not None:
         return FetchError(f"{url}: truncated download: received {cut.partial:,} of "
                           f"{cut.partial + cut.expected:,} bytes")
@@ -272,7 +272,8 @@ def fetch(
             or a mapping from an official origin (``https://raw.githubusercontent.com``) to its
             replacement.
         files: which files; default :data:`RAW_FILES`.
-        timeout: seconds without data before a download is abandoned.
+        timeout: seconds without data before a download attempt is abandoned (a download
+            that fails in transit is tried twice more, a request the server refuses is not).
         report: called with one line per file (size and SHA-256, or the failure).
 
     Returns:
