@@ -4,20 +4,22 @@
 aggregates (e.g. the weekly mean probability of each behaviour, as % change from baseline),
 optionally with lags, pooled across regions: one set of coefficients for every region, so the
 twin transfers to regions and periods it was not fitted on. It follows the scikit-learn estimator
-contract (parameters stored by ``__init__``, validation in ``fit``, learned attributes ending in
-``_``), so it works with ``clone``, ``Pipeline`` and ``GridSearchCV``, and it is saved as JSON,
-never pickle.
+contract (parameters stored by ``__init__``, declared as scikit-learn parameter constraints and
+checked when ``fit`` starts, learned attributes ending in ``_``), so it works with ``clone``,
+``Pipeline`` and ``GridSearchCV``, and it is saved as JSON, never pickle.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 _FORMAT = "socialtwin.BehaviourCalibrator/1"
@@ -54,14 +56,22 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
     """
 
     EFFECTS = ("none", "offset", "scale")
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "lags": [Interval(Integral, 0, None, closed="left")],
+        "region_effects": [StrOptions(set(EFFECTS))],
+    }
 
     def __init__(self, alpha: float = 1.0, lags: int = 0, region_effects: str = "none") -> None:
         self.alpha = alpha
         self.lags = lags
         self.region_effects = region_effects
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None) -> BehaviourCalibrator:
         """Fit one ridge regression per metric.
+
+        The parameters are checked first, against ``_parameter_constraints``.
 
         Args:
             X: array-like of shape (n_samples, n_features), simulated aggregates.
@@ -73,13 +83,6 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
         Returns:
             self
         """
-        if not isinstance(self.lags, int | np.integer) or self.lags < 0:
-            raise ValueError(f"lags must be a whole number >= 0, got {self.lags!r}")
-        if not np.isscalar(self.alpha) or not self.alpha >= 0:
-            raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
-        if self.region_effects not in self.EFFECTS:
-            raise ValueError(f"region_effects must be one of {self.EFFECTS}, got "
-                             f"{self.region_effects!r}")
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None")
@@ -109,31 +112,47 @@ class BehaviourCalibrator(RegressorMixin, BaseEstimator):
             if rows.sum() < 2:
                 raise ValueError(f"metric {metrics[m] if metrics else m} has fewer than 2 "
                                  "observed rows")
-            zm, ym, gm = z[rows], targets[rows, m], labels[rows]
-            size = np.bincount(gm, minlength=n_groups).astype(float)
-            seen = size > 0
-            centre_z = np.zeros((n_groups, z.shape[1]))
-            centre_y = np.zeros(n_groups)
-            centre_z[seen] = (np.stack([np.bincount(gm, zm[:, k], n_groups)
-                                        for k in range(z.shape[1])], axis=1)[seen]
-                              / size[seen, None])
-            centre_y[seen] = np.bincount(gm, ym, n_groups)[seen] / size[seen]
-            yc = ym - centre_y[gm]
-            if self.region_effects == "scale":
-                spread = np.sqrt(np.bincount(gm, yc**2, n_groups)[seen] / size[seen])
-                scales[seen, m] = np.maximum(spread, 1e-6 + 1e-3 * spread.mean())
-                yc = yc / scales[gm, m]
-            zc = zm - centre_z[gm]
-            gram = zc.T @ zc + self.alpha * np.eye(zc.shape[1])
-            coef[m] = np.linalg.solve(gram, zc.T @ yc)
-            offsets[:, m] = centre_y - scales[:, m] * (centre_z @ coef[m])
-            for values in (offsets, scales):
-                values[~seen, m] = np.average(values[seen, m], weights=size[seen])
+            coef[m], offsets[:, m], scales[:, m] = self._solve(z[rows], targets[rows, m],
+                                                               labels[rows], n_groups)
             counts[m] = int(rows.sum())
         self.coef_, self.offsets_, self.scales_, self.n_train_ = coef, offsets, scales, counts
         self.intercept_ = offsets.mean(axis=0)
-        self.metrics_ = metrics if metrics is not None else list(range(targets.shape[1]))
+        self.metrics_ = metrics if metrics is not None else list(range(n_metrics))
         return self
+
+    def _solve(self, z: np.ndarray, y: np.ndarray, labels: np.ndarray,
+               n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ridge solution of one metric on its observed rows.
+
+        Args:
+            z: array of shape (n_rows, n_design), the standardised design.
+            y: array of shape (n_rows,), the metric.
+            labels: array of shape (n_rows,), each row's index into ``groups_``.
+            n_groups: number of groups.
+
+        Returns:
+            The coefficients (n_design,), and the offsets and scales of the groups (n_groups,);
+            a group without rows gets the row-weighted mean offset and scale.
+        """
+        size = np.bincount(labels, minlength=n_groups).astype(float)
+        seen = size > 0
+        centre_z = np.zeros((n_groups, z.shape[1]))
+        centre_y = np.zeros(n_groups)
+        centre_z[seen] = (np.stack([np.bincount(labels, z[:, k], n_groups)
+                                    for k in range(z.shape[1])], axis=1)[seen] / size[seen, None])
+        centre_y[seen] = np.bincount(labels, y, n_groups)[seen] / size[seen]
+        yc = y - centre_y[labels]
+        scales = np.ones(n_groups)
+        if self.region_effects == "scale":
+            spread = np.sqrt(np.bincount(labels, yc**2, n_groups)[seen] / size[seen])
+            scales[seen] = np.maximum(spread, 1e-6 + 1e-3 * spread.mean())
+            yc = yc / scales[labels]
+        zc = z - centre_z[labels]
+        coef = np.linalg.solve(zc.T @ zc + self.alpha * np.eye(zc.shape[1]), zc.T @ yc)
+        offsets = centre_y - scales * (centre_z @ coef)
+        for values in (offsets, scales):
+            values[~seen] = np.average(values[seen], weights=size[seen])
+        return coef, offsets, scales
 
     def predict(self, X, groups=None) -> np.ndarray:
         """Predict the metrics.

@@ -5,7 +5,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import check_estimator
+from sklearn.utils.estimator_checks import check_estimator, check_param_validation
 
 from calibration.calibrator import BehaviourCalibrator
 
@@ -115,3 +115,25 @@ def test_invalid_parameters():
         BehaviourCalibrator(region_effects="yes").fit(data[["a"]], data["y"])
     with pytest.raises(ValueError, match="lags"):
         BehaviourCalibrator(lags=-1).fit(data[["a"]], data["y"])
+
+
+@pytest.mark.parametrize("params", [{"alpha": -1.0}, {"alpha": np.nan}, {"alpha": "strong"},
+                                    {"lags": 1.5}, {"lags": -1}, {"region_effects": "yes"}])
+def test_parameters_are_checked_against_their_declared_constraints(params):
+    data = panel()
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of BehaviourCalibrator must"):
+        BehaviourCalibrator(**params).fit(data[["a"]], data["y"])
+
+
+def test_passes_scikit_learns_parameter_validation_check():
+    check_param_validation("BehaviourCalibrator", BehaviourCalibrator())
+
+
+def test_a_failed_fit_leaves_no_model():
+    model = BehaviourCalibrator()
+    data = panel()
+    y = data[["y"]].assign(z=np.nan)
+    with pytest.raises(ValueError, match="metric z has fewer than 2 observed rows"):
+        model.fit(data[["a"]], y)
+    assert not hasattr(model, "coef_")

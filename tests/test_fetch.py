@@ -81,15 +81,22 @@ def _write_v1_files(classic: pd.DataFrame, indices: pd.DataFrame, target: dict[s
 
 
 class MirrorHandler(SimpleHTTPRequestHandler):
-    """Serves the mirror; paths in ``short`` announce their full length but send half."""
+    """Serves the mirror; paths in ``short`` announce their full length but send half, those in
+    ``flaky`` do so the given number of times; ``requested`` records every path asked."""
 
     short: set[str] = set()
+    flaky: dict[str, int] = {}
+    requested: list[str] = []
 
     def log_message(self, *args):
         pass
 
     def do_GET(self):
-        if self.path not in self.short:
+        self.requested.append(self.path)
+        cut = self.flaky.get(self.path, 0) > 0
+        if cut:
+            self.flaky[self.path] -= 1
+        if self.path not in self.short and not cut:
             super().do_GET()
             return
         body = Path(self.translate_path(self.path)).read_bytes()
@@ -170,6 +177,37 @@ def test_truncated_download_is_rejected(mirror, tmp_path, monkeypatch):
     assert len(info.value.failures) == 1
     assert not (tmp_path / raw.dest).exists()
     assert not _leftovers(tmp_path)
+
+
+def test_a_download_cut_in_transit_is_tried_again(mirror, tmp_path, monkeypatch):
+    root, base_url = mirror
+    raw = next(raw for raw in RAW_FILES if raw.dest == "epi/us.csv")
+    path = urlsplit(raw.url).path
+    monkeypatch.setattr(MirrorHandler, "flaky", {path: 1})
+    monkeypatch.setattr(MirrorHandler, "requested", [])
+    [fetched] = fetch(tmp_path, base_urls=base_url, files=[raw])
+    assert MirrorHandler.requested == [path, path]
+    assert fetched.path.read_bytes() == _url_file(root, raw.url).read_bytes()
+    assert fetched.size == fetched.path.stat().st_size and len(fetched.sha256) == 64
+    assert not _leftovers(tmp_path)
+
+
+def test_a_refused_request_is_not_tried_again(mirror, tmp_path, monkeypatch):
+    _, base_url = mirror
+    missing = RawFile(f"{GITHUB}/OxCGRT/nowhere/main/missing.csv", "policy/missing.csv", "policy")
+    monkeypatch.setattr(MirrorHandler, "requested", [])
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetch(tmp_path, base_urls=base_url, files=[missing])
+    assert MirrorHandler.requested == ["/OxCGRT/nowhere/main/missing.csv"]
+
+
+def test_an_unreachable_mirror_is_one_line_naming_the_cause(tmp_path):
+    raw = next(raw for raw in RAW_FILES if raw.dest == "epi/us.csv")
+    with pytest.raises(FetchError) as raised:
+        fetch(tmp_path, base_urls="http://127.0.0.1:9", files=[raw], timeout=5)
+    assert str(raised.value).startswith("1 file failed: us.csv: http://127.0.0.1:9/nytimes/")
+    assert "cannot connect (" in str(raised.value) and "\n" not in str(raised.value)
+    assert not list(tmp_path.rglob("*.csv")) and not _leftovers(tmp_path)
 
 
 def test_file_cut_mid_row_is_rejected(mirror, tmp_path):

@@ -8,10 +8,9 @@ models and for servers whose chat replies carry no log-probabilities (llama.cpp,
 ``api="auto"`` starts with text completions on a self-hosted server (``api_base``) and with chat
 elsewhere, and moves to the other API when the first does not give log-probabilities. Calls run
 on an asyncio loop of their own in a background thread, at most ``concurrency`` in flight, with
-retries and backoff from
-:mod:`simulator.cognition.retries`; answers are yielded as they arrive, so the caching wrapper
-stores each before the next is awaited. API keys are read by litellm from the environment only:
-never passed, stored, described or put in error messages.
+retries and backoff from :mod:`simulator.cognition.retries`; answers are yielded as they arrive,
+so the caching wrapper stores each before the next is awaited. API keys are read by litellm from
+the environment only: never passed, stored, described or put in error messages.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 # The price table ships with litellm: never fetch it when litellm is imported.
@@ -53,14 +53,8 @@ litellm.suppress_debug_info = True
 VERBALISED_REPLY_TOKENS = 60
 """Completion tokens of a typical verbalised answer, for cost estimates."""
 
-_TRANSIENT = (
-    litellm.RateLimitError,
-    litellm.Timeout,
-    litellm.APIConnectionError,
-    litellm.ServiceUnavailableError,
-    litellm.InternalServerError,
-    litellm.BadGatewayError,
-)
+_TRANSIENT = (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError,
+              litellm.ServiceUnavailableError, litellm.InternalServerError, litellm.BadGatewayError)
 _CREDENTIALS = (litellm.AuthenticationError, litellm.PermissionDeniedError)
 _ENDPOINT_ERRORS = (litellm.NotFoundError, litellm.BadRequestError)
 _PROVIDER_ERRORS = tuple(litellm.LITELLM_EXCEPTION_TYPES)
@@ -135,7 +129,7 @@ class LiteLLMModel(LanguageModel):
         self.max_tokens = max_tokens
         self.top_logprobs = top_logprobs
         self.timeout = timeout
-        self.retry = RetryPolicy(max_retries, backoff_base, backoff_max, seed)
+        self.retry = RetryPolicy(max_retries, backoff_base, backoff_max)
         self.limit = RateLimit(concurrency, requests_per_minute)
         try:
             bare_model, provider, _, _ = litellm.get_llm_provider(model, api_base=api_base)
@@ -321,19 +315,13 @@ class LiteLLMModel(LanguageModel):
             request["messages"] = messages
             if logprobs:
                 request.update(logprobs=True, top_logprobs=self.top_logprobs)
-
-        async def attempt() -> Any:
-            async with self.limit:
-                return await call(**request)
-
         try:
-            return await self.retry.call(attempt, _is_transient)
+            return await self.retry.call(partial(self.limit.call, call, **request), _is_transient)
         except RetriesExhausted as exhausted:
-            raise EngineError(
-                f"engine {self.engine}: the provider is unavailable after "
-                f"{exhausted.retries} retries ({self._summary(exhausted.last)}). The answers "
-                "obtained so far are in the response cache: run again to resume without "
-                "asking them again.") from None
+            raise EngineError(f"engine {self.engine}: the provider is unavailable after "
+                              f"{exhausted.retries} retries ({self._summary(exhausted.last)}). "
+                              "The answers obtained so far are in the response cache: run "
+                              "again to resume without asking them again.") from None
         except _PROVIDER_ERRORS as error:
             if probing and isinstance(error, _ENDPOINT_ERRORS):
                 raise _WrongEndpoint from None

@@ -2,18 +2,34 @@
 
 :class:`RetryPolicy` repeats a call after a transient error (rate limit, time-out, lost
 connection, server error) with exponential backoff and jitter, and gives up after
-``max_retries``; :class:`RateLimit` bounds the calls in flight and, optionally, the calls started
-per minute. The language model composes them around its raw call; neither knows what is asked.
+``max_retries``: a declaration of tenacity's ``AsyncRetrying`` (attempts, wait, what is retried,
+a hook per retry). Tenacity rather than litellm's own ``num_retries``: litellm repeats almost
+any error, waits without jitter (or not at all), and neither counts its retries for the run's
+accounting nor lets a test replace its waits.
+
+:class:`RateLimit` bounds the calls in flight and, optionally, the calls started per minute. It
+stays ours: tenacity retries but does not pace, and litellm paces only behind its ``Router``
+(deployments, cooldowns and retries of its own), where a call over the limit fails instead of
+waiting for its turn. The language model composes both around its raw call; neither knows what
+is asked.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random_exponential,
+)
 
 T = TypeVar("T")
 
@@ -31,47 +47,46 @@ class RetriesExhausted(Exception):
 class RetryPolicy:
     """Exponential backoff with jitter.
 
+    The wait before retry ``k`` (from 1) is uniform in ``[top / 2, top]``, where
+    ``top = min(ceiling, base * 2 ** (k - 1))``: half of it fixed, half drawn by tenacity from
+    the process's random generator, so that concurrent runs (the workers of a sweep share their
+    seeds) do not retry in step. Waits never change an answer.
+
     Attributes:
         max_retries: retries after the first attempt.
-        base: seconds before the first retry; the ceiling doubles with each retry.
+        base: longest wait before the first retry, in seconds; it doubles with each retry.
         ceiling: longest wait in seconds.
-        seed: seed of the jitter (a wait is uniform in [ceiling/2, ceiling]).
+        sleep: how a wait is awaited (a test may record the waits instead).
     """
 
     max_retries: int = 5
     base: float = 1.0
     ceiling: float = 60.0
-    seed: int = 0
-    _rng: random.Random = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
-
-    def wait(self, attempt: int) -> float:
-        """Seconds to wait before retry ``attempt + 1``."""
-        top = min(self.ceiling, self.base * 2.0 ** attempt)
-        return top * (0.5 + 0.5 * self._rng.random())
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def call(self, make_call: Callable[[], Awaitable[T]],
                    transient: Callable[[Exception], bool],
                    on_retry: Callable[[], None] = lambda: None) -> T:
         """Await ``make_call()``, retrying transient errors; others propagate at once.
 
+        ``on_retry`` is called before each retry (to count them, say).
+
         Raises:
             RetriesExhausted: the error stayed transient through every retry.
         """
-        attempt = 0
-        while True:
-            try:
-                return await make_call()
-            except Exception as error:  # classified below: only transient ones are retried
-                if not transient(error):
-                    raise
-                if attempt >= self.max_retries:
-                    raise RetriesExhausted(error, attempt) from None
-                on_retry()
-                await asyncio.sleep(self.wait(attempt))
-                attempt += 1
+        half = {"multiplier": self.base / 2, "max": self.ceiling / 2}
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=wait_exponential(**half) + wait_random_exponential(**half),
+            retry=retry_if_exception(transient),
+            before_sleep=lambda _state: on_retry(),
+            sleep=self.sleep,
+        )
+        try:
+            return await retrying(make_call)
+        except RetryError as exhausted:
+            last = exhausted.last_attempt
+            raise RetriesExhausted(last.exception(), last.attempt_number - 1) from None
 
 
 class RateLimit:
@@ -101,3 +116,8 @@ class RateLimit:
 
     async def __aexit__(self, *exc: object) -> None:
         self._slots.release()
+
+    async def call(self, make_call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """``await make_call(*args, **kwargs)`` once this limit gives it its turn."""
+        async with self:
+            return await make_call(*args, **kwargs)

@@ -1,31 +1,40 @@
 """Download the raw observed-data files from their official public locations, or import a copy.
 
-Every file is streamed into a hidden staging folder next to its destination, checked (complete,
-of the expected layout, readable by its loader) and only then moved into place with an atomic
-rename, so an interrupted or bad download never leaves a partial file behind. ``fetch_main`` is
-what ``socialtwin data fetch [--dest DIR] [--from DIR] [--base-url URL]`` calls.
+Every file is downloaded by pooch (streamed to a temporary file and renamed only once complete;
+a failure in transit is tried again) into a hidden staging folder next to its destination,
+checked (of the expected layout, readable by its loader) and only then moved into place with an
+atomic rename, so an interrupted or bad download never leaves a partial file behind.
+``fetch_main`` is what ``socialtwin data fetch [--dest DIR] [--from DIR] [--base-url URL]`` calls.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pooch
+import requests
+from urllib3.exceptions import IncompleteRead
+
 from simulator.errors import SocialTwinError, UsageError
 from simulator.sources.layouts import detect_layout, find_raw_files
 from simulator.sources.reading import DatasetError
 
 _GITHUB = "https://raw.githubusercontent.com"
+_OXCGRT = f"{_GITHUB}/OxCGRT"
+_OWID_VACCINATIONS = f"{_GITHUB}/owid/covid-19-data/master/public/data/vaccinations"
 _CHUNK = 1 << 20
+_RETRIES = 2
+"""Further attempts after a download fails in transit (pooch waits 1 s, then 2 s)."""
+
+# pooch logs every download on stderr; the fetch reports one line per file itself.
+pooch.get_logger().setLevel("WARNING")
 
 
 @dataclass(frozen=True)
@@ -47,93 +56,40 @@ class RawFile:
 
 
 RAW_FILES: tuple[RawFile, ...] = (
-    RawFile(
-        f"{_GITHUB}/OxCGRT/covid-policy-tracker-legacy/main/legacy_data_202207/OxCGRT_latest.csv",
-        "policy/OxCGRT_latest.csv",
-        "policy",
-    ),
+    RawFile(f"{_OXCGRT}/covid-policy-tracker-legacy/main/legacy_data_202207/OxCGRT_latest.csv",
+            "policy/OxCGRT_latest.csv", "policy"),
     # The USA-covid-policy repository holds state data as coded by the states themselves
     # (STATE_WIDE); the legacy file above already has the comparable STATE_TOTAL rows.
-    RawFile(
-        f"{_GITHUB}/OxCGRT/USA-covid-policy/master/data/OxCGRT_US_latest.csv",
-        "policy/usa/OxCGRT_US_latest.csv",
-        "policy",
-        required=False,
-    ),
-    RawFile(
-        f"{_GITHUB}/OxCGRT/covid-policy-dataset/main/data/OxCGRT_compact_national_v1.csv",
-        "policy/v1/OxCGRT_compact_national_v1.csv",
-        "policy",
-    ),
-    RawFile(
-        f"{_GITHUB}/OxCGRT/covid-policy-dataset/main/data/OxCGRT_compact_subnational_v1.csv",
-        "policy/v1/OxCGRT_compact_subnational_v1.csv",
-        "policy",
-    ),
-    *(
-        RawFile(
-            f"{_GITHUB}/OxCGRT/covid-policy-dataset/main/data/timeseries_indices/"
-            f"OxCGRT_timeseries_{index}_v1.csv",
-            f"policy/v1/OxCGRT_timeseries_{index}_v1.csv",
-            "policy_indices",
-        )
-        for index in (
-            "StringencyIndex",
-            "GovernmentResponseIndex",
-            "ContainmentHealthIndex",
-            "EconomicSupportIndex",
-        )
-    ),
-    RawFile(
-        "https://www.gstatic.com/covid19/mobility/Global_Mobility_Report.csv",
-        "mobility/Global_Mobility_Report.csv",
-        "mobility",
-    ),
-    RawFile(
-        f"{_GITHUB}/OpportunityInsights/EconomicTracker/main/data/"
-        "Google%20Mobility%20-%20National%20-%20Daily.csv",
-        "mobility/Google Mobility - National - Daily.csv",
-        "mobility",
-    ),
-    RawFile(
-        f"{_GITHUB}/OpportunityInsights/EconomicTracker/main/data/"
-        "Google%20Mobility%20-%20State%20-%20Daily.csv",
-        "mobility/Google Mobility - State - Daily.csv",
-        "mobility",
-    ),
+    RawFile(f"{_OXCGRT}/USA-covid-policy/master/data/OxCGRT_US_latest.csv",
+            "policy/usa/OxCGRT_US_latest.csv", "policy", required=False),
+    *(RawFile(f"{_OXCGRT}/covid-policy-dataset/main/data/OxCGRT_compact_{level}_v1.csv",
+              f"policy/v1/OxCGRT_compact_{level}_v1.csv", "policy")
+      for level in ("national", "subnational")),
+    *(RawFile(f"{_OXCGRT}/covid-policy-dataset/main/data/timeseries_indices/"
+              f"OxCGRT_timeseries_{index}_v1.csv",
+              f"policy/v1/OxCGRT_timeseries_{index}_v1.csv", "policy_indices")
+      for index in ("StringencyIndex", "GovernmentResponseIndex", "ContainmentHealthIndex",
+                    "EconomicSupportIndex")),
+    RawFile("https://www.gstatic.com/covid19/mobility/Global_Mobility_Report.csv",
+            "mobility/Global_Mobility_Report.csv", "mobility"),
+    *(RawFile(f"{_GITHUB}/OpportunityInsights/EconomicTracker/main/data/"
+              f"Google%20Mobility%20-%20{level}%20-%20Daily.csv",
+              f"mobility/Google Mobility - {level} - Daily.csv", "mobility")
+      for level in ("National", "State")),
     # Our World in Data's grapher export of Google's reports: every country, into 2022 (Google's
     # own file above is large and a copy may stop earlier).
-    RawFile(
-        "https://ourworldindata.org/grapher/changes-visitors-covid.csv",
-        "mobility/changes-visitors-covid.csv",
-        "mobility",
-    ),
+    RawFile("https://ourworldindata.org/grapher/changes-visitors-covid.csv",
+            "mobility/changes-visitors-covid.csv", "mobility"),
     RawFile(f"{_GITHUB}/nytimes/covid-19-data/master/us-states.csv", "epi/us-states.csv", "cases"),
     RawFile(f"{_GITHUB}/nytimes/covid-19-data/master/us.csv", "epi/us.csv", "cases"),
-    RawFile(
-        f"{_GITHUB}/owid/covid-19-data/master/public/data/vaccinations/us_state_vaccinations.csv",
-        "epi/us_state_vaccinations.csv",
-        "vaccinations",
-    ),
-    *(
-        RawFile(
-            f"{_GITHUB}/OxCGRT/covid-policy-tracker-legacy/main/legacy_data_202207/timeseries/"
-            f"confirmed_{measure}.csv",
-            f"epi/confirmed_{measure}.csv",
-            "cases",
-        )
-        for measure in ("cases", "deaths")
-    ),
-    RawFile(
-        f"{_GITHUB}/owid/covid-19-data/master/public/data/vaccinations/vaccinations.csv",
-        "epi/vaccinations.csv",
-        "vaccinations",
-    ),
-    RawFile(
-        f"{_GITHUB}/JieYingWu/COVID-19_US_County-level_Summaries/master/data/states_only.csv",
-        "population/states_only.csv",
-        "temperature",
-    ),
+    RawFile(f"{_OWID_VACCINATIONS}/us_state_vaccinations.csv", "epi/us_state_vaccinations.csv",
+            "vaccinations"),
+    *(RawFile(f"{_OXCGRT}/covid-policy-tracker-legacy/main/legacy_data_202207/timeseries/"
+              f"confirmed_{measure}.csv", f"epi/confirmed_{measure}.csv", "cases")
+      for measure in ("cases", "deaths")),
+    RawFile(f"{_OWID_VACCINATIONS}/vaccinations.csv", "epi/vaccinations.csv", "vaccinations"),
+    RawFile(f"{_GITHUB}/JieYingWu/COVID-19_US_County-level_Summaries/master/data/states_only.csv",
+            "population/states_only.csv", "temperature"),
 )
 """The files ``socialtwin data fetch`` downloads (sources and licences: ``data/SOURCES.md``).
 
@@ -192,31 +148,41 @@ def _resolve(url: str, base_urls: str | Mapping[str, str] | None) -> str:
 
 
 def _download(url: str, target: Path, timeout: float) -> None:
-    """Stream ``url`` into ``target``; a body shorter than its Content-Length is an error."""
-    request = urllib.request.Request(url, headers={"User-Agent": "socialtwin-data-fetch"})
+    """Download ``url`` into ``target`` with pooch; a refused request (4xx) is not tried again."""
+    http = pooch.HTTPDownloader(timeout=timeout, chunk_size=_CHUNK,
+                                headers={"User-Agent": "socialtwin-data-fetch"})
+
+    def download(url: str, output: str, store: pooch.Pooch) -> None:
+        try:
+            http(url, output, store)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code
+            if status < 500 and status not in (408, 429):
+                raise _transfer_error(url, exc) from exc  # not an error pooch tries again
+            raise
+
+    store = pooch.create(target.parent, base_url="", registry={target.name: None},
+                         urls={target.name: url}, retry_if_failed=_RETRIES)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, target.open("wb") as out:
-            expected = response.headers.get("Content-Length")
-            size = 0
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                size += len(chunk)
-    except urllib.error.HTTPError as exc:
-        raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
-    except urllib.error.URLError as exc:
-        raise FetchError(f"{url}: cannot connect ({exc.reason})") from exc
-    except OSError as exc:
-        raise FetchError(f"{url}: download failed ({exc})") from exc
-    if expected is not None and size != int(expected):
-        raise FetchError(f"{url}: truncated download: received {size:,} of {int(expected):,} bytes")
+        store.fetch(target.name, downloader=download)
+    except OSError as exc:  # requests' errors among them
+        raise _transfer_error(url, exc) from exc
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _transfer_error(url: str, error: OSError) -> FetchError:
+    """One line for a failed download: its HTTP status, its truncation or its root cause."""
+    if isinstance(error, requests.HTTPError):
+        return FetchError(f"{url}: HTTP {error.response.status_code} {error.response.reason}")
+    causes = [error]
+    while (cause := causes[-1].__cause__ or causes[-1].__context__) is not None:
+        causes.append(cause)
+    cut = next((cause for cause in causes if isinstance(cause, IncompleteRead)), None)
+    if cut is not None:
+        return FetchError(f"{url}: truncated download: received {cut.partial:,} of "
+                          f"{cut.partial + cut.expected:,} bytes")
+    if isinstance(error, requests.ConnectionError):
+        return FetchError(f"{url}: cannot connect ({causes[-1]})")
+    return FetchError(f"{url}: download failed ({causes[-1]})")
 
 
 def _validated(path: Path, kind: str, source: str) -> str:
@@ -250,7 +216,8 @@ def _install(target: Path, kind: str, source: str, produce: Callable[[Path], Non
         partial = staging / target.name
         produce(partial)
         layout = layout or _validated(partial, kind, source)
-        fetched = Fetched(target, source, partial.stat().st_size, _sha256(partial), layout)
+        fetched = Fetched(target, source, partial.stat().st_size, pooch.file_hash(partial),
+                          layout)
         os.replace(partial, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -305,7 +272,8 @@ def fetch(
             or a mapping from an official origin (``https://raw.githubusercontent.com``) to its
             replacement.
         files: which files; default :data:`RAW_FILES`.
-        timeout: seconds without data before a download is abandoned.
+        timeout: seconds without data before a download attempt is abandoned (a download
+            that fails in transit is tried twice more, a request the server refuses is not).
         report: called with one line per file (size and SHA-256, or the failure).
 
     Returns:
