@@ -21,7 +21,6 @@ options are merged with the ``--option`` settings, e.g. ``--option api_base=http
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import time
@@ -37,7 +36,7 @@ from simulator.errors import ScenarioError  # noqa: E402
 from simulator.fields import validated  # noqa: E402
 from simulator.probe import probe_scenario  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
-from simulator.scenario_file import EngineFile  # noqa: E402
+from simulator.scenario_sections import EngineSpec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = {
@@ -127,9 +126,10 @@ Written before measuring."""
 def statements(scenario):
     """The scenario asking each behaviour as a choice between two statements (cloze)."""
     behaviours = tuple(
-        dataclasses.replace(b, question="Which is true of you?", reverse_question=None,
-                            paraphrases=(), options=(Option(STATEMENTS[b.name][0], 1.0),
-                                                     Option(STATEMENTS[b.name][1], 0.0)))
+        b.model_copy(update={"question": "Which is true of you?", "reverse_question": None,
+                             "paraphrases": (),
+                             "options": (Option(label=STATEMENTS[b.name][0], value=1.0),
+                                         Option(label=STATEMENTS[b.name][1], value=0.0))})
         for b in scenario.behaviours)
     return scenario.replace(behaviours=behaviours)
 
@@ -139,18 +139,18 @@ def change_questions(scenario):
     behaviours = []
     for b in scenario.behaviours:
         question, yes = CHANGE_QUESTIONS[b.name]
-        options = (Option("Yes", yes), Option("No", 1.0 - yes))
-        behaviours.append(dataclasses.replace(b, question=question, reverse_question=None,
-                                              paraphrases=(), options=options))
+        options = (Option(label="Yes", value=yes), Option(label="No", value=1.0 - yes))
+        behaviours.append(b.model_copy(update={"question": question, "reverse_question": None,
+                                               "paraphrases": (), "options": options}))
     return scenario.replace(behaviours=tuple(behaviours))
 
 
 def likelihood_scale(scenario):
     """The scenario with the earlier five-point likelihood questions (no reverse keying)."""
-    options = tuple(Option(label, value) for label, value in LIKELIHOOD_OPTIONS)
-    behaviours = tuple(dataclasses.replace(b, question=LIKELIHOOD_QUESTIONS[b.name],
-                                           reverse_question=None, paraphrases=(),
-                                           options=options)
+    options = tuple(Option(label=label, value=value) for label, value in LIKELIHOOD_OPTIONS)
+    behaviours = tuple(b.model_copy(update={"question": LIKELIHOOD_QUESTIONS[b.name],
+                                            "reverse_question": None, "paraphrases": (),
+                                            "options": options})
                        for b in scenario.behaviours)
     return scenario.replace(behaviours=behaviours)
 
@@ -171,8 +171,8 @@ def engine_options(settings):
 
 
 def measure(name, options, scenario, agents, cache, engine_name="local"):
-    engine = dataclasses.replace(scenario.engine, name=engine_name, options=options)
-    scenario = scenario.replace(engine=engine)
+    scenario = scenario.replace(engine={**dict(scenario.engine), "name": engine_name,
+                                        "options": options})
     started = time.perf_counter()
     card = probe_scenario(scenario, cache_path=cache)
     probed = time.perf_counter()
@@ -228,7 +228,7 @@ def main():
     arms = [arm for arm in arms if not wanted or arm[0].split(" ")[0] in wanted]
     for _, options, arm in arms:  # every candidate checked before any is measured
         try:
-            validated(EngineFile, {"name": args.engine, "options": {**options, **extra}},
+            validated(EngineSpec, {"name": args.engine, "options": {**options, **extra}},
                       arm.source, prefix=("engine",))
         except ScenarioError as error:
             parser.error(str(error))

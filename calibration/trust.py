@@ -33,7 +33,8 @@ OPERATIONAL_OPTIONS = ("api_base", "concurrency", "requests_per_minute", "max_re
 
 def mechanism(scenario) -> dict:
     """What decides a twin's counterfactual effects (region, period and size aside)."""
-    options = {k: v for k, v in scenario.engine.options.items() if k not in OPERATIONAL_OPTIONS}
+    options = {k: v for k, v in scenario.engine.options.given().items()
+               if k not in OPERATIONAL_OPTIONS}
     return plain({
         "engine": scenario.engine.name,
         "options": dict(sorted(options.items())),

@@ -9,12 +9,29 @@ collapsing to the most likely option.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
 from importlib import resources
+from typing import Annotated, Any
 
 import numpy as np
 import yaml
+from pydantic import BeforeValidator, Field, model_validator
+
+from simulator.fields import Section, Text, _fail, choice, number
+from simulator.sources.mobility import MOBILITY_CATEGORIES
+
+
+def _none_as_empty(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def _none_as_empty_list(value: Any) -> Any:
+    return () if value is None else value
+
+
+def _default_options(value: Any) -> Any:
+    return DEFAULT_OPTIONS if value is None else value
+
 
 LIKELIHOOD_OPTIONS: tuple[tuple[str, float], ...] = (
     ("No, not at all", 0.0),
@@ -25,8 +42,7 @@ LIKELIHOOD_OPTIONS: tuple[tuple[str, float], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Section):
     """One answer an agent can give.
 
     Attributes:
@@ -34,12 +50,15 @@ class Option:
         value: probability of doing the behaviour that this answer implies, in [0, 1].
     """
 
-    label: str
-    value: float
+    label: Text
+    value: number(0, 1)
 
 
-@dataclass(frozen=True)
-class RuleParameters:
+DEFAULT_OPTIONS = tuple(Option(label=label, value=value) for label, value in LIKELIHOOD_OPTIONS)
+"""The five-point likelihood scale a behaviour is asked on unless it declares options."""
+
+
+class RuleParameters(Section):
     """Parameters of the transparent ``rules`` engine for one behaviour (see cognition/rules.py).
 
     Attributes:
@@ -52,15 +71,14 @@ class RuleParameters:
             reference (traits are in [0, 1] or shares).
     """
 
-    baseline: float = 0.5
-    policy: Mapping[str, float] = field(default_factory=dict)
-    context: Mapping[str, float] = field(default_factory=dict)
-    traits: Mapping[str, float] = field(default_factory=dict)
+    baseline: number(0.001, 0.999) = 0.5
+    policy: Annotated[dict[str, number()], BeforeValidator(_none_as_empty)] = {}
+    context: Annotated[dict[str, number()], BeforeValidator(_none_as_empty)] = {}
+    traits: Annotated[dict[str, number()], BeforeValidator(_none_as_empty)] = {}
 
 
-@dataclass(frozen=True)
-class Behaviour:
-    """A behaviour the population is asked about.
+class Behaviour(Section):
+    """A behaviour the population is asked about: the declaration a scenario file is checked by.
 
     Attributes:
         name: identifier, e.g. ``workplaces``.
@@ -68,7 +86,8 @@ class Behaviour:
         reverse_question: the same behaviour asked the other way round ("Will you stay away
             from ...?"), whose answers count for the opposite options; asked by balanced
             elicitation to cancel a model's pull towards "yes" (``None``: not declared).
-        options: the exclusive answers, with their implied probabilities.
+        options: the exclusive answers, with their implied probabilities (at least two, labels
+            distinct; values symmetric around 0.5 when a reverse question is declared).
         metric: name of the observed metric the behaviour maps to (``None`` if unobserved).
         expected_response: the expected sign of the response to a stronger policy dose: -1 the
             behaviour falls, +1 it rises, 0 no expectation. Used by the plausibility checks.
@@ -78,14 +97,31 @@ class Behaviour:
             single wording's quirks decide the answer (Dominguez-Olmedo et al. 2024).
     """
 
-    name: str
-    question: str
-    reverse_question: str | None = None
-    options: tuple[Option, ...] = tuple(Option(label, value) for label, value in LIKELIHOOD_OPTIONS)
-    metric: str | None = None
-    expected_response: int = 0
-    rules: RuleParameters = field(default_factory=RuleParameters)
-    paraphrases: tuple[str, ...] = ()
+    name: Text
+    question: Text
+    reverse_question: Text | None = None
+    options: Annotated[tuple[Option, ...], BeforeValidator(_default_options),
+                       Field(min_length=2)] = DEFAULT_OPTIONS
+    metric: choice(*MOBILITY_CATEGORIES) | None = None
+    expected_response: choice(-1, 0, 1) = 0
+    rules: Annotated[RuleParameters, BeforeValidator(_none_as_empty)] = RuleParameters()
+    paraphrases: Annotated[tuple[Text, ...], BeforeValidator(_none_as_empty_list)] = ()
+
+    @model_validator(mode="after")
+    def _options_fit(self) -> Behaviour:
+        labels = [option.label for option in self.options]
+        if len(set(labels)) != len(labels):
+            raise _fail("labels", f"repeated option labels {labels}", "each label once",
+                        at=("options",))
+        if self.reverse_question:
+            try:
+                self.opposite_options()
+            except ValueError:
+                raise _fail("symmetry", f"option values {self.option_values.tolist()} are "
+                            "not symmetric", "option values v and 1 - v, so that each answer "
+                            "to the reverse question has an opposite",
+                            at=("reverse_question",)) from None
+        return self
 
     @property
     def wordings(self) -> tuple[str, ...]:
@@ -106,9 +142,10 @@ class Behaviour:
         """
         if not self.reverse_question:
             return None
-        options = tuple(Option(o.label, 1.0 - o.value) for o in self.options)
-        return replace(self, question=self.reverse_question, reverse_question=self.question,
-                       paraphrases=(), options=options)
+        options = tuple(Option(label=o.label, value=1.0 - o.value) for o in self.options)
+        return self.model_copy(update={"question": self.reverse_question,
+                                       "reverse_question": self.question, "paraphrases": (),
+                                       "options": options})
 
     def opposite_options(self) -> np.ndarray:
         """Index of the option with value ``1 - v`` for each option (of value ``v``).

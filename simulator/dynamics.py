@@ -22,7 +22,7 @@ from simulator.random_streams import random_stream
 
 if TYPE_CHECKING:
     from simulator.population import Population
-    from simulator.scenario import DynamicsSpec
+    from simulator.scenario_sections import DynamicsSpec
 
 
 def cell_logits(answers: np.ndarray) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 Scenario and variants files are pydantic models built from the field types here (:func:`number`,
 :func:`whole`, :func:`choice`, :data:`Text`, :data:`Date`, :class:`Section`), so a bound is
-declared once and checks the file and the command-line flag that overrides it alike
-(:func:`check_field`). Numbers must be finite, unknown fields are refused, and every error is a
+declared once and checks the file and the command-line flag that overrides it alike (a flag is
+applied by :meth:`simulator.scenario.Scenario.replace`, which validates again). Numbers must be
+finite, unknown fields are refused, and every error is a
 :class:`~simulator.errors.ScenarioError` of the form ``<file>: <field>: <problem> (allowed: ...)``.
 The files themselves are read by :mod:`simulator.yaml_files`. :func:`plain` turns dates, paths,
 dataclasses and numpy scalars back into JSON-friendly data for manifests.
@@ -25,7 +26,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -159,11 +159,14 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 class Section(BaseModel):
     """A mapping of a user file: unknown fields refused, every number finite.
 
+    A section is also the runtime object: it is immutable, and it is validated again whenever it
+    is used to build another (a changed scenario is checked like the file).
+
     A subclass may narrow the fields allowed for a given mapping (see :meth:`allowed_fields`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
-                              arbitrary_types_allowed=True)
+                              arbitrary_types_allowed=True, revalidate_instances="always")
     mapping_hint: ClassVar[str] = "key: value pairs"
 
     @classmethod
@@ -228,26 +231,6 @@ def validated(model: type[BaseModel], data: Any, source: str, context: Any = Non
         return model.model_validate(data, context=context)
     except ValidationError as error:
         raise scenario_error(source, error, prefix) from None
-
-
-def check_field(model: type[BaseModel], name: str, value: Any, source: str,
-                field: str) -> Any:
-    """``value`` checked as ``model``'s field ``name`` (a command-line override).
-
-    Args:
-        model: the section declaring the field.
-        name: the field.
-        value: the value given.
-        source: the scenario file, for the message.
-        field: the field as the message names it (e.g. ``population.size (--agents)``).
-    """
-    declared = model.model_fields[name]
-    adapter = TypeAdapter(Annotated[declared.annotation, *declared.metadata])
-    try:
-        return adapter.validate_python(value)
-    except ValidationError as error:
-        first = scenario_error(source, error)
-        raise ScenarioError(source, field, first.problem, first.allowed) from None
 
 
 def plain(value: Any) -> Any:

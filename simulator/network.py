@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from simulator.parallel import for_rows
 from simulator.peer_structure import PeerStructure, community_neighbours, household_blocks
 from simulator.population import Population
-from simulator.scenario import NetworkSpec
+from simulator.scenario_sections import NetworkSpec
 
 KINDS = ("household", "workplace", "community")
 STRUCTURED_FROM = 600_000

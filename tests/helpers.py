@@ -2,14 +2,13 @@
 
 import datetime as dt
 
-from simulator.behaviours import preset_specs
+from simulator.behaviours import Behaviour, preset_specs
 from simulator.cognition.engine import Archetype, DecisionRequest
 from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
-from simulator.scenario_file import BehaviourFile
 from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
-MOBILITY = tuple(BehaviourFile.model_validate(spec).to_behaviour()
+MOBILITY = tuple(Behaviour.model_validate(spec)
                  for spec in preset_specs("google_mobility"))
 
 LOCKDOWN = {"c1_school_closing": 3, "c2_workplace_closing": 3, "c3_cancel_public_events": 2,

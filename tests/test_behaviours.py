@@ -1,24 +1,23 @@
 import pytest
 
 from simulator.behaviours import Behaviour, Option, preset_specs
-from simulator.scenario_file import BehaviourFile
 from simulator.sources.indicators import OXCGRT_INDICATORS, stringency_index
 
 
 def test_probability_is_the_expected_option_value():
-    behaviour = Behaviour("b", "q?")
+    behaviour = Behaviour(name="b", question="q?")
     assert behaviour.probability([0, 0, 0, 0, 1]) == 1.0
     assert behaviour.probability([0.5, 0, 0, 0, 0.5]) == pytest.approx(0.5)
     assert behaviour.probability([1, 1, 1, 1, 1]) == pytest.approx(0.5)
 
 
 def test_custom_options_and_rules_from_a_mapping():
-    behaviour = BehaviourFile.model_validate({
+    behaviour = Behaviour.model_validate({
         "name": "cycle", "question": "Cycle?", "expected_response": 1,
         "options": [{"label": "no", "value": 0}, {"label": "yes", "value": 1}],
         "rules": {"baseline": 0.2, "policy": {"fare": 0.5}},
-    }).to_behaviour()
-    assert behaviour.options == (Option("no", 0.0), Option("yes", 1.0))
+    })
+    assert behaviour.options == (Option(label="no", value=0.0), Option(label="yes", value=1.0))
     assert behaviour.rules.baseline == 0.2 and behaviour.rules.policy == {"fare": 0.5}
 
 
@@ -47,9 +46,12 @@ def test_stringency_index_matches_the_oxcgrt_formula():
 
 
 def test_the_reverse_keyed_behaviour_asks_the_other_way_on_the_same_scale():
-    forward = Behaviour("parks", "Will you go?", "Will you stay away?",
-                        (Option("Yes", 1.0), Option("No", 0.0)), paraphrases=("Going?",))
+    forward = Behaviour(name="parks", question="Will you go?",
+                        reverse_question="Will you stay away?",
+                        options=(Option(label="Yes", value=1.0), Option(label="No", value=0.0)),
+                        paraphrases=("Going?",))
     reverse = forward.reverse_keyed()
     assert reverse.question == "Will you stay away?" and reverse.paraphrases == ()
     assert reverse.probability([0.2, 0.8]) == pytest.approx(0.8), "'no' to staying away"
-    assert reverse.name == forward.name and Behaviour("x", "Go?").reverse_keyed() is None
+    assert reverse.name == forward.name
+    assert Behaviour(name="x", question="Go?").reverse_keyed() is None

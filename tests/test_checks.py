@@ -12,9 +12,9 @@ from simulator.sweep.checks import (
 from simulator.sweep.transforms import Scale, Shift
 from simulator.sweep.variants import Variant, VariantSet
 
-FALLS = Behaviour("outings", "Do you go out?", expected_response=-1)
-RISES = Behaviour("home", "Do you stay home?", expected_response=1)
-NEUTRAL = Behaviour("reading", "Do you read?", expected_response=0)
+FALLS = Behaviour(name="outings", question="Do you go out?", expected_response=-1)
+RISES = Behaviour(name="home", question="Do you stay home?", expected_response=1)
+NEUTRAL = Behaviour(name="reading", question="Do you read?", expected_response=0)
 
 
 def doses(*values):

@@ -5,7 +5,7 @@ from simulator.dynamics import Dynamics, cell_logits
 from simulator.parallel import limited_threads
 from simulator.population import Population
 from simulator.random_streams import random_stream
-from simulator.scenario import DynamicsSpec
+from simulator.scenario_sections import DynamicsSpec
 
 NOISE_SEED = 9
 

@@ -8,8 +8,9 @@ from simulator.behaviours import Behaviour, Option
 from simulator.cognition.elicitation import Elicitation, Item
 
 YES_NO = MOBILITY[0]
-SCALE = Behaviour("b", "How likely?", "How unlikely?",
-                  tuple(Option(str(v), v) for v in (0.0, 0.25, 0.5, 0.75, 1.0)))
+SCALE = Behaviour(name="b", question="How likely?", reverse_question="How unlikely?",
+                  options=tuple(Option(label=str(v), value=v)
+                                for v in (0.0, 0.25, 0.5, 0.75, 1.0)))
 
 
 def logit(p):
@@ -19,7 +20,7 @@ def logit(p):
 def test_items_follow_the_options_chosen():
     assert Elicitation("cloze").items(YES_NO) == [Item()]
     assert Elicitation("cloze", balanced=True).items(YES_NO) == [Item(), Item(True)]
-    no_reverse = Behaviour("x", "Will you?")
+    no_reverse = Behaviour(name="x", question="Will you?")
     assert Elicitation("cloze", balanced=True).items(no_reverse) == [Item()]
     both = Elicitation("option_tokens", option_orders="both").items(YES_NO)
     assert both == [Item(), Item(False, True)]
@@ -86,7 +87,8 @@ def test_problems_and_label():
 
 
 def test_all_wordings_ask_every_paraphrase_and_the_reverse_question_once():
-    worded = Behaviour("w", "Will you?", "Will you not?", YES_NO.options,
+    worded = Behaviour(name="w", question="Will you?", reverse_question="Will you not?",
+                       options=YES_NO.options,
                        paraphrases=("Do you plan to?", "This week, will you?"))
     items = Elicitation("option_tokens", balanced=True, wordings="all").items(worded)
     assert items == [Item(), Item(False, False, 1), Item(False, False, 2), Item(True)]
@@ -96,7 +98,8 @@ def test_all_wordings_ask_every_paraphrase_and_the_reverse_question_once():
 
 
 def test_each_keying_weighs_half_however_many_wordings_it_has():
-    worded = Behaviour("w", "Will you?", "Will you not?", YES_NO.options,
+    worded = Behaviour(name="w", question="Will you?", reverse_question="Will you not?",
+                       options=YES_NO.options,
                        paraphrases=("Do you plan to?",))
     elicitation = Elicitation("option_tokens", balanced=True, wordings="all")
     forward = [np.array([0.8, 0.2]), np.array([0.6, 0.4])]

@@ -5,7 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulator.scenario import EngineSpec, load_scenario
+from simulator.scenario import load_scenario
+from simulator.scenario_sections import EngineSpec
 from simulator.sweep.executors import DaskExecutor, ExecutorError, LocalExecutor, make_executor
 from simulator.sweep.runner import release_engines, run_sweep, worker_engine
 from simulator.sweep.transforms import Scale

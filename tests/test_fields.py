@@ -9,7 +9,6 @@ from simulator.fields import (
     Date,
     Section,
     Text,
-    check_field,
     choice,
     number,
     plain,
@@ -64,14 +63,6 @@ def test_errors_name_the_file_field_value_and_what_is_allowed(data, message):
 
 def test_whole_numbers_written_as_floats_are_whole():
     assert validated(Inner, {"level": 1, "count": 3.0}, "f").count == 3
-
-
-def test_an_override_is_checked_against_the_same_declaration():
-    with pytest.raises(ScenarioError) as info:
-        check_field(Inner, "count", 1_000_000_000, "s.yaml", "count (--count)")
-    assert str(info.value) == ("s.yaml: count (--count): 1000000000 is out of range "
-                               "(allowed: from 1 to 10)")
-    assert check_field(Inner, "count", 4, "s.yaml", "count (--count)") == 4
 
 
 def test_plain_data():

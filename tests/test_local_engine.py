@@ -14,6 +14,7 @@ from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.language_engine import LanguageEngine
 from simulator.cognition.language_model import Question
 from simulator.cognition.local import MIN_BATCH, ROW_GROUP, LocalModel, _batches
+from simulator.cognition.options import LocalOptions, engine_options
 from simulator.errors import EngineError
 from simulator.sources.indicators import OXCGRT_INDICATORS
 
@@ -54,9 +55,9 @@ def test_batches_start_on_row_groups_and_are_never_short_or_oversize():
 
 def test_invalid_options_are_clear_errors(tmp_path):
     with pytest.raises(EngineError, match="n_batch: 30 is out of range"):
-        LocalModel(n_batch=30)
+        LocalModel(engine_options("local", {"n_batch": 30}))
     with pytest.raises(EngineError, match="not a file"):
-        LocalModel(model_path=tmp_path / "missing.gguf")
+        LocalModel(LocalOptions(model_path=str(tmp_path / "missing.gguf")))
     with pytest.raises(EngineError, match="reuse_prefix"):
         make_engine("local", {"n_gpu_layers": 4}, OXCGRT_INDICATORS, tmp_path / "c.sqlite")
     with pytest.raises(EngineError, match="verbalised_json.*not supported"):
@@ -152,7 +153,7 @@ def test_option_digits_are_single_gemma_tokens_after_the_cue(model):
 def test_prefix_reuse_gives_the_distributions_of_evaluating_from_scratch(model):
     asked = questions()
     reused = answers(model, asked)
-    scratch_model = LocalModel(reuse_prefix=False)
+    scratch_model = LocalModel(LocalOptions(reuse_prefix=False))
     picked = [0, 3, 7, 11]
     scratch = answers(scratch_model, [asked[i] for i in picked])
     scratch_model.close()
@@ -205,7 +206,7 @@ def test_a_failing_question_fails_alone(model, monkeypatch):
 
 @pytest.mark.slow
 def test_long_prompts_and_too_many_digit_options_are_clear_errors(model):
-    short = LocalModel(n_ctx=64, n_batch=64)
+    short = LocalModel(LocalOptions(n_ctx=64, n_batch=64))
     with pytest.raises(EngineError, match="more than n_ctx 64"):
         list(short.answer(questions()[:1]))
     short.close()

@@ -6,7 +6,7 @@ import pytest
 
 from simulator.network import SocialNetwork, _homophily_order
 from simulator.population import Population
-from simulator.scenario import NetworkSpec
+from simulator.scenario_sections import NetworkSpec
 
 
 @pytest.fixture(scope="module")

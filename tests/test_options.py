@@ -1,40 +1,43 @@
-"""Engine options are declared once, and the declarations match what the engines accept."""
-
-import inspect
+"""Engine options are declared once, with their defaults, and engines read that declaration."""
 
 import pytest
 
 from simulator.cognition.options import (
-    ElicitationOptions,
     LiteLLMOptions,
     LocalOptions,
     RulesOptions,
-    check_options,
+    engine_options,
 )
 from simulator.cognition.rules import RulesEngine
 from simulator.errors import EngineError
+from simulator.sources.indicators import OXCGRT_INDICATORS
 
 
-def parameters(kind, fixed=()):
-    return {p for p in inspect.signature(kind.__init__).parameters if p not in ("self", *fixed)}
-
-
-def test_declarations_match_the_engines_arguments():
-    from simulator.cognition.local import LocalModel
+def test_engines_read_their_settings_from_the_declaration():
     from simulator.cognition.remote import LiteLLMModel
 
-    elicitation = set(ElicitationOptions.model_fields)
-    assert set(RulesOptions.model_fields) == parameters(RulesEngine, ("indicators",))
-    assert set(LocalOptions.model_fields) - elicitation == parameters(LocalModel)
-    assert set(LiteLLMOptions.model_fields) - elicitation == parameters(LiteLLMModel, ("model",))
+    remote = LiteLLMModel("openai/m", engine_options("litellm:openai/m", {"concurrency": 3}))
+    assert remote.limit.concurrency == 3 and remote.timeout == LiteLLMOptions().timeout
+    rules = RulesEngine(OXCGRT_INDICATORS, RulesOptions(fatigue_weeks=10))
+    assert (rules.fatigue_weeks, rules.vaccine_protection) == (10.0, 0.6)
+    assert RulesEngine(OXCGRT_INDICATORS).fatigue_weeks == RulesOptions().fatigue_weeks
 
 
-def test_options_left_out_take_the_engines_defaults_and_bad_ones_are_named():
-    assert check_options("litellm:openai/m", {"concurrency": 4, "api_base": None}) == {
-        "concurrency": 4}
+def test_options_left_out_or_null_take_their_defaults_and_bad_ones_are_named():
+    options = engine_options("litellm:openai/m", {"concurrency": 4, "api_base": None})
+    assert options.given() == {"concurrency": 4}
+    assert options.api_base is None and options.elicitation == "option_tokens"
+    assert engine_options("local", options=None) == LocalOptions()
     with pytest.raises(EngineError, match=r"engine local: unknown option n_gpu_layers "
                                           r"\(allowed: elicitation, .*reuse_prefix\)"):
-        check_options("local", {"n_gpu_layers": 4})
+        engine_options("local", {"n_gpu_layers": 4})
     with pytest.raises(EngineError, match=r"engine rules: vaccine_protection: 1.5 is out of "
                                           r"range \(allowed: from 0 to 1\)"):
-        check_options("rules", {"vaccine_protection": 1.5})
+        engine_options("rules", {"vaccine_protection": 1.5})
+
+
+def test_validated_options_pass_through_and_another_engines_are_checked_again():
+    local = LocalOptions(n_ctx=4096)
+    assert engine_options("local", local) is local
+    with pytest.raises(EngineError, match="unknown option n_ctx"):
+        engine_options("rules", local)

@@ -7,7 +7,7 @@ from simulator.network import SocialNetwork, _peer_mean
 from simulator.parallel import for_rows, limited_threads
 from simulator.peer_structure import community_neighbours, household_blocks
 from simulator.population import Population
-from simulator.scenario import NetworkSpec
+from simulator.scenario_sections import NetworkSpec
 
 
 def matrix_mean(network, values):

@@ -442,7 +442,8 @@ def test_answers_from_inside_a_running_event_loop(provider, make):
 
 def test_questions_with_more_than_nine_options_need_cloze_or_verbalised(provider, make):
     many = MOBILITY[0].__class__(name="trips", question="How many trips?",
-                                 options=tuple(MOBILITY[0].options[0].__class__(str(i), i / 11)
+                                 options=tuple(MOBILITY[0].options[0].__class__(label=str(i),
+                                                                                value=i / 11)
                                                for i in range(12)))
     with pytest.raises(EngineError, match="12 options"):
         make(elicitation="option_tokens").decide([request(LOCKDOWN, behaviours=(many,))])

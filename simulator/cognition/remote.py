@@ -36,7 +36,7 @@ from simulator.cognition.litellm_replies import (  # noqa: E402
     token_instruction,
     verbalised_prompt,
 )
-from simulator.cognition.options import check_options  # noqa: E402
+from simulator.cognition.options import LiteLLMOptions  # noqa: E402
 from simulator.cognition.replies import (  # noqa: E402
     ElicitationError,
     first_token_logprobs,
@@ -69,68 +69,30 @@ class LiteLLMModel(LanguageModel):
 
     Args:
         model: the litellm model string, e.g. ``openai/gpt-4o-mini`` or ``ollama/llama3``.
-        api: ``chat``, ``text`` (completions of a raw prompt: base models, llama.cpp, vLLM) or
-            ``auto``: text completions for completion models and self-hosted servers
-            (``api_base`` set), chat otherwise; until a reply carries log-probabilities, a
-            refused call or one without them is tried once through the other API.
-        verbalise: when the provider returns no log-probabilities, ask for a JSON distribution
-            instead of failing (cached under the question as configured; :meth:`describe` tells
-            what was used).
-        api_base: URL of the server (Ollama, vLLM, any OpenAI-compatible endpoint).
-        concurrency: most calls in flight at once.
-        requests_per_minute: most calls started per minute (``None``: no limit).
-        max_retries: retries of a call after a transient provider error, and of a question
-            after an invalid verbalised answer.
-        timeout: seconds before a call times out (a time-out is retried).
-        temperature: sampling temperature of every call.
-        seed: sampling seed sent to providers that accept one.
-        max_tokens: completion tokens allowed for a verbalised answer (replies are also cut at
-            the end of the JSON object).
-        top_logprobs: alternatives requested for the first token.
-        backoff_base: seconds before the first retry; the wait doubles with each retry.
-        backoff_max: longest wait between retries, in seconds.
+        options: its settings, validated (the API, verbalised answers, server, concurrency,
+            rate, retries, time-out, sampling; each declared with its default and bounds in
+            :class:`~simulator.cognition.options.LiteLLMOptions`).
 
     Raises:
-        EngineError: an invalid option, or a model whose provider litellm does not know.
+        EngineError: a model whose provider litellm does not know.
     """
 
     methods = ("option_tokens", "cloze", "verbalised_json")
 
-    def __init__(
-        self,
-        model: str,
-        api: str = "auto",
-        verbalise: bool = True,
-        api_base: str | None = None,
-        concurrency: int = 8,
-        requests_per_minute: float | None = None,
-        max_retries: int = 5,
-        timeout: float = 60.0,
-        temperature: float = 0.0,
-        seed: int = 0,
-        max_tokens: int = 96,
-        top_logprobs: int = 20,
-        backoff_base: float = 1.0,
-        backoff_max: float = 60.0,
-    ) -> None:
+    def __init__(self, model: str, options: LiteLLMOptions | None = None) -> None:
+        options = options or LiteLLMOptions()
         self.engine = f"litellm:{model}"
-        check_options(self.engine, {
-            "api": api, "verbalise": verbalise, "api_base": api_base, "concurrency": concurrency,
-            "requests_per_minute": requests_per_minute, "max_retries": max_retries,
-            "timeout": timeout, "temperature": temperature, "seed": seed,
-            "max_tokens": max_tokens, "top_logprobs": top_logprobs,
-            "backoff_base": backoff_base, "backoff_max": backoff_max})
         self.model = model
-        self.api = api
-        self.verbalise = verbalise
-        self.api_base = api_base
-        self.temperature = temperature
-        self.seed = seed
-        self.max_tokens = max_tokens
-        self.top_logprobs = top_logprobs
-        self.timeout = timeout
-        self.retry = RetryPolicy(max_retries, backoff_base, backoff_max)
-        self.limit = RateLimit(concurrency, requests_per_minute)
+        self.api = options.api
+        self.verbalise = options.verbalise
+        self.api_base = api_base = options.api_base
+        self.temperature = options.temperature
+        self.seed = options.seed
+        self.max_tokens = options.max_tokens
+        self.top_logprobs = options.top_logprobs
+        self.timeout = options.timeout
+        self.retry = RetryPolicy(options.max_retries, options.backoff_base, options.backoff_max)
+        self.limit = RateLimit(options.concurrency, options.requests_per_minute)
         try:
             bare_model, provider, _, _ = litellm.get_llm_provider(model, api_base=api_base)
         except litellm.BadRequestError:
@@ -145,7 +107,7 @@ class LiteLLMModel(LanguageModel):
         )
         # Survey prompts are completion prompts: a self-hosted server (api_base: llama.cpp,
         # vLLM, Ollama) or a completion model is asked through text completions first.
-        self._api_used = api if api != "auto" else (
+        self._api_used = self.api if self.api != "auto" else (
             "text" if api_base or _is_text_model(model) else "chat")
         self._verbalised_used = False
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from simulator.behaviours import Behaviour
 from simulator.cognition.engine import DecisionRequest, Decisions, Engine
+from simulator.cognition.options import RulesOptions
 from simulator.policy import Signals
 from simulator.sources.indicators import Indicator
 
@@ -61,18 +62,19 @@ class RulesEngine(Engine):
 
     Args:
         indicators: the scenario's indicator catalogue (for the maximum level of each).
-        fatigue_weeks: weeks under restrictions after which compliance has halved.
-        vaccine_protection: share of the epidemic threat removed per unit vaccinated share.
+        options: the engine's global parameters (fatigue and vaccine protection; see
+            :class:`~simulator.cognition.options.RulesOptions`).
     """
 
     name = "rules"
 
-    def __init__(self, indicators: Mapping[str, Indicator], fatigue_weeks: float = 52.0,
-                 vaccine_protection: float = 0.6) -> None:
+    def __init__(self, indicators: Mapping[str, Indicator],
+                 options: RulesOptions | None = None) -> None:
         super().__init__()
+        options = options or RulesOptions()
         self.indicators = indicators
-        self.fatigue_weeks = float(fatigue_weeks)
-        self.vaccine_protection = float(vaccine_protection)
+        self.fatigue_weeks = float(options.fatigue_weeks)
+        self.vaccine_protection = float(options.vaccine_protection)
 
     def describe(self) -> dict:
         """Engine name and its global parameters."""

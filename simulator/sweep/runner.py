@@ -13,7 +13,6 @@ engines share one SQLite response cache (WAL) whose path is passed to every task
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -222,8 +221,8 @@ def run_task(task: SweepTask) -> TaskResult:
 def worker_engine(scenario: Scenario, cache_path: str | None) -> Engine:
     """This process's engine for the scenario's engine configuration, created on first use."""
     spec = scenario.engine
-    key = (spec.name, json.dumps(dict(spec.options), sort_keys=True, default=str), cache_path,
-           frozenset(scenario.policy.indicators.items()))
+    options = json.dumps(spec.options.model_dump(), sort_keys=True, default=str)
+    key = (spec.name, options, cache_path, frozenset(scenario.policy.indicators.items()))
     if key not in _ENGINES:
         _ENGINES[key] = make_engine(spec.name, spec.options, scenario.policy.indicators,
                                     cache_path)
@@ -318,11 +317,11 @@ def _shared_cache(scenario: Scenario, cache_path: str | Path | None) -> str | No
 
 def _for_workers(scenario: Scenario, workers: int) -> Scenario:
     """The scenario as workers run it: the local model gets its share of the CPUs per worker."""
-    options = dict(scenario.engine.options)
+    options = scenario.engine.options.given()
     if scenario.engine.name != "local" or workers < 2 or "n_threads" in options:
         return scenario
     options["n_threads"] = max(1, (os.cpu_count() or 1) // workers)
-    return scenario.replace(engine=dataclasses.replace(scenario.engine, options=options))
+    return scenario.replace(engine={**dict(scenario.engine), "options": options})
 
 
 def _timelines(timelines: dict[str, PolicyTimeline]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.policy import PolicyTimeline
-from simulator.scenario import Intervention
+from simulator.scenario_sections import Intervention
 from simulator.sources.indicators import OXCGRT_INDICATORS
 
 STRINGENCY = "stringency"
@@ -204,7 +204,7 @@ class ShiftIntervention:
                     raise Invalid("ticks", f"moving intervention {index} ({item.indicator}) by "
                                    f"{self.ticks} ticks makes it end before it starts",
                                    "a shift that keeps end after start")
-                item = dataclasses.replace(item, start=start, end=end)
+                item = item.model_copy(update={"start": start, "end": end})
             edited.append(item)
         return edited
 

@@ -15,7 +15,6 @@ levels from them, so they are applied first; the other transforms then apply in 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,8 @@ import pandas as pd
 from simulator.errors import ScenarioError
 from simulator.fields import repeated
 from simulator.policy import PolicyTimeline
-from simulator.scenario import Intervention, Scenario
+from simulator.scenario import Scenario
+from simulator.scenario_sections import Intervention
 from simulator.sweep.transforms import (
     ON_INTERVENTIONS,
     Invalid,
@@ -112,8 +112,8 @@ class Variant:
 
 def _levels(scenario: Scenario, items: list[Intervention], columns: pd.Index) -> pd.DataFrame:
     """Indicator levels per tick rebuilt from edited interventions (every original column kept)."""
-    spec = dataclasses.replace(scenario.policy, interventions=tuple(items))
-    rebuilt = PolicyTimeline.from_scenario(dataclasses.replace(scenario, policy=spec)).policy
+    edited = scenario.replace(policy={**dict(scenario.policy), "interventions": tuple(items)})
+    rebuilt = PolicyTimeline.from_scenario(edited).policy
     return rebuilt.reindex(columns=columns.union(rebuilt.columns, sort=False), fill_value=0.0)
 
 

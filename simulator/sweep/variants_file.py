@@ -43,7 +43,7 @@ from simulator.fields import (
     validated,
     whole,
 )
-from simulator.scenario_file import MAX_SEED
+from simulator.scenario import MAX_SEED
 from simulator.sweep.transforms import (
     EDGES,
     KINDS,
