@@ -51,7 +51,7 @@ def scenario(**changes) -> dict:
         "period": {"start": "2020-03-02", "end": "2020-04-05"},
         "population": {"size": 50},
         "behaviours": ["workplaces", "parks"],
-        "engine": {"name": "rules", "archetypes": 4},
+        "engine": {"name": "rules", "personas": 4},
     }
     for path, value in changes.items():
         node = data
@@ -158,7 +158,7 @@ def earlier_run(folder: Path) -> None:
 
 
 def failing_engine(port: int) -> dict:
-    return scenario(**{"engine": {"name": "litellm:openai/replies-nothing", "archetypes": 2,
+    return scenario(**{"engine": {"name": "litellm:openai/replies-nothing", "personas": 2,
                                   "options": {"api_base": f"http://127.0.0.1:{port}/v1",
                                               "max_retries": 0, "balanced": False}},
                        "population.size": 20, "period.end": "2020-03-15",
@@ -219,7 +219,7 @@ def interventions(count: int) -> Callable[[Path], None]:
 
 
 def refusing_engine(port: int) -> dict:
-    return scenario(**{"engine": {"name": "litellm:openai/refuses-everything", "archetypes": 2,
+    return scenario(**{"engine": {"name": "litellm:openai/refuses-everything", "personas": 2,
                                   "options": {"api_base": f"http://127.0.0.1:{port}/v1",
                                               "max_retries": 0}},
                        "population.size": 20, "period.end": "2020-03-15",
@@ -326,8 +326,8 @@ def cases(port: int) -> list[Case]:
         Case("population.size: .inf", write_scenario(scenario(**{
             "population.size": "INF"})), RUN),
         Case("seed: .inf", write_scenario(scenario(seed="INF")), RUN),
-        Case("engine.archetypes: .inf", write_scenario(scenario(**{
-            "engine.archetypes": "INF"})), RUN),
+        Case("engine.personas: .inf", write_scenario(scenario(**{
+            "engine.personas": "INF"})), RUN),
         Case("--seed -5", write_scenario(scenario()), [*RUN, "--seed", "-5"]),
         Case("corrupted cache file", several(write_scenario(scenario()), cache_file("corrupted")),
              [*RUN, "--engine", "local", "--cache", "cache.sqlite"]),
@@ -618,7 +618,7 @@ class Flaky(Silent):
 
 def written_cases(port: int) -> list[Case]:
     """Runs that write their folder and then exit non-zero on purpose (one error line)."""
-    flaky = scenario(**{"engine": {"name": "litellm:openai/replies-sometimes", "archetypes": 2,
+    flaky = scenario(**{"engine": {"name": "litellm:openai/replies-sometimes", "personas": 2,
                                    "options": {"api_base": f"http://127.0.0.1:{port}/v1",
                                                "max_retries": 0, "balanced": False,
                                                "elicitation": "verbalised_json",

@@ -7,7 +7,7 @@ improvement over gradient boosting (the published reference: a calibrated twin 2
 than gradient boosting, arXiv 2601.06111).
 
 The `rules` engine runs the full protocol (the nation and the 51 states). The `local` engine
-costs a forward pass per archetype, behaviour and distinct weekly situation, and situations
+costs a forward pass per persona, behaviour and distinct weekly situation, and situations
 differ by region, so on a 2-core CPU it runs the regions given by --local-regions (default: the
 nation). A litellm model is evaluated when --litellm MODEL is given (it needs the provider's key
 in the environment and costs money).

@@ -34,7 +34,7 @@ from calibration.evaluate import evaluate  # noqa: E402
 from simulator.behaviours import LIKELIHOOD_OPTIONS, Option  # noqa: E402
 from simulator.errors import ScenarioError  # noqa: E402
 from simulator.fields import validated  # noqa: E402
-from simulator.probe import probe_scenario  # noqa: E402
+from simulator.report_card import probe_scenario  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 from simulator.scenario_sections import EngineSpec  # noqa: E402
 

@@ -93,7 +93,7 @@ def tick_questions(engine) -> tuple[list[list[Question]], list[Question]]:
         return [[q for b in scenario.behaviours
                  for q in engine._plan(DecisionRequest(p, signals, scenario.behaviours,
                                                        model.prompts), b)[0]]
-                for p in model.archetypes.personas]
+                for p in model.cells.personas]
 
     return rendered(TICK), rendered(TICK + 20)[0][:1]
 

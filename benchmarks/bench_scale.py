@@ -1,7 +1,7 @@
 """Scale of the twin: agent-ticks per second, build time and peak memory for the rules engine.
 
 Each population size runs in a fresh process, so that its peak RSS and its build time are its
-own (population, network, archetypes, the reference population, and the compiled kernels loaded
+own (population, network, cells, the reference population, and the compiled kernels loaded
 from numba's cache, which a small warm-up run fills first). Per size: model construction time,
 step throughput over the whole covid_us_2020 period (60 weekly ticks, the data collector
 included), the whole run's time and the peak resident set size; then a comparison with the
@@ -48,7 +48,7 @@ def measure(size: int, ticks: int) -> dict:
         "run_s": finished - started,
         "agent_ticks_per_s": size * steps / (finished - built),
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
-        "archetypes": len(model.archetypes),
+        "cells": len(model.cells),
         "mean_degree": float(model.network.degree.mean()),
     }
 
@@ -84,7 +84,7 @@ def main() -> None:
                    capture_output=True, check=True)
     if not args.json:
         print(f"{'agents':>10} {'ticks':>6} {'build s':>8} {'steps s':>8} {'run s':>7} "
-              f"{'agent-ticks/s':>14} {'peak RSS GB':>12} {'archetypes':>10} {'degree':>7}")
+              f"{'agent-ticks/s':>14} {'peak RSS GB':>12} {'cells':>10} {'degree':>7}")
     for size in sizes:
         done = subprocess.run([sys.executable, __file__, "--one", str(size), "--ticks",
                                str(args.ticks)], capture_output=True, text=True, check=True)
@@ -95,7 +95,7 @@ def main() -> None:
             continue
         print(f"{r['agents']:>10,} {r['ticks']:>6} {r['build_s']:>8.1f} {r['steps_s']:>8.1f} "
               f"{r['run_s']:>7.1f} {r['agent_ticks_per_s']:>14,.0f} {r['peak_rss_gb']:>12.2f} "
-              f"{r['archetypes']:>10} {r['mean_degree']:>7.1f}")
+              f"{r['cells']:>10} {r['mean_degree']:>7.1f}")
         if ratios:
             print(f"{'':>10} vs {baseline['release']} ({ratios['baseline_ticks']} ticks): "
                   + ", ".join(f"{label} x{ratios[key]:.2f}" for key, label in RATIOS))

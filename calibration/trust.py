@@ -38,7 +38,8 @@ def mechanism(scenario) -> dict:
     return plain({
         "engine": scenario.engine.name,
         "options": dict(sorted(options.items())),
-        "archetypes": scenario.engine.archetypes,
+        # The cap on personas (the figures shipped were measured when the field was named so).
+        "archetypes": scenario.engine.personas,
         "behaviours": list(scenario.behaviours),
         "shown": list(scenario.policy.shown),
         "prompts": dict(sorted(scenario.prompts.items())),

@@ -14,14 +14,14 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from simulator.behaviours import Behaviour, Option, RuleParameters  # noqa: E402
 from simulator.cognition import Engine, ResponseCache, RulesEngine, make_engine  # noqa: E402
-from simulator.cognition.archetypes import ArchetypeSet  # noqa: E402
+from simulator.cognition.cells import PopulationCells  # noqa: E402
 from simulator.errors import EngineError, ScenarioError, SocialTwinError  # noqa: E402
 from simulator.model import AgentView, TwinModel  # noqa: E402
 from simulator.network import SocialNetwork  # noqa: E402
 from simulator.outputs import write_run  # noqa: E402
 from simulator.policy import PolicyTimeline, Signals  # noqa: E402
 from simulator.population import Population, PopulationError  # noqa: E402
-from simulator.probe import probe_scenario  # noqa: E402
+from simulator.report_card import probe_scenario  # noqa: E402
 from simulator.run import RunResult, apply_overrides, run_scenario  # noqa: E402
 from simulator.scenario import Scenario, load_scenario, scenario_from_dict  # noqa: E402
 from simulator.sources.indicators import OXCGRT_INDICATORS, Indicator  # noqa: E402
@@ -37,7 +37,7 @@ from simulator.sweep import (  # noqa: E402
 )
 
 __all__ = [
-    "AgentView", "ArchetypeSet", "Behaviour", "Engine", "EngineError", "Indicator",
+    "AgentView", "PopulationCells", "Behaviour", "Engine", "EngineError", "Indicator",
     "OXCGRT_INDICATORS", "Option", "PolicyTimeline", "Population", "PopulationError",
     "ResponseCache", "RuleParameters", "RulesEngine", "RunResult", "Scenario", "ScenarioError",
     "Signals", "SocialNetwork", "SocialTwinError", "SweepResult", "TwinModel", "Variant",

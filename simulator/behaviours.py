@@ -67,7 +67,7 @@ class RuleParameters(Section):
             suppresses the behaviour).
         context: logit shift per unit of each context feature (``threat``, ``temperature``,
             ``holiday``, ``vaccinated`` for COVID; any feature a scenario's context provides).
-        traits: logit shift per unit deviation of an archetype trait from the population
+        traits: logit shift per unit deviation of a cell's trait from the population
             reference (traits are in [0, 1] or shares).
     """
 

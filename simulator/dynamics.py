@@ -43,7 +43,7 @@ class Dynamics:
     engine has answered.
 
     Args:
-        cell: each agent's cell (archetype), shape (n_agents,).
+        cell: each agent's cell, shape (n_agents,).
         habit: weight of each agent's current behaviour, float32 of shape (n_agents,).
         peer_weight: weight of each agent's peers against its own answer, float32 of shape
             (n_agents,).

@@ -13,7 +13,7 @@ import pandas as pd
 from mesa.agent import AgentSet
 
 from simulator.cognition import Engine, PromptBuilder, make_engine
-from simulator.cognition.archetypes import ArchetypeSet
+from simulator.cognition.cells import PopulationCells
 from simulator.cognition.personas import KEY_ATTRIBUTES
 from simulator.dynamics import Dynamics, cell_logits
 from simulator.network import SocialNetwork
@@ -51,9 +51,9 @@ class AgentView(mesa.Agent):
         return value.item()
 
     @property
-    def archetype(self) -> int:
-        """Index of the agent's archetype."""
-        return int(self.model.archetypes.assignment[self.index])
+    def cell(self) -> int:
+        """Index of the agent's cell."""
+        return int(self.model.cells.assignment[self.index])
 
     @property
     def behaviour(self) -> dict[str, float]:
@@ -115,7 +115,8 @@ class TwinModel(mesa.Model):
     the caller's (:func:`simulator.run.run_scenario` does).
 
     Attributes:
-        population, network, timeline, archetypes, engine: the parts of the twin.
+        population, network, timeline, cells, engine: the parts of the twin (``cells``: the
+            population's cells and the persona design that answers them).
         dynamics: each agent's habit, peer weight and offset, and the noise
             (:class:`simulator.dynamics.Dynamics`).
         state: behaviour probabilities, float32 array of shape (n_agents, n_behaviours); a new
@@ -145,8 +146,8 @@ class TwinModel(mesa.Model):
         network = alongside(SocialNetwork.build, self.population, scenario.network,
                             random_stream(seed, "network"))
         self.timeline = timeline if timeline is not None else PolicyTimeline.from_scenario(scenario)
-        self.archetypes = ArchetypeSet.build(
-            self.population, scenario.engine.archetypes,
+        self.cells = PopulationCells.build(
+            self.population, scenario.engine.personas,
             reference=reference_population(scenario.region, scenario.marginals))
         self.routine = self._routine_signals()
         self.prompts = PromptBuilder(get_region(scenario.region).name, self.timeline.indicators,
@@ -154,7 +155,7 @@ class TwinModel(mesa.Model):
         self.engine = engine if engine is not None else make_engine(
             scenario.engine.name, scenario.engine.options, self.timeline.indicators,
             cache_path or scenario.engine.cache)
-        cells = self.archetypes.archetypes
+        cells = self.cells.cells
         key = [name for name in KEY_ATTRIBUTES if name in cells.labels]
         names = list(cells.labels)
         self._decision_groups = CellSubgroups(
@@ -162,7 +163,7 @@ class TwinModel(mesa.Model):
             {name: cells.codes[:, names.index(name)] for name in key}, cells.sizes)
         self._subgroups = SubgroupMeans(self.population)
         self.dynamics = Dynamics.build(scenario.dynamics, self.population,
-                                       self.archetypes.assignment, len(scenario.behaviours), seed)
+                                       self.cells.assignment, len(scenario.behaviours), seed)
         self._peers = np.empty_like(self.dynamics.offset)
         self.forked_at: int | None = None
         self.failed_answers = 0
@@ -236,7 +237,7 @@ class TwinModel(mesa.Model):
 
     def _ask(self, signals: Signals) -> np.ndarray:
         """Cell answers of shape (n_cells, n_behaviours); NaN where an answer failed."""
-        answers, asked, decisions = self.archetypes.answers(
+        answers, asked, decisions = self.cells.answers(
             self.engine, signals, self.scenario.behaviours, self.prompts)
         self.failed_answers += int(decisions.failed.sum())
         if self.engine.factorised:
@@ -267,7 +268,7 @@ class TwinModel(mesa.Model):
         The order of operations:
 
         1. ``signals = timeline.at(tick)``: the policy levels and context of this tick.
-        2. ``answers = archetypes.answers(engine, signals, ...)``: every cell's answer, shape
+        2. ``answers = cells.answers(engine, signals, ...)``: every cell's answer, shape
            (n_cells, k), never one per agent (the rules engine answers the cells; a language
            model the design's personas, combined per cell in logit space). Inside it,
            ``engine.decide`` asks the response cache first, the model only on a miss. An

@@ -34,7 +34,7 @@ class ReportSection:
 
 RUN_PLOTS = ("plots/trajectories.png", "plots/signals.png")
 RUN_FILES = ("trajectories.csv", "trajectories.parquet", "decisions.csv", "timeline.csv",
-             "archetypes.csv", "population_summary.csv", "persona_answers.csv",
+             "respondents.csv", "population_summary.csv", "persona_answers.csv",
              "probe_card.csv", *RUN_PLOTS, "report.md")
 """The files a run folder may hold besides its manifest and its sections' files."""
 
@@ -44,7 +44,7 @@ def write_run(result: RunResult, out_dir: str | Path | RunFolder,
     """Write a run folder and return its path.
 
     Files: ``manifest.json``, ``trajectories.csv`` and ``.parquet``, ``decisions.csv``,
-    ``timeline.csv``, ``archetypes.csv``, ``population_summary.csv``, ``plots/*.png``,
+    ``timeline.csv``, ``respondents.csv``, ``population_summary.csv``, ``plots/*.png``,
     ``report.md`` and the files of each section. The folder is written whole through a
     :class:`~simulator.run_folder.RunFolder`: the manifest lists the files this run wrote, with
     their sha256; an earlier run's files are replaced (with ``overwrite``) and the user's kept.
@@ -66,7 +66,7 @@ def write_run(result: RunResult, out_dir: str | Path | RunFolder,
         (stage / "plots").mkdir(parents=True, exist_ok=True)
         trajectories = result.trajectories
         tables = {"trajectories": trajectories, "decisions": result.decisions,
-                  "timeline": result.timeline, "archetypes": result.archetypes,
+                  "timeline": result.timeline, "respondents": result.respondents,
                   "population_summary": result.population_summary}
         if not result.persona_answers.empty:
             tables["persona_answers"] = result.persona_answers
@@ -112,7 +112,7 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
         f"| period | {s.start} to {s.end}, {m['ticks']} {s.tick}ly ticks |",
         f"| agents | {m['agents']:,} (seed {m['seed']}) |",
         f"| engine | {m['engine']} ({m.get('model')}, {m.get('elicitation') or 'parametric'}) |",
-        f"| personas asked | {m['personas_asked']:,} a tick ({m['archetypes']:,} cells) |",
+        f"| personas asked | {m['personas_asked']:,} a tick ({m['cells']:,} cells) |",
         f"| LLM calls | {m['llm_calls']:,} ({_fmt(m['llm_calls_per_agent_tick'])} per agent-tick),"
         f" cache hits {m['cache_hits']:,} |",
         f"| tokens | {m['tokens_in']:,} in, {m['tokens_out']:,} out; cost {cost} |",
@@ -168,9 +168,9 @@ def persona_section(result: RunResult) -> list[str]:
     lines = ["## Personas", "",
              "Share of agents whose persona shows their own level of each attribute (for each "
              "attribute, the prompt whose answer carries its effect for the agent):", "",
-             markdown_table(match), "", asked, "", markdown_table(result.archetypes.head(24))]
-    if len(result.archetypes) > 24:
-        lines += ["", f"({len(result.archetypes):,} rows; all in archetypes.csv.)"]
+             markdown_table(match), "", asked, "", markdown_table(result.respondents.head(24))]
+    if len(result.respondents) > 24:
+        lines += ["", f"({len(result.respondents):,} rows; all in respondents.csv.)"]
     return lines
 
 

@@ -15,12 +15,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulator.cognition import Engine, EngineStats
-from simulator.cognition.cache import check_cache_path
 from simulator.cognition.probe_card import ProbeCard, card_summary
+from simulator.cognition.response_cache import check_cache_path
 from simulator.errors import EngineError, ScenarioError
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
-from simulator.probe import probe_scenario, scenario_battery
+from simulator.report_card import probe_scenario, scenario_battery
 from simulator.scenario import Scenario
 
 _PACKAGES = ("socialtwin", "mesa", "numpy", "pandas", "scikit-learn", "networkx", "litellm",
@@ -38,7 +38,8 @@ class RunResult:
         persona_answers: language-model engines: each persona's answer per tick.
         probe_card: the engine's report card, when the run asked for it and a battery fits.
         timeline: signals per tick (policy levels, stringency, context).
-        archetypes: one row per archetype with its size and persona.
+        respondents: one row per persona asked (language models) or cell answered (rules),
+            with the agents it stands for and the attributes it shows.
         population_summary: synthetic vs target marginals.
         manifest: the run record written to ``manifest.json``.
     """
@@ -48,7 +49,7 @@ class RunResult:
     decisions: pd.DataFrame
     persona_answers: pd.DataFrame
     timeline: pd.DataFrame
-    archetypes: pd.DataFrame
+    respondents: pd.DataFrame
     population_summary: pd.DataFrame
     manifest: dict
     probe_card: ProbeCard | None = None
@@ -150,7 +151,7 @@ def run_scenario(
         result = RunResult(
             scenario=scenario, trajectories=model.trajectories(), decisions=model.decisions(),
             persona_answers=model.persona_answers(), timeline=model.timeline.to_frame(),
-            archetypes=model.archetypes.summary(model.engine.factorised),
+            respondents=model.cells.summary(model.engine.factorised),
             population_summary=model.population.summary(), manifest=manifest)
         if battery is not None:
             result.probe_card = probe_scenario(scenario, engine=model.engine, battery=battery)
@@ -170,8 +171,8 @@ def _manifest(model: TwinModel, stats: EngineStats, routine_failed: int, started
     """
     scenario = model.scenario
     agent_ticks = len(model.population) * model.tick
-    asked = (len(model.archetypes.design.personas) if model.engine.factorised
-             else len(model.archetypes))
+    asked = (len(model.cells.design.personas) if model.engine.factorised
+             else len(model.cells))
     answers = (model.tick + 1) * asked * len(scenario.behaviours)
     if answers and model.failed_answers == answers:
         raise EngineError(f"engine {model.engine.name}: all {answers:,} answers failed "
@@ -185,11 +186,11 @@ def _manifest(model: TwinModel, stats: EngineStats, routine_failed: int, started
         "ticks": model.tick,
         "agent_ticks": agent_ticks,
         **model.engine.describe(),
-        "archetypes": len(model.archetypes),
+        "cells": len(model.cells),
         "personas_asked": asked,
-        "persona_attributes": list(model.archetypes.design.attributes if model.engine.factorised
-                                   else model.archetypes.persona_match),
-        "persona_match": model.archetypes.match(model.engine.factorised),
+        "persona_attributes": list(model.cells.design.attributes if model.engine.factorised
+                                   else model.cells.persona_match),
+        "persona_match": model.cells.match(model.engine.factorised),
         "llm_calls": stats.llm_calls,
         "cache_hits": stats.cache_hits,
         "questions": stats.questions,

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, InstanceOf, PrivateAttr, ValidationError, model_validator
 
 from simulator.behaviours import Behaviour
-from simulator.cognition.archetypes import TRAITS
+from simulator.cognition.cells import TRAITS
 from simulator.cognition.credentials import redacted
 from simulator.cognition.rules import DERIVED_CONTEXT
 from simulator.errors import ScenarioError
@@ -210,7 +210,7 @@ class Scenario(Section):
 
     def with_engine(self, name: str) -> Scenario:
         """A copy answering with another engine (checked like the file's ``engine`` field)."""
-        engine = {"name": name, "archetypes": self.engine.archetypes,
+        engine = {"name": name, "personas": self.engine.personas,
                   "options": self.engine.options.given()}
         return self.replace(labels={"engine.name": "engine (--engine)"}, engine=engine)
 
@@ -233,7 +233,7 @@ class Scenario(Section):
             "policy_source": self.policy.source,
             "context_source": self.context.source,
             "engine": self.engine.name,
-            "archetypes": self.engine.archetypes,
+            "personas": self.engine.personas,
             "raw": redacted(plain(self.raw)),
         }
 

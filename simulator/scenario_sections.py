@@ -247,7 +247,7 @@ class EngineSpec(Section):
 
     Attributes:
         name: ``local``, ``rules`` or ``litellm:<model>``.
-        archetypes: the most personas a language model is asked per tick (the factorial design
+        personas: the most personas a language model is asked per tick (the factorial design
             adds persona attributes in priority order while they fit; see
             :mod:`simulator.cognition.personas`).
         options: the engine's options, validated against its declaration
@@ -256,7 +256,7 @@ class EngineSpec(Section):
     """
 
     name: EngineName = "rules"
-    archetypes: whole(1, 100_000) = 24
+    personas: whole(1, 100_000) = 24
     options: InstanceOf[EngineOptions] = Field(default_factory=lambda: options_model("rules")())
     cache: Annotated[Path | None, BeforeValidator(_cache_path)] = None
 
@@ -265,6 +265,8 @@ class EngineSpec(Section):
     def _options_of_the_engine(cls, data: Any) -> Any:
         if isinstance(data, str):
             data = {"name": data}
+        if isinstance(data, Mapping) and "archetypes" in data and "personas" not in data:
+            data = {("personas" if k == "archetypes" else k): v for k, v in data.items()}
         if not isinstance(data, Mapping) or "name" not in data:
             return data
         given = data.get("options")
@@ -318,12 +320,12 @@ class NetworkSpec(Section):
 
 
 class DynamicsSpec(Section):
-    """Individual dynamics around the archetype answers (see TwinModel.step).
+    """Individual dynamics around the cells' answers (see TwinModel.step).
 
     Attributes:
         habit: mean weight of last tick's behaviour in this tick's (inertia).
         peer_weight: mean weight of the neighbours' behaviour against the agent's own answer.
-        heterogeneity: SD of each agent's fixed logit offset from its archetype's answer.
+        heterogeneity: SD of each agent's fixed logit offset from its cell's answer.
         noise: SD of the per-tick individual noise on the probability scale.
     """
 

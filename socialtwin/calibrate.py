@@ -23,7 +23,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def calibrate_command(args: argparse.Namespace) -> int:
     """Fit and save the calibrator; the exit status."""
-    from calibration.calibrate import calibrate_run
+    from calibration.run_calibration import calibrate_run
     from calibration.run_data import read_run
     from simulator.folder_contents import earlier_run
     from simulator.run_folder import RunFolder, out_option, replace_file

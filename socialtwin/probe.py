@@ -23,7 +23,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def probe_command(args: argparse.Namespace) -> int:
     """Grade the engine and print its card; the exit status (1 when every probe failed)."""
-    from simulator.probe import probe_scenario
+    from simulator.report_card import probe_scenario
     from simulator.run import apply_overrides
     from simulator.scenario import load_scenario
 

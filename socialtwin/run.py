@@ -25,7 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the scenario and write its folder; the exit status."""
-    from calibration.calibrate import CALIBRATION_FILES
+    from calibration.run_calibration import CALIBRATION_FILES
     from calibration.trust import figures_for
     from simulator.outputs import RUN_FILES, write_run
     from simulator.run import apply_overrides, check_cache, run_scenario
@@ -56,7 +56,7 @@ def _sections(args: argparse.Namespace, scenario, result, figures) -> list:
     """The calibration and trust sections of a run's report (none with --no-calibrate)."""
     if args.no_calibrate:
         return []
-    from calibration.calibrate import calibrate_run, calibration_gap, calibration_section
+    from calibration.run_calibration import calibrate_run, calibration_gap, calibration_section
     from calibration.trust import trust_section
 
     gap = calibration_gap(scenario, args.data_dir)

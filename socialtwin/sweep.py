@@ -37,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def sweep_command(args: argparse.Namespace) -> int:
     """Run the sweep and write its folder; the exit status."""
-    from calibration.calibrate import calibrate_sweep, calibration_gap
+    from calibration.run_calibration import calibrate_sweep, calibration_gap
     from calibration.trust import effect_band, figures_for, trust_section, with_effect_bands
     from simulator.policy import PolicyTimeline
     from simulator.run import apply_overrides, check_cache
@@ -88,7 +88,7 @@ def _confirm_cost(scenario, n_variants: int, n_seeds: int, args: argparse.Namesp
     from simulator.policy import tick_dates
 
     ticks = len(tick_dates(scenario.start, scenario.end, scenario.tick)) + 1
-    personas = scenario.engine.archetypes
+    personas = scenario.engine.personas
     engine = make_engine(scenario.engine.name, scenario.engine.options,
                          scenario.policy.indicators, args.cache or scenario.engine.cache)
     items = sum(len(engine.elicitation.items(b)) for b in scenario.behaviours)

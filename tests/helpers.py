@@ -1,9 +1,9 @@
-"""Builders shared by tests: archetypes, signals and requests without a population."""
+"""Builders shared by tests: respondents, signals and requests without a population."""
 
 import datetime as dt
 
 from simulator.behaviours import Behaviour, preset_specs
-from simulator.cognition.engine import Archetype, DecisionRequest
+from simulator.cognition.engine import DecisionRequest, Respondent
 from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
 from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
@@ -17,7 +17,7 @@ LOCKDOWN = {"c1_school_closing": 3, "c2_workplace_closing": 3, "c3_cancel_public
             "h6_facial_coverings": 3}
 
 
-def archetype(index=0, **traits):
+def respondent(index=0, **traits):
     base = {"risk_tolerance": 0.5, "trust_government": 0.5, "trust_science": 0.5,
             "perceived_vulnerability": 0.5, "conformity": 0.5, "age_65_plus": 0.2,
             "female": 0.5, "employed": 0.6, "essential_worker": 0.2, "urban": 0.3,
@@ -27,7 +27,7 @@ def archetype(index=0, **traits):
                   "education": "some_college", "work": "employed", "income_band": "middle",
                   "urbanicity": "suburban", "party": "independent", "risk_tolerance": "medium",
                   "trust_government": "medium", "perceived_vulnerability": "medium"}
-    return Archetype(index, attributes, base, 100)
+    return Respondent(index, attributes, base, 100)
 
 
 def signals(policy=None, tick=0, **context):
@@ -42,4 +42,4 @@ PROMPTS = PromptBuilder("Ohio", OXCGRT_INDICATORS, DEFAULT_SHOWN, reference=ROUT
 
 
 def request(policy=None, behaviours=MOBILITY, arche=None, prompts=PROMPTS, **context):
-    return DecisionRequest(arche or archetype(), signals(policy, **context), behaviours, prompts)
+    return DecisionRequest(arche or respondent(), signals(policy, **context), behaviours, prompts)

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 from scripted_model import ScriptedModel
-from test_caching import questions
+from test_cached_model import questions
 
 from simulator.cognition.accounting import AccountedModel, EngineStats
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from calibration.calibrate import CALIBRATION_FILES
+from calibration.run_calibration import CALIBRATION_FILES
 from simulator.folder_contents import sha256
 from simulator.outputs import RUN_FILES
 from simulator.run_folder import RunFolder
@@ -35,13 +35,13 @@ def run_dirs(tmp_path_factory):
 def test_run_writes_the_run_folder(run_dirs):
     out = run_dirs[0]
     for name in ("manifest.json", "trajectories.csv", "trajectories.parquet", "report.md",
-                 "plots/trajectories.png", "plots/signals.png", "archetypes.csv",
+                 "plots/trajectories.png", "plots/signals.png", "respondents.csv",
                  "timeline.csv", "decisions.csv", "population_summary.csv"):
         assert (out / name).is_file(), name
     manifest = json.loads((out / "manifest.json").read_text())
     for key in ("scenario", "seed", "agents", "ticks", "engine", "wall_s", "versions",
                 "llm_calls", "cache_hits", "tokens_in", "tokens_out", "cost_usd",
-                "llm_calls_per_agent_tick", "archetypes", "failed_answers"):
+                "llm_calls_per_agent_tick", "cells", "failed_answers"):
         assert key in manifest, key
     assert manifest["agents"] == 600 and manifest["ticks"] == 60
     assert manifest["engine"] == "rules"

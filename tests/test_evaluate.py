@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.calibrate import apply_calibrator, calibrate_run, calibration_gap
 from calibration.evaluate import assemble, compare, simulate_regions, window_of
+from calibration.run_calibration import apply_calibrator, calibrate_run, calibration_gap
 from simulator.scenario import load_scenario
 from simulator.sources import load_observed
 from socialtwin.main import main

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from scripted_model import ScriptedModel
 
-from helpers import MOBILITY, PROMPTS, archetype, request
-from simulator.cognition.cache import ResponseCache
+from helpers import MOBILITY, PROMPTS, request, respondent
 from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.language_engine import LanguageEngine
 from simulator.cognition.prompts import PromptBuilder
+from simulator.cognition.response_cache import ResponseCache
 from simulator.errors import EngineError
 from simulator.sources.indicators import DEFAULT_SHOWN, OXCGRT_INDICATORS
 
@@ -24,7 +24,7 @@ def engine(tmp_path, elicitation=CLOZE, model=None, name="c.sqlite"):
 
 def test_cache_first_then_the_model_and_identical_questions_once(tmp_path):
     first = engine(tmp_path)
-    twins = [request(arche=archetype(0)), request(arche=archetype(1))]
+    twins = [request(arche=respondent(0)), request(arche=respondent(1))]
     decisions = first.decide(twins)
     assert decisions.probabilities.shape == (2, 6)
     assert len(first.model.inner.inner.asked) == 6, "personas with one prompt share questions"
@@ -54,7 +54,7 @@ def test_option_tokens_list_numbered_options(tmp_path):
 
 def test_failed_answers_are_nan_counted_and_not_cached(tmp_path):
     cache_engine = engine(tmp_path)
-    failing = archetype()
+    failing = respondent()
     failing = dataclasses.replace(failing, attributes={**failing.attributes, "note": "fail"})
     decisions = cache_engine.decide([request(arche=failing), request()])
     assert decisions.failed[0].all() and not decisions.failed[1].any()

@@ -3,7 +3,7 @@
 from scripted_model import ScriptedModel
 
 from simulator.cognition.accounting import AccountedModel, EngineStats
-from simulator.cognition.caching import CachedModel
+from simulator.cognition.cached_model import CachedModel
 from simulator.cognition.language_model import ModelWrapper, Question, question_key
 
 

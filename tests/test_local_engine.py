@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import MOBILITY, PROMPTS, archetype, request
+from helpers import MOBILITY, PROMPTS, request, respondent
 from simulator.cognition import make_engine
 from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.language_engine import LanguageEngine
@@ -21,13 +21,13 @@ from simulator.sources.indicators import OXCGRT_INDICATORS
 STRICT = {"c1_school_closing": 3, "c2_workplace_closing": 3, "c4_restrictions_on_gatherings": 4,
           "c6_stay_at_home_requirements": 3}
 REQUESTS = [request(STRICT, new_cases_per_100k=30.0, case_growth=0.3),
-            request({}, arche=archetype(1), new_cases_per_100k=0.0)]
+            request({}, arche=respondent(1), new_cases_per_100k=0.0)]
 
 
 def questions(method="cloze", behaviours=MOBILITY, requests=REQUESTS):
     """The questions an engine with this method asks for the requests."""
     engine = LanguageEngine(_Recorder(), Elicitation(method))
-    engine.decide([r.__class__(r.archetype, r.signals, tuple(behaviours), r.prompts)
+    engine.decide([r.__class__(r.respondent, r.signals, tuple(behaviours), r.prompts)
                    for r in requests])
     return engine.language_model.asked
 

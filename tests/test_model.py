@@ -30,7 +30,7 @@ def test_agents_are_thin_views(model):
     assert agent.age == int(model.population["age"][agent.index])
     assert agent.party in ("democrat", "independent", "republican")
     assert set(agent.behaviour) == set(model.behaviour_names)
-    assert 0 <= agent.archetype < len(model.archetypes)
+    assert 0 <= agent.cell < len(model.cells)
     with pytest.raises(AttributeError):
         _ = agent.no_such_attribute
 
@@ -109,7 +109,7 @@ def test_failed_answers_keep_behaviour_and_are_counted(scenario):
     model = TwinModel(scenario, engine=FailingForArchetypeZero(), agent_views=False)
     model.step()
     model.step()
-    members = model.archetypes.assignment == 0
+    members = model.cells.assignment == 0
     before = model.state[members].copy()
     others_before = model.state[~members].copy()
     model.step()
@@ -125,9 +125,9 @@ def test_seeds_and_sizes_share_the_personas_asked(scenario):
     # or sizes send the same prompts and are served from the same cached answers.
     models = [TwinModel(scenario.replace(seed=seed, population_size=size), agent_views=False)
               for seed, size in ((1, 600), (2, 600), (1, 3000))]
-    personas = [m.archetypes.design.personas for m in models]
+    personas = [m.cells.design.personas for m in models]
     assert personas[0] == personas[1] == personas[2]
-    assert [sum(a.size for a in m.archetypes.archetypes) for m in models] == [600, 600, 3000]
+    assert [sum(a.size for a in m.cells.cells) for m in models] == [600, 600, 3000]
 
 
 def test_decisions_are_subgroup_answers_before_individual_dynamics(model):
@@ -159,14 +159,14 @@ def test_a_country_twin_collects_only_recorded_subgroups(country_model):
 
 def test_a_country_persona_shows_no_unrecorded_attribute(country_model):
     unrecorded = {"race", "party", "work", "income_band", "trust_government"}
-    for archetype in country_model.archetypes.archetypes:
-        assert not unrecorded & set(archetype.attributes)
-        assert {"age_band", "sex", "education", "urbanicity"} <= set(archetype.attributes)
+    for cell in country_model.cells.cells:
+        assert not unrecorded & set(cell.attributes)
+        assert {"age_band", "sex", "education", "urbanicity"} <= set(cell.attributes)
         assert not {"republican", "democrat", "employed", "essential_worker",
-                    "trust_government"} & set(archetype.traits)
-    for persona in country_model.archetypes.design.personas:
+                    "trust_government"} & set(cell.traits)
+    for persona in country_model.cells.design.personas:
         assert not unrecorded & set(persona) and {"age_band", "sex"} <= set(persona)
-    assert not unrecorded & set(country_model.archetypes.persona_match)
+    assert not unrecorded & set(country_model.cells.persona_match)
     assert "India" in country_model.prompts.region_name
 
 

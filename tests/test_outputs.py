@@ -36,8 +36,8 @@ def test_manifest_lists_what_this_run_wrote_with_checksums_not_what_was_there(ru
     files = manifest["files"]
     assert manifest["format"] == FORMAT and manifest["extra"] == {"rows": 1}
     assert list(files) == sorted([
-        "archetypes.csv", "decisions.csv", "extra.csv", "plots/signals.png",
-        "plots/trajectories.png", "population_summary.csv", "report.md", "timeline.csv",
+        "decisions.csv", "extra.csv", "plots/signals.png", "plots/trajectories.png",
+        "population_summary.csv", "report.md", "respondents.csv", "timeline.csv",
         "trajectories.csv", "trajectories.parquet"])
     for name, digest in files.items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name

@@ -11,8 +11,8 @@ from simulator.cognition import RulesEngine
 from simulator.cognition.elicitation import Elicitation
 from simulator.cognition.engine import Decisions, Engine
 from simulator.cognition.language_engine import LanguageEngine
+from simulator.cognition.probe_battery import ProbeBattery
 from simulator.cognition.probe_card import ProbeCard, run_probe_card
-from simulator.cognition.probes import ProbeBattery
 from simulator.outputs import probe_section
 from simulator.population import Population
 from simulator.sources.indicators import OXCGRT_INDICATORS
@@ -154,7 +154,7 @@ def test_probe_fails_when_every_probe_is_unanswered(battery, population, monkeyp
     failing = LanguageEngine(ScriptedModel(fail="Survey"), Elicitation("option_tokens"))
     result = card(failing, battery, population, 20)
     assert len(result.unanswered) == len(result.probes) and result.share_correct == 0
-    monkeypatch.setattr("simulator.probe.probe_scenario", lambda *a, **k: result)
+    monkeypatch.setattr("simulator.report_card.probe_scenario", lambda *a, **k: result)
     assert main(["probe"]) == 1
     assert "every probe's answers failed; last error: unreadable" in capsys.readouterr().err
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from helpers import LOCKDOWN, archetype, signals
+from helpers import LOCKDOWN, respondent, signals
 from simulator.cognition.prompts import (
     DEFAULT_TEMPLATES,
     PromptBuilder,
@@ -20,7 +20,7 @@ def builder(**templates):
 
 
 def test_persona_reads_as_a_person():
-    text = persona_text(archetype().attributes)
+    text = persona_text(respondent().attributes)
     assert text.startswith("You are a woman aged 45 to 64, white, living in a suburban area.")
     assert "Politically you are an independent." in text
     assert "consider yourself at some risk from the virus" in text
@@ -40,7 +40,7 @@ def test_situation_uses_codebook_words_and_bins():
 
 def test_nearby_numbers_render_the_same_prompt():
     b = builder()
-    persona = archetype().attributes
+    persona = respondent().attributes
     a = b.prefix(persona, signals(LOCKDOWN, new_cases_per_100k=20.0, temperature_f=60.0))
     c = b.prefix(persona, signals(LOCKDOWN, new_cases_per_100k=22.0, temperature_f=62.0))
     assert a == c
@@ -56,32 +56,32 @@ def test_questions_end_with_the_cue_of_their_method():
 
 
 def test_options_shared_by_every_question_are_listed_once_in_the_prefix():
-    prefix = builder().prefix(archetype().attributes, signals(), ["Yes", "No"])
+    prefix = builder().prefix(respondent().attributes, signals(), ["Yes", "No"])
     assert prefix.endswith("Options for every question:\n1. Yes\n2. No\n")
 
 
 def test_the_content_free_situation_is_n_a():
-    assert "Situation this week: N/A\n" in builder().prefix(archetype().attributes, None)
+    assert "Situation this week: N/A\n" in builder().prefix(respondent().attributes, None)
 
 
 def test_prompts_carry_no_date():
     b = builder()
-    early = b.prefix(archetype().attributes, signals(LOCKDOWN, tick=1))
-    later = b.prefix(archetype().attributes, signals(LOCKDOWN, tick=9))
+    early = b.prefix(respondent().attributes, signals(LOCKDOWN, tick=1))
+    later = b.prefix(respondent().attributes, signals(LOCKDOWN, tick=9))
     assert early == later and "2020" not in early
 
 
 def test_situation_precedes_persona_so_personas_share_a_prefix():
     b = builder()
     s = signals(LOCKDOWN)
-    man = {**archetype().attributes, "sex": "male"}
-    shared = os.path.commonprefix([b.prefix(archetype().attributes, s), b.prefix(man, s)])
+    man = {**respondent().attributes, "sex": "male"}
+    shared = os.path.commonprefix([b.prefix(respondent().attributes, s), b.prefix(man, s)])
     assert "Situation this week: Current rules:" in shared and shared.endswith("You are a ")
 
 
 def test_templates_can_be_overridden():
     b = builder(persona="Profile: {persona}\n")
-    assert "Profile: You are" in b.prefix(archetype().attributes, signals())
+    assert "Profile: You are" in b.prefix(respondent().attributes, signals())
 
 
 @pytest.mark.parametrize(("part", "template", "problem"), [

@@ -30,7 +30,7 @@ SCENARIO = {
     "seed": 3,
     "behaviours": ["workplaces", "parks"],
     "policy": {"source": "oxcgrt"},
-    "engine": {"name": "local", "archetypes": 3},
+    "engine": {"name": "local", "personas": 3},
 }
 LITELLM = "litellm:scripted/m"
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from helpers import LOCKDOWN, MOBILITY, archetype, request
+from helpers import LOCKDOWN, MOBILITY, request, respondent
 from simulator.cognition.rules import RulesEngine
 from simulator.sources.indicators import OXCGRT_INDICATORS
 
@@ -12,8 +12,8 @@ def decide(*requests):
     return RulesEngine(OXCGRT_INDICATORS).decide(list(requests)).probabilities
 
 
-def test_no_policy_no_threat_gives_the_baseline_for_a_middle_archetype():
-    neutral = archetype(employed=0.5, essential_worker=0.5, urban=0.5, age_65_plus=0.5)
+def test_no_policy_no_threat_gives_the_baseline_for_a_middle_cell():
+    neutral = respondent(employed=0.5, essential_worker=0.5, urban=0.5, age_65_plus=0.5)
     p = decide(request(arche=neutral, temperature_f=55.0))
     for j, behaviour in enumerate(MOBILITY):
         assert p[0, j] == pytest.approx(behaviour.rules.baseline)
@@ -46,7 +46,7 @@ def test_parks_follow_the_season():
     assert summer[NAMES.index("parks")] > winter[NAMES.index("parks")] + 0.2
 
 
-def test_trusting_archetypes_comply_more():
+def test_trusting_cells_comply_more():
     engine = RulesEngine(OXCGRT_INDICATORS)
     low = engine.compliance({"trust_government": 0.1, "conformity": 0.2}, {})
     high = engine.compliance({"trust_government": 0.9, "conformity": 0.8}, {})

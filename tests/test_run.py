@@ -33,7 +33,7 @@ def test_manifest_of_a_run(scenario):
     assert m["agents"] == 300 and m["ticks"] == len(result.timeline)
     assert m["agent_ticks"] == 300 * m["ticks"]
     assert m["llm_calls"] == 0 and m["llm_calls_per_agent_tick"] == 0
-    assert m["archetypes"] == len(result.archetypes)
+    assert m["cells"] == len(result.respondents)
     assert m["wall_s"] >= m["build_s"] >= 0
 
 

@@ -229,7 +229,7 @@ def test_a_run_killed_while_writing_leaves_nothing_that_is_misread(tmp_path):
     scenario.write_text(yaml.safe_dump({
         "name": "killed", "region": "US_VT", "population": {"size": 50},
         "period": {"start": "2020-03-02", "end": "2020-04-05"},
-        "behaviours": ["workplaces", "parks"], "engine": {"name": "rules", "archetypes": 4}}))
+        "behaviours": ["workplaces", "parks"], "engine": {"name": "rules", "personas": 4}}))
     out, stage = tmp_path / "out", tmp_path / ".out.socialtwin-staging"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     run = [sys.executable, "-m", "socialtwin", "run", str(scenario), "--engine", "rules",

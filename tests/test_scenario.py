@@ -177,7 +177,7 @@ def test_the_manifest_copy_of_the_scenario_carries_no_credentials(monkeypatch):
      "context.values.new_cases_per_100k", "nan is not a finite number"),
     ({"population": {"size": float("inf")}}, "population.size", "inf is not a finite number"),
     ({"seed": float("inf")}, "seed", "inf is not a finite number"),
-    ({"engine": {"name": "rules", "archetypes": float("inf")}}, "engine.archetypes",
+    ({"engine": {"name": "rules", "archetypes": float("inf")}}, "engine.personas",
      "inf is not a finite number"),
     ({"engine": {"name": "rules", "options": {"fatigue_weeks": float("nan")}}},
      "engine.options.fatigue_weeks", "nan is not a finite number"),

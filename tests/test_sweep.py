@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from calibration.calibrate import calibrate_sweep
+from calibration.run_calibration import calibrate_sweep
 from simulator.folder_contents import sha256
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario
@@ -242,7 +242,7 @@ def test_paid_engines_ask_before_calling(tmp_path, capsys, monkeypatch):
                    "--out", str(tmp_path / "out")])
     printed = capsys.readouterr().out
     assert status == 1 and "sweep cancelled" in printed
-    k = load_scenario(SCENARIOS / "covid_us_2020.yaml").engine.archetypes
+    k = load_scenario(SCENARIOS / "covid_us_2020.yaml").engine.personas
     # the default elicitation (listed options read through their digits) asks one question per
     # behaviour and persona
     assert f"at most {4 * 3 * 61 * k * 6:,} LLM calls (4 variants x 3 seeds x 61 ticks x up to " \

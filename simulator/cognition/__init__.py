@@ -6,19 +6,19 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from simulator.cognition.accounting import EngineStats
-from simulator.cognition.cache import ResponseCache, default_cache_path
 from simulator.cognition.elicitation import Elicitation
-from simulator.cognition.engine import Archetype, DecisionRequest, Decisions, Engine
+from simulator.cognition.engine import DecisionRequest, Decisions, Engine, Respondent
 from simulator.cognition.language_engine import LanguageEngine
 from simulator.cognition.language_model import Answer, LanguageModel, Question
 from simulator.cognition.options import EngineOptions, engine_options
 from simulator.cognition.prompts import PromptBuilder
+from simulator.cognition.response_cache import ResponseCache, default_cache_path
 from simulator.cognition.rules import RulesEngine
 from simulator.errors import EngineError
 from simulator.sources.indicators import Indicator
 
 __all__ = [
-    "Answer", "Archetype", "DecisionRequest", "Decisions", "Elicitation", "Engine",
+    "Answer", "Respondent", "DecisionRequest", "Decisions", "Elicitation", "Engine",
     "EngineStats", "LanguageEngine", "LanguageModel", "PromptBuilder", "Question",
     "ResponseCache", "RulesEngine", "default_cache_path", "make_engine",
 ]

@@ -23,7 +23,7 @@ asks one behaviour as a set of *items* and combines their answers in log-probabi
   question (Dominguez-Olmedo et al. 2024), so an average over wordings is less dominated by
   any one of them (prompt ensembles). The reverse-keyed question is asked in its one wording.
 - ``debias``: divide out the answer to the same items in a ``reference`` situation (the routine
-  before any policy: the archetype's own reference, so the answer becomes the reference answer
+  before any policy: the respondent's own reference, so the answer becomes the reference answer
   shifted by the contrast between the week and the routine) or a ``content_free`` one ("N/A",
   Zhao et al.'s contextual calibration). Either sets the prior answer to uniform.
 

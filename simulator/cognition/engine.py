@@ -21,15 +21,15 @@ from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
 
 if TYPE_CHECKING:
-    from simulator.cognition.archetypes import Cells
+    from simulator.cognition.cells import Cells
 
 
 @dataclass(frozen=True)
-class Archetype:
+class Respondent:
     """Who an engine is asked about: a cell of agents, or a persona of the factorial design.
 
     Attributes:
-        index: position among the archetypes (or personas) asked.
+        index: position among the cells (or personas) asked.
         attributes: binned attribute -> label, exactly what a prompt shows.
         traits: mean numeric traits of the agents it stands for (shares for categories).
         size: number of agents it stands for.
@@ -46,14 +46,14 @@ class DecisionRequest:
     """One persona, at one tick, asked about every behaviour.
 
     Attributes:
-        archetype: who is asked (the persona attributes and mean traits).
+        respondent: who is asked (the persona attributes and mean traits).
         signals: the situation.
         behaviours: what is asked.
         prompts: how a language model is told (region, indicators, templates, the reference
             situation); engines that do not prompt ignore it.
     """
 
-    archetype: Archetype
+    respondent: Respondent
     signals: Signals
     behaviours: tuple[Behaviour, ...]
     prompts: PromptBuilder | None = None
@@ -96,7 +96,7 @@ class Engine(abc.ABC):
         """Answer a batch of requests.
 
         Args:
-            requests: one request per archetype (all with the same behaviours).
+            requests: one request per respondent (all with the same behaviours).
 
         Returns:
             Decisions with probabilities of shape (len(requests), n_behaviours).
@@ -121,7 +121,7 @@ class Engine(abc.ABC):
         """Whether the engine is asked the personas of a factorial design, not every cell.
 
         Language-model engines are (see :mod:`simulator.cognition.personas`); the others answer
-        one request per archetype.
+        one request per cell.
         """
         return False
 

@@ -16,13 +16,13 @@ import numpy as np
 
 from simulator.behaviours import Behaviour
 from simulator.cognition.accounting import AccountedModel
-from simulator.cognition.cache import ResponseCache
-from simulator.cognition.caching import CachedModel
+from simulator.cognition.cached_model import CachedModel
 from simulator.cognition.elicitation import Elicitation, Item
 from simulator.cognition.engine import DecisionRequest, Decisions, Engine
 from simulator.cognition.language_model import LanguageModel, Question, question_key
 from simulator.cognition.prompts import PromptBuilder, cloze_options
 from simulator.cognition.replies import MAX_TOKEN_OPTIONS
+from simulator.cognition.response_cache import ResponseCache
 from simulator.errors import EngineError
 from simulator.policy import Signals
 
@@ -123,7 +123,7 @@ class LanguageEngine(Engine):
         labels = tuple(behaviour.options[k].label for k in _shown_labels(behaviour, item))
         text = item.question(behaviour)
         if method == "cloze":
-            prefix = prompts.prefix(request.archetype.attributes, signals)
+            prefix = prompts.prefix(request.respondent.attributes, signals)
             suffix = prompts.question(text, method)
             options = cloze_options(labels)
         else:
@@ -132,7 +132,7 @@ class LanguageEngine(Engine):
                                   f"{len(labels)} options (allowed with option_tokens: at most "
                                   f"{MAX_TOKEN_OPTIONS}; use cloze)")
             listed = _listed_once(request.behaviours, labels)
-            prefix = prompts.prefix(request.archetype.attributes, signals, listed)
+            prefix = prompts.prefix(request.respondent.attributes, signals, listed)
             suffix = prompts.question(text, method, () if listed else labels)
             options = labels
         key = question_key(self.name, self.language_model.model, prefix + suffix, options,

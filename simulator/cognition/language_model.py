@@ -3,7 +3,7 @@
 A :class:`LanguageModel` knows nothing of personas, policies, caches or budgets (Concordia's
 ``LanguageModel`` is the model for this): it answers :class:`Question` objects, each a prompt and
 the options to choose among, by one of the elicitation methods it supports. Caching, accounting,
-retries and rate limits are wrappers around it (:mod:`simulator.cognition.caching`,
+retries and rate limits are wrappers around it (:mod:`simulator.cognition.cached_model`,
 :mod:`simulator.cognition.accounting`, :mod:`simulator.cognition.retries`), each testable alone.
 """
 

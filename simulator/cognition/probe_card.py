@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 
 from simulator.behaviours import Behaviour
-from simulator.cognition.archetypes import archetype_traits
-from simulator.cognition.engine import Archetype, DecisionRequest, Engine
+from simulator.cognition.cells import cell_traits
+from simulator.cognition.engine import DecisionRequest, Engine, Respondent
 from simulator.cognition.personas import persona_bins
-from simulator.cognition.probes import Probe, ProbeBattery
+from simulator.cognition.probe_battery import Probe, ProbeBattery
 from simulator.cognition.prompts import PromptBuilder
 from simulator.population import Population
 
@@ -298,12 +298,12 @@ def _ask(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
          prompts: PromptBuilder, population: Population, bins: Mapping,
          panel: Sequence[Mapping[str, str]], keys: Sequence[tuple]) -> np.ndarray:
     """The engine's answers for (situation, panel index, persona change) keys, (n_keys, n_b)."""
-    traits = archetype_traits(population)
+    traits = cell_traits(population)
     requests = []
     for index, (situation, k, change) in enumerate(keys):
         attributes = {**panel[k], **(battery.personas[change] if change else {})}
         requests.append(DecisionRequest(
-            Archetype(index, attributes, persona_traits(attributes, bins, traits), 1),
+            Respondent(index, attributes, persona_traits(attributes, bins, traits), 1),
             battery.signals(situation), tuple(behaviours), prompts))
     return engine.decide(requests).probabilities
 

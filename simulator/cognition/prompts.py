@@ -97,9 +97,9 @@ def allowed_placeholders(part: str) -> str:
 
 
 def persona_text(attributes: Mapping[str, str]) -> str:
-    """Second-person persona from an archetype's binned attributes.
+    """Second-person persona from a respondent's binned attributes.
 
-    Unknown attributes (from a custom archetype definition) are rendered as ``name: label``.
+    Unknown attributes (from a custom persona definition) are rendered as ``name: label``.
     """
     a = dict(attributes)
     sex = {"female": "a woman", "male": "a man"}.get(a.pop("sex", ""), "a person")

@@ -1,6 +1,6 @@
 """The ``rules`` engine: a transparent parametric behaviour model, the baseline the LLM must beat.
 
-For archetype ``a``, behaviour ``b`` and the tick's signals, the behaviour probability is
+For cell ``a``, behaviour ``b`` and the tick's signals, the behaviour probability is
 
     logit p = logit(baseline_b)
               + compliance_a * sum_k policy_bk * level_k / max_level_k
@@ -19,7 +19,7 @@ default 52) makes adherence wane under long restrictions. Context
 features: ``threat`` = min(log1p(new cases per 100k) / log1p(50), 1.5) x (1 + 0.5 growth)
 x (0.5 + perceived_vulnerability) x (1.5 - risk_tolerance) x (1 - V vaccinated share) with V
 (``vaccine_protection``) = 0.6; ``temperature`` = (temperature_f - 55) / 25; ``vaccinated`` = the
-vaccinated share; any other context value is used as given. Traits are archetype means in
+vaccinated share; any other context value is used as given. Traits are the cell's means in
 [0, 1] (scores or shares), centred on 0.5. The parameters are priors, not fits: fitting is the
 calibration layer's job.
 """
@@ -38,7 +38,7 @@ from simulator.policy import Signals
 from simulator.sources.indicators import Indicator
 
 if TYPE_CHECKING:
-    from simulator.cognition.archetypes import Cells
+    from simulator.cognition.cells import Cells
     from simulator.cognition.prompts import PromptBuilder
 
 
@@ -52,7 +52,7 @@ def _logit(p: float) -> float:
 
 
 def _trait_columns(traits: Sequence[Mapping[str, float]]) -> dict[str, np.ndarray]:
-    """Traits of several archetypes as one array per trait (traits all of them have)."""
+    """Traits of several respondents as one array per trait (traits all of them have)."""
     names = set(traits[0]).intersection(*traits[1:]) if traits else set()
     return {name: np.array([t[name] for t in traits], dtype=float) for name in sorted(names)}
 
@@ -90,7 +90,7 @@ class RulesEngine(Engine):
         for i, request in enumerate(requests):
             groups.setdefault(id(request.signals), []).append(i)
         for rows in groups.values():
-            traits = _trait_columns([requests[i].archetype.traits for i in rows])
+            traits = _trait_columns([requests[i].respondent.traits for i in rows])
             out[rows] = self.decide_traits(traits, len(rows), requests[rows[0]].signals,
                                            behaviours).probabilities
         return Decisions(out)
@@ -102,15 +102,15 @@ class RulesEngine(Engine):
 
     def decide_traits(self, traits: Mapping[str, np.ndarray], count: int, signals: Signals,
                       behaviours: Sequence[Behaviour]) -> Decisions:
-        """The model for many archetypes in one situation, given as trait columns.
+        """The model for many cells in one situation, given as trait columns.
 
-        What :meth:`decide` computes, without a request object per archetype: a population of
+        What :meth:`decide` computes, without a request object per cell: a population of
         millions of agents has hundreds of thousands of cells, answered every tick.
 
         Args:
             traits: trait name -> array of shape (count,) (a trait left out takes its neutral
                 value).
-            count: number of archetypes.
+            count: number of cells.
             signals: the situation.
             behaviours: what is asked.
 
@@ -134,7 +134,7 @@ class RulesEngine(Engine):
 
     def compliance(self, traits: Mapping[str, np.ndarray | float],
                    context: Mapping[str, float]) -> np.ndarray:
-        """How strongly archetypes follow the rules this tick (1 = average, fresh)."""
+        """How strongly cells follow the rules this tick (1 = average, fresh)."""
         base = (1.0 + 0.8 * (traits.get("trust_government", 0.5) - 0.5)
                 + 0.5 * (traits.get("conformity", 0.5) - 0.5)
                 - 0.5 * (traits.get("risk_tolerance", 0.5) - 0.5)
@@ -144,7 +144,7 @@ class RulesEngine(Engine):
 
     def features(self, traits: Mapping[str, np.ndarray | float],
                  context: Mapping[str, float]) -> dict:
-        """Context features of the model for archetypes (see the module docstring)."""
+        """Context features of the model for cells (see the module docstring)."""
         features = dict(context)
         vaccinated = context.get("vaccinated_pct", 0.0) / 100.0
         if "new_cases_per_100k" in context:

@@ -1,7 +1,7 @@
 """Counterfactual sweeps: every variant under every seed, common random numbers, any executor.
 
 A run of variant ``v`` under seed ``s`` is the scenario with seed ``s`` and the timeline of ``v``.
-The population, network, archetypes and noise come from random streams named per seed
+The population, network, personas and noise come from random streams named per seed
 (:func:`simulator.model.random_stream`), so all variants of one seed share them and differ only
 by their policy: a variant that changes nothing reproduces the baseline exactly, and the paired
 differences between variants carry far less noise than the runs themselves.
@@ -48,7 +48,8 @@ SweepCalibration = Callable[
     [Scenario, str, int, pd.DataFrame], tuple[pd.DataFrame | None, pd.DataFrame | None, str]
 ]
 """Calibrates a sweep: ``(scenario, baseline variant, seed, results)`` to ``(calibrated table or
-None, test-window RMSE table or None, note)``; :func:`calibration.calibrate.calibrate_sweep`."""
+None, test-window RMSE table or None, note)``;
+:func:`calibration.run_calibration.calibrate_sweep`."""
 
 _ENGINES: dict[tuple, Engine] = {}
 
@@ -143,8 +144,8 @@ def run_sweep(
         cache_path: the shared response cache of language-model engines; ``None`` uses the
             scenario's or the per-user cache.
         calibrate: how to calibrate the results, e.g.
-            :func:`calibration.calibrate.calibrate_sweep` (fit the calibrator on the baseline's
-            first seed and apply it to every run); ``None`` leaves them uncalibrated. The
+            :func:`calibration.run_calibration.calibrate_sweep` (fit the calibrator on the
+            baseline's first seed and apply it to every run); ``None`` leaves them uncalibrated. The
             calibration layer sits above the simulator, so it is passed in, not imported.
         progress: show a progress bar of finished runs.
 

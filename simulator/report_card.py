@@ -6,8 +6,8 @@ from pathlib import Path
 
 from simulator.behaviours import preset_specs
 from simulator.cognition import Engine, PromptBuilder, make_engine
+from simulator.cognition.probe_battery import ProbeBattery
 from simulator.cognition.probe_card import ProbeCard, run_probe_card
-from simulator.cognition.probes import ProbeBattery
 from simulator.errors import ScenarioError
 from simulator.model import reference_population
 from simulator.policy import policy_columns, shown_indicators

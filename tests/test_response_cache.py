@@ -11,13 +11,13 @@ import time
 import numpy as np
 import pytest
 
-from simulator.cognition.cache import (
+from simulator.cognition.language_model import Answer, question_key
+from simulator.cognition.response_cache import (
     ResponseCache,
     check_cache_path,
     default_cache_path,
     valid_distribution,
 )
-from simulator.cognition.language_model import Answer, question_key
 from simulator.errors import EngineError
 
 
@@ -189,13 +189,13 @@ def test_a_read_only_cache_is_refused_before_any_answer_is_paid_for(tmp_path, mo
     path = tmp_path / "c.sqlite"
     ResponseCache(path).close()
     writable = os.access
-    monkeypatch.setattr("simulator.cognition.cache.os.access",
+    monkeypatch.setattr("simulator.cognition.response_cache.os.access",
                         lambda p, mode: False if str(p) == str(path) else writable(p, mode))
     with pytest.raises(EngineError, match=r"c.sqlite is read-only: the answers it lacks could "
                                           r"not be stored"):
         check_cache_path(path)
     folder = tmp_path / "locked"
-    monkeypatch.setattr("simulator.cognition.cache.os.access",
+    monkeypatch.setattr("simulator.cognition.response_cache.os.access",
                         lambda p, mode: str(p) != str(folder))
     folder.mkdir()
     with pytest.raises(EngineError, match=r"the folder .*locked cannot be written"):

@@ -1,6 +1,6 @@
-"""Archetypes: the real subgroups of a population, and how each gets its answer every tick.
+"""Cells: the real subgroups of a population, and how each gets its answer every tick.
 
-An archetype is a cell: the agents that share every binned persona attribute
+A cell is the set of agents that share every binned persona attribute
 (:func:`~simulator.cognition.personas.persona_bins`), with the mean traits of its members. No
 cell is ever shown as somebody else: the ``rules`` engine answers every cell from its own traits,
 and language-model engines answer the personas of a
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.behaviours import Behaviour
-from simulator.cognition.engine import Archetype, DecisionRequest, Decisions, Engine
+from simulator.cognition.engine import DecisionRequest, Decisions, Engine, Respondent
 from simulator.cognition.personas import FactorialDesign, persona_bins
 from simulator.cognition.prompts import PromptBuilder
 from simulator.policy import Signals
@@ -35,10 +35,10 @@ _MEMBERSHIPS = {
     "democrat": ("party", "democrat"),
 }
 TRAITS: tuple[str, ...] = (*_SCORES, *_MEMBERSHIPS, "essential_worker")
-"""The traits an archetype has (scores in [0, 1] and 0/1 memberships), as ``rules`` reads them."""
+"""The traits a cell has (scores in [0, 1] and 0/1 memberships), as ``rules`` reads them."""
 
 
-def archetype_traits(population: Population) -> dict[str, np.ndarray]:
+def cell_traits(population: Population) -> dict[str, np.ndarray]:
     """Numeric traits per agent that the ``rules`` engine reads (:data:`TRAITS`).
 
     Traits of attributes the population does not record are left out (the rules engine then
@@ -55,11 +55,11 @@ def archetype_traits(population: Population) -> dict[str, np.ndarray]:
     return traits
 
 
-class Cells(Sequence[Archetype]):
-    """The cells of a population as :class:`Archetype` objects, each made when it is read.
+class Cells(Sequence[Respondent]):
+    """The cells of a population as :class:`Respondent` objects, each made when it is read.
 
     Ten million agents fall into hundreds of thousands of cells; their labels and traits are
-    kept as arrays, and an archetype's dictionaries exist only while somebody looks at it.
+    kept as arrays, and a respondent's dictionaries exist only while somebody looks at it.
 
     Args:
         labels: persona attribute -> its labels, in the column order of ``codes``.
@@ -76,16 +76,16 @@ class Cells(Sequence[Archetype]):
         return len(self.sizes)
 
     @overload
-    def __getitem__(self, index: int) -> Archetype: ...
+    def __getitem__(self, index: int) -> Respondent: ...
 
     @overload
-    def __getitem__(self, index: slice) -> list[Archetype]: ...
+    def __getitem__(self, index: slice) -> list[Respondent]: ...
 
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[c] for c in range(len(self))[index]]
         c = range(len(self))[index]
-        return Archetype(
+        return Respondent(
             index=c,
             attributes={n: labels[self.codes[c, k]] for k, (n, labels) in
                         enumerate(self.labels.items())},
@@ -94,11 +94,11 @@ class Cells(Sequence[Archetype]):
 
 
 @dataclass
-class ArchetypeSet:
+class PopulationCells:
     """The cells of a population and the persona design that answers them.
 
     Attributes:
-        archetypes: one per cell, largest first (attributes are the cell's labels).
+        cells: one respondent per cell, largest first (attributes are the cell's labels).
         assignment: cell index of every agent, shape (n_agents,).
         design: the personas language-model engines are asked through.
         weights: design weights of the cells, shape (n_cells, n_personas) (made on first use:
@@ -107,16 +107,16 @@ class ArchetypeSet:
             when asked through the design (language-model engines).
     """
 
-    archetypes: Cells
+    cells: Cells
     assignment: np.ndarray
     design: FactorialDesign
 
     def __len__(self) -> int:
-        return len(self.archetypes)
+        return len(self.cells)
 
     @classmethod
     def build(cls, population: Population, max_personas: int,
-              reference: Population | None = None) -> ArchetypeSet:
+              reference: Population | None = None) -> PopulationCells:
         """Cells of ``population`` and the persona design of its region.
 
         Args:
@@ -136,7 +136,7 @@ class ArchetypeSet:
         cells, counts, assignment = cells[order], counts[order], rank[assignment]
         traits = {name: np.bincount(assignment, weights=values.astype(float),
                                     minlength=len(cells)) / counts
-                  for name, values in archetype_traits(population).items()}
+                  for name, values in cell_traits(population).items()}
         design = FactorialDesign.build(reference if reference is not None else population,
                                        max_personas)
         return cls(Cells(labels, cells, traits, counts), assignment.astype(np.int32), design)
@@ -144,22 +144,22 @@ class ArchetypeSet:
     @functools.cached_property
     def weights(self) -> np.ndarray:
         """Design weights of the cells, shape (n_cells, n_personas)."""
-        names = list(self.archetypes.labels)
+        names = list(self.cells.labels)
         shown = [names.index(a) for a in self.design.attributes]
-        return self.design.weights(self.archetypes.codes[:, shown])
+        return self.design.weights(self.cells.codes[:, shown])
 
     @functools.cached_property
     def persona_match(self) -> dict[str, float]:
         """Per attribute, the share of agents whose persona shows their own level."""
-        cells = self.archetypes
+        cells = self.cells
         bins = {name: (cells.codes[:, k], labels)
                 for k, (name, labels) in enumerate(cells.labels.items())}
         return self.design.persona_match(bins, sizes=cells.sizes)
 
     @functools.cached_property
-    def personas(self) -> list[Archetype]:
-        """The design's personas as archetypes: size and mean traits of the agents each informs."""
-        cells = self.archetypes
+    def personas(self) -> list[Respondent]:
+        """The design's personas as respondents: size and mean traits of the agents each informs."""
+        cells = self.cells
         informed = (self.weights != 0) * cells.sizes.astype(float)[:, None]
         names = list(cells.traits)
         traits = np.zeros((len(cells), len(names)))
@@ -167,22 +167,22 @@ class ArchetypeSet:
             traits[:, k] = cells.traits[name]
         totals = informed.sum(axis=0)
         means = (informed.T @ traits) / np.maximum(totals, 1.0)[:, None]
-        return [Archetype(p, dict(attributes), dict(zip(names, means[p].tolist(), strict=True)),
+        return [Respondent(p, dict(attributes), dict(zip(names, means[p].tolist(), strict=True)),
                           int(totals[p]))
                 for p, attributes in enumerate(self.design.personas)]
 
     def answers(self, engine: Engine, signals: Signals, behaviours: Sequence[Behaviour],
-                prompts: PromptBuilder | None) -> tuple[np.ndarray, list[Archetype], Decisions]:
+                prompts: PromptBuilder | None) -> tuple[np.ndarray, list[Respondent], Decisions]:
         """Every cell's answers this tick.
 
         Returns:
             ``(cell_probabilities, asked, decisions)``: probabilities of shape
-            (n_cells, n_behaviours), NaN where an answer failed; the archetypes the engine was
+            (n_cells, n_behaviours), NaN where an answer failed; the respondents the engine was
             asked (design personas, or the cells themselves); and its decisions.
         """
         if not engine.factorised:
-            decisions = engine.decide_cells(self.archetypes, signals, behaviours, prompts)
-            return decisions.probabilities, self.archetypes, decisions
+            decisions = engine.decide_cells(self.cells, signals, behaviours, prompts)
+            return decisions.probabilities, self.cells, decisions
         asked = self.personas
         decisions = engine.decide([DecisionRequest(a, signals, tuple(behaviours), prompts)
                                    for a in asked])
@@ -198,12 +198,12 @@ class ArchetypeSet:
 
     def summary(self, factorised: bool) -> pd.DataFrame:
         """One row per persona asked (or per cell): agents, share and the attributes shown."""
-        cells = self.archetypes
+        cells = self.cells
         total = int(cells.sizes.sum()) or 1
         if factorised:
-            return pd.DataFrame([{"archetype": a.index, "agents": a.size, "share": a.size / total,
+            return pd.DataFrame([{"respondent": a.index, "agents": a.size, "share": a.size / total,
                                   **a.attributes} for a in self.personas])
-        return pd.DataFrame({"archetype": np.arange(len(cells)), "agents": cells.sizes,
+        return pd.DataFrame({"respondent": np.arange(len(cells)), "agents": cells.sizes,
                              "share": cells.sizes / total,
                              **{name: np.asarray(labels)[cells.codes[:, k]]
                                 for k, (name, labels) in enumerate(cells.labels.items())}})

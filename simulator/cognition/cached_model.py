@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterator, Sequence
 
 from simulator.cognition.accounting import EngineStats
-from simulator.cognition.cache import ResponseCache, valid_distribution
 from simulator.cognition.language_model import Answer, LanguageModel, ModelWrapper, Question
+from simulator.cognition.response_cache import ResponseCache, valid_distribution
 
 POLL_S = 0.1
 """Seconds between looks at the cache while another run answers a question this one needs."""

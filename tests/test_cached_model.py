@@ -10,9 +10,9 @@ import pytest
 from scripted_model import ScriptedModel
 
 from simulator.cognition.accounting import EngineStats
-from simulator.cognition.cache import ResponseCache
-from simulator.cognition.caching import CachedModel
+from simulator.cognition.cached_model import CachedModel
 from simulator.cognition.language_model import Question, question_key
+from simulator.cognition.response_cache import ResponseCache
 
 
 def questions(n, options=(" Yes", " No")):

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from helpers import MOBILITY
-from simulator.cognition.probes import ProbeBattery
+from simulator.cognition.probe_battery import ProbeBattery
 from simulator.errors import ScenarioError
 from simulator.sources.indicators import OXCGRT_INDICATORS
 

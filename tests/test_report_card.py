@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from simulator.errors import ScenarioError
-from simulator.probe import probe_scenario, scenario_battery
+from simulator.report_card import probe_scenario, scenario_battery
 from simulator.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
