@@ -32,7 +32,7 @@ from simulator.sources import (
     regions_of,
     world_regions,
 )
-from simulator.sources.regions import region_table
+from simulator.sources.regions import region_table, selects_world
 
 CASE_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k")
 FULL_CONTEXT = CASE_CONTEXT + ("vaccinated_pct", "temperature_f", "holiday")
@@ -333,8 +333,7 @@ def protocol_regions(observed: ObservedData, regions: str | Sequence[str], margi
         UsageError: a region named explicitly lacks an input (every such region is named), or
             no region is left.
     """
-    tokens = regions.split(",") if isinstance(regions, str) else list(regions)
-    world = any(str(token).strip().lower() == "world" for token in tokens)
+    world = selects_world(regions)
     requested = world_regions(observed) if world else regions_of(regions)
     lacking = _lacking(observed, requested, marginals)
     if lacking and not world:

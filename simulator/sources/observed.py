@@ -25,7 +25,7 @@ from simulator.sources.layouts import find_raw_files
 from simulator.sources.mobility import load_mobility
 from simulator.sources.oxcgrt import load_oxcgrt
 from simulator.sources.reading import DatasetError
-from simulator.sources.regions import is_nation, regions_of
+from simulator.sources.regions import is_nation, regions_of, selects_world
 from simulator.sources.weekly import POLICY_COLUMNS, by_preference, weekly_mobility, weekly_policy
 
 FIRST_WEEK = pd.Timestamp("2020-02-17")
@@ -197,9 +197,7 @@ def load_observed(
 
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    tokens = [] if regions is None else (
-        regions.split(",") if isinstance(regions, str) else list(regions))
-    world = any(str(token).strip().lower() == "world" for token in tokens)
+    world = selects_world(regions)
     codes = None if regions is None or world else regions_of(regions)
     if data_dir is None:
         everything = _shipped()

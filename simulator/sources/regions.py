@@ -195,6 +195,14 @@ def codes_of(labels: pd.Series, country: str | None = None, nations: bool = Fals
     return labels.map(mapping)
 
 
+def selects_world(selection: str | Iterable[str] | None) -> bool:
+    """Whether a selection names ``world`` (every country with policy and mobility data)."""
+    if selection is None:
+        return False
+    tokens = selection.split(",") if isinstance(selection, str) else list(selection)
+    return any(str(token).strip().lower() == "world" for token in tokens)
+
+
 def regions_of(selection: str | Iterable[str] | None,
                world: Sequence[str] | None = None) -> list[str]:
     """Canonical region codes for a user's selection.
