@@ -160,7 +160,61 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
             keying (:attr:`Engine.keying_matters`; otherwise the keying figures are ``None``).
     """
     bins = persona_bins(population)
-    panel = [{k: v for k, v in p.items() if k in bins} for p in battery.panel]
+    panel = _Panel(engine, battery, prompts, population, bins,
+                   [{k: v for k, v in p.items() if k in bins} for p in battery.panel])
+    asked, skipped = _askable(battery, bins)
+    column = {b.name: j for j, b in enumerate(behaviours)}
+    plain = [p for p in asked if p.kind != "persona"]
+    persona = [p for p in asked if p.kind == "persona"]
+    before = engine.stats.llm_calls, engine.stats.cache_hits
+    pool = panel.answers(behaviours, _answer_keys(plain, persona, len(panel.personas)))
+
+    rng = np.random.default_rng(seed)
+    real = _effects(plain, persona, pool, column, len(panel.personas))
+    results = [ProbeResult(p.name, p.kind, p.behaviour, p.a, p.b, p.situation, p.expected_sign,
+                           _number(e), bool(np.sign(e) == p.expected_sign), p.source,
+                           answered=bool(np.isfinite(e)))
+               for p, e in zip(plain + persona, real, strict=True)]
+    baselines = _baselines(plain, persona, pool, column, len(panel.personas), rng, permutations)
+    share, persona_share = _shares(real, plain, persona)
+    reverse_share = agreement = None
+    if keying:
+        results, reverse_share, agreement = _reverse_keyed_check(panel, behaviours, column,
+                                                                 plain, results)
+    unanswered = [r.name for r in results if not r.answered]
+    reverse_unanswered = [r.name for r in results if r.reverse_keyed_answered is False]
+    failed = bool(unanswered or reverse_unanswered)
+    return ProbeCard(engine.describe(), results, skipped, share, persona_share, baselines,
+                     engine.stats.llm_calls - before[0], engine.stats.cache_hits - before[1],
+                     reverse_share, agreement, unanswered, reverse_unanswered,
+                     engine.stats.last_error if failed else None)
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """The battery's panel personas, with the attributes the region records, put to an engine."""
+
+    engine: Engine
+    battery: ProbeBattery
+    prompts: PromptBuilder
+    population: Population
+    bins: Mapping
+    personas: list[dict[str, str]]
+
+    def answers(self, behaviours: Sequence[Behaviour], keys: Sequence[tuple]) -> dict:
+        """The engine's answers, (n_b,) each, keyed by (situation, panel index, persona change)."""
+        traits = cell_traits(self.population)
+        requests = []
+        for index, (situation, k, change) in enumerate(keys):
+            attributes = {**self.personas[k], **(self.battery.personas[change] if change else {})}
+            requests.append(DecisionRequest(
+                Respondent(index, attributes, persona_traits(attributes, self.bins, traits), 1),
+                self.battery.signals(situation), tuple(behaviours), self.prompts))
+        return dict(zip(keys, self.engine.decide(requests).probabilities, strict=True))
+
+
+def _askable(battery: ProbeBattery, bins: Mapping) -> tuple[list[Probe], list[str]]:
+    """The probes the region can ask, and why the others are skipped (attributes it lacks)."""
     asked, skipped = [], []
     for probe in battery.probes:
         changed = set(battery.personas[probe.a]) | set(battery.personas[probe.b]) \
@@ -170,78 +224,83 @@ def run_probe_card(engine: Engine, battery: ProbeBattery, behaviours: Sequence[B
             skipped.append(f"{probe.name}: {', '.join(missing)} not recorded for the region")
         else:
             asked.append(probe)
-    column = {b.name: j for j, b in enumerate(behaviours)}
-    plain = [p for p in asked if p.kind != "persona"]
-    persona = [p for p in asked if p.kind == "persona"]
+    return asked, skipped
+
+
+def _answer_keys(plain: Sequence[Probe], persona: Sequence[Probe], panel: int) -> list[tuple]:
+    """The (situation, panel index, persona change) keys whose answers the probes read."""
     situations = sorted({s for p in plain for s in (p.a, p.b)})
     persona_situations = sorted({p.situation for p in persona})
     changes = sorted({c for p in persona for c in (p.a, p.b)})
-
-    keys = [(s, k, None) for s in situations for k in range(len(panel))]
+    keys = [(s, k, None) for s in situations for k in range(panel)]
     # Every persona change in every persona situation: the shuffles draw from all of them.
-    keys += [(s, k, c) for s in persona_situations for c in changes for k in range(len(panel))]
-    before = engine.stats.llm_calls, engine.stats.cache_hits
-    answers = _ask(engine, battery, behaviours, prompts, population, bins, panel, keys)
-    pool = dict(zip(keys, answers, strict=True))
+    keys += [(s, k, c) for s in persona_situations for c in changes for k in range(panel)]
+    return keys
 
-    rng = np.random.default_rng(seed)
-    real = _effects(plain, persona, pool, column, len(panel))
-    results = [ProbeResult(p.name, p.kind, p.behaviour, p.a, p.b, p.situation, p.expected_sign,
-                           _number(e), bool(np.sign(e) == p.expected_sign), p.source,
-                           answered=bool(np.isfinite(e)))
-               for p, e in zip(plain + persona, real, strict=True)]
-    signs = np.array([p.expected_sign for p in plain + persona])
-    n_plain = len(plain)
 
-    def shares(effects: np.ndarray) -> tuple[float, float | None]:
-        correct = np.sign(effects) == signs
-        return (float(correct[..., :n_plain].mean()) if n_plain else float("nan"),
-                float(correct[..., n_plain:].mean()) if persona else None)
+def _shares(effects: np.ndarray, plain: Sequence[Probe], persona: Sequence[Probe]
+            ) -> tuple[float, float | None]:
+    """Shares correct of the policy and context probes and of the persona probes.
 
-    # Each baseline shuffles one kind of probe and is scored on that kind alone.
-    situations_drawn = np.array([_effects(_shuffle_arms(plain, rng), [], pool, column,
-                                          len(panel)) for _ in range(permutations)])
-    personas_drawn = np.array([_effects([], _shuffle_arms(persona, rng), pool, column,
-                                        len(panel)) for _ in range(permutations)])
-    uniform = shares(np.zeros(len(signs)))
-    baselines = {
+    ``effects`` end in one effect per probe, plain then persona (leading axes are draws); the
+    persona share is ``None`` when no persona probe was asked.
+    """
+    signs = np.array([p.expected_sign for p in [*plain, *persona]])
+    correct = np.sign(effects) == signs
+    return (float(correct[..., :len(plain)].mean()) if plain else float("nan"),
+            float(correct[..., len(plain):].mean()) if persona else None)
+
+
+def _baselines(plain: Sequence[Probe], persona: Sequence[Probe], pool: Mapping,
+               column: Mapping, panel: int, rng: np.random.Generator,
+               permutations: int) -> dict[str, dict[str, float | None]]:
+    """Shares correct of the no-information baselines (see the module docstring).
+
+    Each shuffled baseline shuffles one kind of probe and is scored on that kind alone; the
+    situations are drawn first, then the personas, ``permutations`` draws of ``rng`` each.
+    """
+    situations_drawn = np.array([_effects(_shuffle_arms(plain, rng), [], pool, column, panel)
+                                 for _ in range(permutations)])
+    personas_drawn = np.array([_effects([], _shuffle_arms(persona, rng), pool, column, panel)
+                               for _ in range(permutations)])
+    uniform = _shares(np.zeros(len(plain) + len(persona)), plain, persona)
+    return {
         "uniform": {"share_correct": uniform[0], "persona_share_correct": uniform[1]},
-        "shuffled_situations": {
-            "share_correct": (float((np.sign(situations_drawn) == signs[:n_plain]).mean())
-                              if n_plain else float("nan")),
-            "persona_share_correct": None},
-        "shuffled_personas": {
-            "share_correct": None,
-            "persona_share_correct": (float((np.sign(personas_drawn)
-                                             == signs[n_plain:]).mean()) if persona else None)},
+        "shuffled_situations": {"share_correct": _shares(situations_drawn, plain, [])[0],
+                                "persona_share_correct": None},
+        "shuffled_personas": {"share_correct": None,
+                              "persona_share_correct": _shares(personas_drawn, [], persona)[1]},
     }
-    share, persona_share = shares(real)
-    reverse_share = agreement = None
+
+
+def _reverse_keyed_check(panel: _Panel, behaviours: Sequence[Behaviour], column: Mapping,
+                         plain: Sequence[Probe], results: list[ProbeResult]
+                         ) -> tuple[list[ProbeResult], float | None, float | None]:
+    """The policy and context probes asked again through the reverse-keyed questions.
+
+    Returns:
+        The results with the reverse-keyed effects; the share of the probes answered both ways
+        whose reverse-keyed effect has the expected sign, and the share whose two keyings agree
+        in sign (both ``None`` when not asked: no asked probe's behaviour declares a reverse-keyed
+        question, or the engine's answers cannot depend on the keying; or when no probe was
+        answered both ways).
+    """
     reversed_behaviours = [b.reverse_keyed() for b in behaviours]
     keyed = [p for p in plain if reversed_behaviours[column[p.behaviour]] is not None]
-    if keying and keyed and engine.keying_matters:
-        reversed_keys = [(s, k, None) for s in sorted({s for p in keyed for s in (p.a, p.b)})
-                         for k in range(len(panel))]
-        asked_behaviours = [r if r is not None else b
-                            for r, b in zip(reversed_behaviours, behaviours, strict=True)]
-        reversed_pool = dict(zip(reversed_keys, _ask(engine, battery, asked_behaviours, prompts,
-                                                     population, bins, panel, reversed_keys),
-                                 strict=True))
-        effects = dict(zip([p.name for p in keyed],
-                           _effects(keyed, [], reversed_pool, column, len(panel)), strict=True))
-        results = [_keyed(r, effects[r.name]) if r.name in effects else r for r in results]
-        graded = [r for r in results if r.keyings_agree is not None]
-        if graded:
-            reverse_share = float(np.mean([np.sign(r.effect_reverse_keyed) == r.expected_sign
-                                           for r in graded]))
-            agreement = float(np.mean([r.keyings_agree for r in graded]))
-    unanswered = [r.name for r in results if not r.answered]
-    reverse_unanswered = [r.name for r in results if r.reverse_keyed_answered is False]
-    failed = bool(unanswered or reverse_unanswered)
-    return ProbeCard(engine.describe(), results, skipped, share, persona_share, baselines,
-                     engine.stats.llm_calls - before[0], engine.stats.cache_hits - before[1],
-                     reverse_share, agreement, unanswered, reverse_unanswered,
-                     engine.stats.last_error if failed else None)
+    if not keyed or not panel.engine.keying_matters:
+        return results, None, None
+    asked_behaviours = [r if r is not None else b
+                        for r, b in zip(reversed_behaviours, behaviours, strict=True)]
+    pool = panel.answers(asked_behaviours, _answer_keys(keyed, [], len(panel.personas)))
+    effects = dict(zip([p.name for p in keyed],
+                       _effects(keyed, [], pool, column, len(panel.personas)), strict=True))
+    results = [_keyed(r, effects[r.name]) if r.name in effects else r for r in results]
+    graded = [r for r in results if r.keyings_agree is not None]
+    if not graded:
+        return results, None, None
+    return (results,
+            float(np.mean([np.sign(r.effect_reverse_keyed) == r.expected_sign for r in graded])),
+            float(np.mean([r.keyings_agree for r in graded])))
 
 
 def _keyed(result: ProbeResult, effect: float) -> ProbeResult:
@@ -292,20 +351,6 @@ def _json_ready(value):
 def _number(value: float) -> float | None:
     """A JSON-ready number; ``None`` for NaN (an effect whose answers failed) or infinity."""
     return float(value) if np.isfinite(value) else None
-
-
-def _ask(engine: Engine, battery: ProbeBattery, behaviours: Sequence[Behaviour],
-         prompts: PromptBuilder, population: Population, bins: Mapping,
-         panel: Sequence[Mapping[str, str]], keys: Sequence[tuple]) -> np.ndarray:
-    """The engine's answers for (situation, panel index, persona change) keys, (n_keys, n_b)."""
-    traits = cell_traits(population)
-    requests = []
-    for index, (situation, k, change) in enumerate(keys):
-        attributes = {**panel[k], **(battery.personas[change] if change else {})}
-        requests.append(DecisionRequest(
-            Respondent(index, attributes, persona_traits(attributes, bins, traits), 1),
-            battery.signals(situation), tuple(behaviours), prompts))
-    return engine.decide(requests).probabilities
 
 
 def persona_traits(attributes: Mapping[str, str], bins: Mapping,

@@ -57,6 +57,40 @@ def parse_marginals(source: str, text: str, base: PlaceTargets) -> PlaceTargets:
     Raises:
         PopulationError: naming the file, the field and the allowed values.
     """
+    document = _document(source, text)
+    name = document.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise PopulationError(f"{source}: field 'name' is required and must be a non-empty string")
+    shares = document.get("shares") or {}
+    if not isinstance(shares, dict):
+        raise PopulationError(f"{source}: field 'shares' must map attributes to category shares")
+    parsed = {
+        attribute: _parse_shares(source, attribute, value) for attribute, value in shares.items()
+    }
+    scalars = _parse_scalars(source, document, base)
+    age_sex = _age_sex(source, base, parsed)
+    household_size = parsed.get("household_size", base.household_size)
+    overrides = {key: value for key, value in parsed.items()
+                 if key not in ("age_band", "sex", "household_size")}
+    if "median_household_income" in scalars and "income_band" not in overrides:
+        overrides["income_band"] = _shipped_income_band_shares(scalars["median_household_income"])
+    return replace(
+        base,
+        name=name.strip(),
+        age_sex=age_sex,
+        shares={**base.shares, **overrides},
+        # Education given by the file replaces education by age from the shipped tables.
+        education_by_age=None if "education" in overrides else base.education_by_age,
+        household_size=household_size,
+        median_household_income=scalars.get(
+            "median_household_income", base.median_household_income
+        ),
+        republican_share=scalars.get("republican_vote_share", base.republican_share),
+    )
+
+
+def _document(source: str, text: str) -> dict:
+    """The file's top-level mapping, every field of it one the format allows."""
     try:
         document = parse_yaml(text, source)
     except ScenarioError as error:
@@ -69,19 +103,18 @@ def parse_marginals(source: str, text: str, base: PlaceTargets) -> PlaceTargets:
             raise PopulationError(
                 f"{source}: unknown field {key!r}; allowed: {', '.join(allowed_fields)}"
             )
-    name = document.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise PopulationError(f"{source}: field 'name' is required and must be a non-empty string")
-    shares = document.get("shares") or {}
-    if not isinstance(shares, dict):
-        raise PopulationError(f"{source}: field 'shares' must map attributes to category shares")
-    parsed = {
-        attribute: _parse_shares(source, attribute, value) for attribute, value in shares.items()
-    }
+    return document
+
+
+def _parse_scalars(source: str, document: dict, base: PlaceTargets) -> dict[str, float]:
+    """The numeric top-level fields the file gives, each allowed only where ``base`` has it.
+
+    The income and party models are fitted to US data, so a place that records neither (outside
+    the US) cannot be given a median income or a vote share.
+    """
     scalars = {
         key: _parse_scalar(source, key, document[key]) for key in _SCALARS if key in document
     }
-
     for key, present in (("median_household_income", base.median_household_income),
                          ("republican_vote_share", base.republican_share)):
         if key in scalars and present is None:
@@ -89,6 +122,15 @@ def parse_marginals(source: str, text: str, base: PlaceTargets) -> PlaceTargets:
                 f"{source}: field {key!r} applies to US places only (the income and party models "
                 f"are fitted to US data); {base.name} records neither income nor party"
             )
+    return scalars
+
+
+def _age_sex(source: str, base: PlaceTargets, parsed: dict[str, np.ndarray]) -> np.ndarray:
+    """The age-by-sex table: ``base``'s, raked to the file's age and sex shares if it gives them.
+
+    A place without shipped age-by-sex figures needs both shares from the file (the table is then
+    raked from a uniform one).
+    """
     age_sex = base.age_sex
     if age_sex is None:
         missing = [name for name in ("age_band", "sex") if name not in parsed]
@@ -101,25 +143,10 @@ def parse_marginals(source: str, text: str, base: PlaceTargets) -> PlaceTargets:
     if "age_band" in parsed or "sex" in parsed:
         age_sex = _rake(
             age_sex,
-            parsed.pop("age_band", age_sex.sum(axis=1)),
-            parsed.pop("sex", age_sex.sum(axis=0)),
+            parsed.get("age_band", age_sex.sum(axis=1)),
+            parsed.get("sex", age_sex.sum(axis=0)),
         )
-    household_size = parsed.pop("household_size", base.household_size)
-    if "median_household_income" in scalars and "income_band" not in parsed:
-        parsed["income_band"] = _shipped_income_band_shares(scalars["median_household_income"])
-    return replace(
-        base,
-        name=name.strip(),
-        age_sex=age_sex,
-        shares={**base.shares, **parsed},
-        # Education given by the file replaces education by age from the shipped tables.
-        education_by_age=None if "education" in parsed else base.education_by_age,
-        household_size=household_size,
-        median_household_income=scalars.get(
-            "median_household_income", base.median_household_income
-        ),
-        republican_share=scalars.get("republican_vote_share", base.republican_share),
-    )
+    return age_sex
 
 
 def _shipped_income_band_shares(median: float) -> np.ndarray:

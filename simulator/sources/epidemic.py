@@ -80,6 +80,51 @@ def _timeseries_measure(path: Path) -> str:
                        "official name (confirmed_cases.csv or confirmed_deaths.csv)")
 
 
+def _oxcgrt_timeseries_cases(path: Path, header: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """An OxCGRT legacy time series (one measure, a column per day) and its unmapped places."""
+    measure = _timeseries_measure(path)
+    days = wide_date_columns(header)
+    frame = read_columns(path, ["country_code", *days], text=["country_code"])
+    to_numeric(frame, days, path)
+    frame = melt_wide(frame, ["country_code"], days, measure)
+    frame["region"] = codes_of(frame["country_code"], nations=True)
+    return drop_unmapped(frame, frame["country_code"])
+
+
+def _oi_cases(path: Path, header: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """An Opportunity Insights COVID file, its counts renamed, and its unmapped places."""
+    dates = date_columns(header)
+    require_columns(
+        path, header, [*dates, "case_count", "death_count"], "Opportunity Insights COVID"
+    )
+    ids = [name for name in ("statefips",) if name in header]
+    frame = read_columns(path, [*dates, *ids, "case_count", "death_count"], na_values=["."])
+    to_numeric(frame, ["case_count", "death_count"], path)
+    frame, unmapped = oi_region(frame, header, path)
+    frame["date"] = ymd_dates(frame, path)
+    frame = frame.rename(columns={"case_count": "cases", "death_count": "deaths"})
+    return frame, unmapped
+
+
+def _nyt_states_cases(path: Path, header: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The New York Times ``us-states.csv`` and its unmapped places."""
+    require_columns(path, header, ("date", "state", "cases", "deaths"), "NYT states")
+    frame = read_columns(path, ["date", "state", "cases", "deaths"], text=["date", "state"])
+    frame["region"] = codes_of(frame["state"], country=NATION)
+    frame, unmapped = drop_unmapped(frame, frame["state"])
+    frame["date"] = parse_dates(frame["date"], path, "date")
+    return frame, unmapped
+
+
+def _nyt_national_cases(path: Path, header: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The New York Times ``us.csv`` (or a national sum of states); every row is the nation."""
+    require_columns(path, header, ("date", "cases", "deaths"), "NYT national")
+    frame = read_columns(path, ["date", "cases", "deaths"], text=["date"])
+    frame["region"] = NATION
+    frame["date"] = parse_dates(frame["date"], path, "date")
+    return frame, []
+
+
 def load_cases(path: str | Path) -> pd.DataFrame:
     """Load cumulative COVID-19 cases and deaths and derive daily counts and rates.
 
@@ -109,41 +154,15 @@ def load_cases(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     header = read_header(path)
     names = set(header)
-    unmapped: list[str] = []
     if wide_date_columns(header) and "country_code" in names:
-        measure = _timeseries_measure(path)
-        days = wide_date_columns(header)
-        frame = read_columns(path, ["country_code", *days], text=["country_code"])
-        to_numeric(frame, days, path)
-        frame = melt_wide(frame, ["country_code"], days, measure)
-        frame["region"] = codes_of(frame["country_code"], nations=True)
-        frame, unmapped = drop_unmapped(frame, frame["country_code"])
-        layout = "oxcgrt_timeseries_cases"
+        layout, read = "oxcgrt_timeseries_cases", _oxcgrt_timeseries_cases
     elif {"case_count", "death_count"} <= names:
-        dates = date_columns(header)
-        require_columns(
-            path, header, [*dates, "case_count", "death_count"], "Opportunity Insights COVID"
-        )
-        ids = [name for name in ("statefips",) if name in names]
-        frame = read_columns(path, [*dates, *ids, "case_count", "death_count"], na_values=["."])
-        to_numeric(frame, ["case_count", "death_count"], path)
-        frame, unmapped = oi_region(frame, header, path)
-        frame["date"] = ymd_dates(frame, path)
-        frame = frame.rename(columns={"case_count": "cases", "death_count": "deaths"})
-        layout = "opportunity_insights_cases"
+        layout, read = "opportunity_insights_cases", _oi_cases
     elif "state" in names:
-        require_columns(path, header, ("date", "state", "cases", "deaths"), "NYT states")
-        frame = read_columns(path, ["date", "state", "cases", "deaths"], text=["date", "state"])
-        frame["region"] = codes_of(frame["state"], country=NATION)
-        frame, unmapped = drop_unmapped(frame, frame["state"])
-        frame["date"] = parse_dates(frame["date"], path, "date")
-        layout = "nyt_states"
+        layout, read = "nyt_states", _nyt_states_cases
     else:
-        require_columns(path, header, ("date", "cases", "deaths"), "NYT national")
-        frame = read_columns(path, ["date", "cases", "deaths"], text=["date"])
-        frame["region"] = NATION
-        frame["date"] = parse_dates(frame["date"], path, "date")
-        layout = "nyt_national"
+        layout, read = "nyt_national", _nyt_national_cases
+    frame, unmapped = read(path, header)
     to_numeric(frame, [name for name in MEASURES if name in frame], path)
     check_unique(frame, path)
     smoothed = layout == "opportunity_insights_cases"

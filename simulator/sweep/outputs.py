@@ -69,16 +69,29 @@ def write_sweep(result: SweepResult, out_dir: str | Path | RunFolder,
 def report_markdown(result: SweepResult, out: Path, plots: list[Path],
                     sections: Sequence[str] = ()) -> str:
     """A human-readable report of a sweep (Markdown), the monotonicity table first."""
+    s = result.scenario
+    lines = [f"# {s.name}: counterfactual sweep", "", s.description.strip(), "",
+             *_sweep_lines(result), *_checks_lines(result), *_effects_lines(result)]
+    if result.evaluation is not None:
+        lines += ["## Calibration", "",
+                  "The calibrator was fitted on the baseline's first seed over the training "
+                  "window; RMSE (percentage points) on the held-out test window, against the "
+                  "baselines of the evaluation protocol:", "",
+                  markdown_table(result.evaluation.rename_axis("method").reset_index()), ""]
+    for section in sections:
+        lines += [section, ""]
+    lines += ["## Plots", ""] + [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
+    lines += ["", "Context (cases, vaccination, season) is exogenous: every variant keeps the "
+              "observed epidemic; only the policy differs."]
+    return "\n".join(lines) + "\n"
+
+
+def _sweep_lines(result: SweepResult) -> list[str]:
+    """The report's "Sweep" section: what was run, where, and what it cost."""
     m = result.manifest
     s = result.scenario
-    checks = result.checks
-    share = m["checks_passed"] / m["checks_total"] if m["checks_total"] else float("nan")
     cost = "unknown" if m["cost_usd"] is None else f"${m['cost_usd']:.4f}"
-    lines = [
-        f"# {s.name}: counterfactual sweep",
-        "",
-        s.description.strip(),
-        "",
+    return [
         "## Sweep",
         "",
         "| | |",
@@ -95,6 +108,15 @@ def report_markdown(result: SweepResult, out: Path, plots: list[Path],
         f"| wall time | {m['wall_s']:.1f} s ({m['run_s_total']:.1f} s of runs) |",
         f"| calibration | {m['calibration']} |",
         "",
+    ]
+
+
+def _checks_lines(result: SweepResult) -> list[str]:
+    """The report's "Plausibility checks" section: the monotonicity table, then the bounds."""
+    m = result.manifest
+    checks = result.checks
+    share = m["checks_passed"] / m["checks_total"] if m["checks_total"] else float("nan")
+    return [
         "## Plausibility checks",
         "",
         f"{m['checks_passed']} of {m['checks_total']} checks passed ({100 * share:.0f}%).",
@@ -114,6 +136,12 @@ def report_markdown(result: SweepResult, out: Path, plots: list[Path],
         _checks_table(checks[checks["check"] == "bounded"],
                       ["quantity", "behaviour", "passed", "detail"]),
         "",
+    ]
+
+
+def _effects_lines(result: SweepResult) -> list[str]:
+    """The report's "Effects against the baseline" section, simulated then calibrated."""
+    lines = [
         "## Effects against the baseline",
         "",
         "Period mean of each behaviour minus the baseline's under the same seed, with a "
@@ -127,18 +155,7 @@ def report_markdown(result: SweepResult, out: Path, plots: list[Path],
     if result.calibrated is not None:
         lines += ["### Calibrated: the observed metric's units (Google mobility % change)", "",
                   _effects_table(result.overall, "calibrated"), ""]
-    if result.evaluation is not None:
-        lines += ["## Calibration", "",
-                  "The calibrator was fitted on the baseline's first seed over the training "
-                  "window; RMSE (percentage points) on the held-out test window, against the "
-                  "baselines of the evaluation protocol:", "",
-                  markdown_table(result.evaluation.rename_axis("method").reset_index()), ""]
-    for section in sections:
-        lines += [section, ""]
-    lines += ["## Plots", ""] + [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
-    lines += ["", "Context (cases, vaccination, season) is exogenous: every variant keeps the "
-              "observed epidemic; only the policy differs."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _checks_table(checks: pd.DataFrame, columns: list[str]) -> str:

@@ -171,6 +171,20 @@ def run_sweep(
     finally:
         if own:
             executor.close()
+    result, calibration_note = _analysed(scenario, variant_set, seeds, timelines, outputs,
+                                         calibrate)
+    result.manifest = _manifest(result, executor, outputs, cache, calibration_note, started,
+                                started_at)
+    return result
+
+
+def _analysed(scenario: Scenario, variant_set: VariantSet, seeds: tuple[int, ...],
+              timelines: dict[str, PolicyTimeline], outputs: list[TaskResult],
+              calibrate: SweepCalibration | None) -> tuple[SweepResult, str]:
+    """The runs' results calibrated, summarised and checked, and how the calibration went.
+
+    The result's manifest is left empty: it accounts for the whole sweep (see :func:`run_sweep`).
+    """
     results = pd.concat([o.trajectories for o in outputs], ignore_index=True)
     runs = pd.DataFrame([{"variant": o.variant, "seed": o.seed, **o.accounting}
                          for o in outputs])
@@ -194,9 +208,7 @@ def run_sweep(
         evaluation=evaluation,
         manifest={},
     )
-    result.manifest = _manifest(result, executor, outputs, cache, calibration_note, started,
-                                started_at)
-    return result
+    return result, calibration_note
 
 
 def run_task(task: SweepTask) -> TaskResult:
