@@ -122,7 +122,7 @@ def _checks_lines(result: SweepResult) -> list[str]:
         f"{m['checks_passed']} of {m['checks_total']} checks passed ({100 * share:.0f}%).",
         "Monotonic: the period mean of each behaviour with an expected response moves with the "
         "dose in the expected direction, within the seed noise of each step (see "
-        "simulator/checks.py). Bounded: probabilities in [0, 1]; calibrated values in the "
+        "simulator/sweep/checks.py). Bounded: probabilities in [0, 1]; calibrated values in the "
         "sane range of their metric.",
         "",
         "### Monotonicity in the dose",
