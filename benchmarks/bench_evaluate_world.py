@@ -10,15 +10,8 @@ method, with the twin's improvement over gradient boosting and persistence.
 """
 
 import argparse
-import json
-import os
-import resource
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from child_command import run_json
 
 
 def main() -> None:
@@ -26,18 +19,11 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=2000, help="agents per country")
     parser.add_argument("--data-dir", help="raw upstream files instead of the shipped tables")
     args = parser.parse_args()
-    command = [sys.executable, "-m", "socialtwin", "evaluate", "--engine", "rules",
-               "--regions", "world", "--agents", str(args.agents), "--json"]
+    command = ["evaluate", "--engine", "rules", "--regions", "world", "--agents",
+               str(args.agents), "--json"]
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
-                          check=True)
-    wall = time.perf_counter() - started
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result, wall, peak_gb = run_json(command)
     print(f"evaluate --engine rules --regions world ({args.agents} agents per country): "
           f"{result['regions']} countries, wall {wall:.1f} s, peak RSS {peak_gb:.2f} GB")
     print(f"left out: {result['excluded']}")

@@ -7,17 +7,16 @@ indicator and direction, the placebo noise, and each method's sign agreement, Pe
 Spearman, mean absolute error and band coverage, pooled and (for the twin) per category.
 
     python benchmarks/bench_events.py [--regions world] [--engine rules] [--agents 2000]
-        [--scenario scenarios/covid_country_2020.yaml] [--out DIR]
+        [--scenario scenarios/covid_country_2020.yaml] [--out DIR] [--fit [--trials N]]
+
+With ``--fit`` the mechanism is fitted once per fold on the other folds' regions, and the spread
+of every parameter over the folds is printed.
 """
 
 import argparse
-import json
-import os
-import resource
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from child_command import run_json
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ("sign_agreement", "pearson", "spearman", "mae", "coverage")
@@ -31,21 +30,18 @@ def main() -> None:
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "covid_country_2020.yaml"))
     parser.add_argument("--cache", help="response cache file (language-model engines)")
     parser.add_argument("--out", help="also write the protocol's files there")
+    parser.add_argument("--fit", action="store_true",
+                        help="fit the mechanism per fold first (evaluate --fit)")
+    parser.add_argument("--trials", type=int, help="with --fit: the fits' most iterations")
     args = parser.parse_args()
-    command = [sys.executable, "-m", "socialtwin", "evaluate", "--protocol", "events",
-               "--engine", args.engine, "--regions", args.regions, "--agents",
-               str(args.agents), "--scenario", args.scenario, "--json"]
-    for flag in ("cache", "out"):
+    command = ["evaluate", "--protocol", "events", "--engine", args.engine, "--regions",
+               args.regions, "--agents", str(args.agents), "--scenario", args.scenario, "--json"]
+    for flag in ("cache", "out", "trials"):
         if getattr(args, flag):
-            command += [f"--{flag}", getattr(args, flag)]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
-                          check=True)
-    wall = time.perf_counter() - started
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+            command += [f"--{flag}", str(getattr(args, flag))]
+    if args.fit:
+        command.append("--fit")
+    result, wall, peak_gb = run_json(command)
     simulation = result["simulation"]
     print(f"evaluate --protocol events --engine {args.engine} --regions {args.regions} "
           f"({args.agents} agents per region): {result['regions']} regions, "
@@ -64,6 +60,24 @@ def main() -> None:
     print("twin per category:")
     for category, figures in result["methods"]["twin"]["per_category"].items():
         print(f"  {category:<22}" + "".join(f"{_cell(figures[f]):>16}" for f in FIGURES))
+    if result.get("parameters"):
+        _fold_spread(result["parameters"])
+
+
+def _fold_spread(parameters: dict) -> None:
+    """Each fold's fit, and every parameter's mean and spread over the folds."""
+    import numpy as np
+
+    for fold, fitted in parameters.items():
+        rmse = fitted["train_macro_rmse"]
+        print(f"fold {fold}: fitted on {fitted['regions']} regions in {fitted['wall_s']} s, "
+              f"training macro RMSE (held out by block) {rmse['prior']} -> {rmse['fitted']}")
+    names = list(next(iter(parameters.values()))["values"])
+    print(f"{'parameter (over the folds)':<60}{'mean':>10}{'sd':>10}{'min':>10}{'max':>10}")
+    for name in names:
+        values = np.array([fitted["values"][name] for fitted in parameters.values()])
+        print(f"{name:<60}{values.mean():>10.3f}{values.std(ddof=1):>10.3f}"
+              f"{values.min():>10.3f}{values.max():>10.3f}")
 
 
 def _cell(value) -> str:

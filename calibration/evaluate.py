@@ -24,6 +24,7 @@ from calibration.intervals import NOMINAL, conformal_half_width
 from calibration.protocol import AGENTS, REGIONS, SEED, TEST_WINDOW, TRAIN_WINDOW
 from calibration.rmse import region_rmse_table, rmse_table
 from simulator.errors import UsageError
+from simulator.fitted_parameters import FittedParameters
 from simulator.population.targets import shipped_attributes
 from simulator.sources import (
     MOBILITY_CATEGORIES,
@@ -137,6 +138,8 @@ class Evaluation:
             ``coverage`` measured on the test weeks (per metric and ``pooled``).
         notes: inputs the data lacked and how the methods did without them
             (:mod:`calibration.inputs`).
+        parameters: the mechanism's parameters fitted on the training weeks (``--fit``;
+            :class:`~simulator.fitted_parameters.FittedParameters`), ``None`` for the priors.
     """
 
     table: pd.DataFrame
@@ -152,6 +155,7 @@ class Evaluation:
     excluded: dict = field(default_factory=dict)
     intervals: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    parameters: FittedParameters | None = None
 
     def improvement_pct(self, baseline: str = "gbm") -> float:
         """How much lower the twin's macro RMSE is than a baseline's, in % of the baseline's."""
@@ -181,6 +185,10 @@ class Evaluation:
             "excluded": self.excluded,
             "intervals": self.intervals,
             "notes": self.notes,
+            "parameters": None if self.parameters is None else {
+                "values": self.parameters.by_name(),
+                "priors": {v.name: v.prior for v in self.parameters.values},
+                "fit": self.parameters.fit},
         }
 
 
@@ -284,7 +292,8 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
 
 def evaluate(scenario, regions: str | Sequence[str] = REGIONS,
              data_dir: str | Path | None = None, agents: int = AGENTS, seed: int = SEED,
-             cache_path=None, progress: bool = True) -> Evaluation:
+             cache_path=None, progress: bool = True, fit: bool = False,
+             trials: int | None = None) -> Evaluation:
     """Run the whole protocol for one scenario (and its engine) over a set of regions.
 
     Args:
@@ -299,6 +308,9 @@ def evaluate(scenario, regions: str | Sequence[str] = REGIONS,
         seed: run seed.
         cache_path: response cache for LLM engines.
         progress: show progress bars.
+        fit: fit the mechanism on the training weeks of the regions first
+            (:mod:`calibration.mechanism_fit`) and evaluate the twin with the fitted parameters.
+        trials: the fit's most L-BFGS-B iterations (default: the fit's).
 
     Raises:
         UsageError: a region named explicitly lacks policy, mobility or population data (every
@@ -310,10 +322,19 @@ def evaluate(scenario, regions: str | Sequence[str] = REGIONS,
     scenario = apply_overrides(scenario, agents=agents, seed=seed, data_dir=data_dir)
     observed = load_observed(data_dir, regions=regions)
     codes, lacking = protocol_regions(observed, regions, scenario.marginals is not None)
+    fitted = None
+    if fit:
+        from calibration.mechanism_fit import MAX_ITERATIONS, check_fittable, fit_mechanism
+
+        check_fittable(scenario)
+        fitted = fit_mechanism(scenario, observed, codes, seed=seed,
+                               iterations=trials or MAX_ITERATIONS, progress=progress)
+        scenario = fitted.applied_to(scenario)
     simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress)
     inputs, targets = assemble(observed, simulated)
     evaluation = compare(inputs, targets, scenario.engine.name, totals)
     evaluation.excluded = lacking
+    evaluation.parameters = fitted
     return evaluation
 
 

@@ -49,6 +49,7 @@ from calibration.events import (
     events_frame,
     find_events,
 )
+from calibration.fold_fits import fold_runs, merged, parameters_summary
 from calibration.inputs import available, complete, indicator_columns
 from calibration.intervals import NOMINAL, conformal_half_width
 from calibration.protocol import AGENTS, FOLDS, REGIONS, SEED
@@ -79,6 +80,8 @@ class EventEvaluation:
         selection: the regions as the user chose them (``world``, ``all``, codes).
         mechanism: what decides the twin's effects (:func:`calibration.trust.mechanism`).
         notes: inputs the data lacked and how the methods did without them.
+        parameters: with ``--fit``, each fold's fitted parameters and training error
+            (:func:`calibration.fold_fits.parameters_summary`); ``None`` for the priors.
     """
 
     events: pd.DataFrame
@@ -95,6 +98,7 @@ class EventEvaluation:
     selection: str = ""
     mechanism: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    parameters: dict | None = None
 
     @property
     def method_names(self) -> list[str]:
@@ -147,6 +151,7 @@ class EventEvaluation:
             "simulation": self.simulation,
             "excluded": self.excluded,
             "notes": self.notes,
+            "parameters": self.parameters,
         }
 
 
@@ -170,8 +175,8 @@ def uses_facial_coverings(scenario) -> bool:
 
 def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
                     data_dir: str | Path | None = None, agents: int = AGENTS, seed: int = SEED,
-                    cache_path=None, progress: bool = True, folds: int = FOLDS
-                    ) -> EventEvaluation:
+                    cache_path=None, progress: bool = True, folds: int = FOLDS,
+                    fit: bool = False, trials: int | None = None) -> EventEvaluation:
     """Run the event protocol for one scenario (and its engine) over a set of regions.
 
     Args:
@@ -183,6 +188,9 @@ def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
         cache_path: response cache for LLM engines.
         progress: show progress bars.
         folds: folds over regions (fewer when there are fewer regions).
+        fit: fit the mechanism per fold on the other folds' training weeks and score each
+            fold's events with its parameters (:mod:`calibration.fold_fits`).
+        trials: with ``fit``, the fits' most L-BFGS-B iterations.
 
     Raises:
         UsageError: fewer than two regions, or no event the data can score.
@@ -195,15 +203,10 @@ def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
     if len(codes) < 2:
         raise UsageError(f"the event protocol needs at least two regions (each region's twin is "
                          f"calibrated on the others); got {', '.join(codes)}")
-    indicators = event_indicators(uses_facial_coverings(scenario))
-    events, counts = find_events(everything.policy, indicators, codes)
-    panel = EventPanel.build(everything.policy, everything.mobility,
-                             sorted({*indicators, *STRINGENCY_COMPONENTS}), MOBILITY_CATEGORIES)
-    observed, set_aside = observed_effects(panel, events)
-    counts = {"found": len(events), **counts, **set_aside}
-    scorable = set(observed["event"])
-    events = [e for e in events if e.key in scorable]
-    runs = simulate_events(scenario, codes, events, agents, seed, cache_path, progress)
+    events, counts, panel, observed = _observed_events(scenario, everything, codes)
+    fold_of = region_folds(codes, folds, seed)
+    runs, by_fold, parameters = _twin_runs(scenario, codes, events, fold_of, everything, agents,
+                                           seed, cache_path, progress, fit, trials)
     counts["outside_scenario_period"] = len(runs.outside)
     events = [e for e in events if e.key in runs.branches]
     if not events:
@@ -211,13 +214,9 @@ def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
                          f"aside: {counts})")
     counts["scored"] = len(events)
     noise = placebo_noise(placebo_effects(panel, events, codes, seed))
-    inputs, targets = assemble(_only(everything, codes), runs.factual)
-    inputs, notes = complete(inputs)
-    notes += [f"no observed {name} in any region: left out of the baselines" for name in
-              available(inputs.assign(window="train"), [*indicator_columns(inputs),
-                                                        *FULL_CONTEXT])[1]]
-    fold_of = region_folds(codes, folds, seed)
-    predicted, names = _out_of_fold(inputs, targets, observed, events, runs.branches, fold_of,
+    inputs_of = {fold: _inputs(everything, codes, part) for fold, part in by_fold.items()}
+    notes = inputs_of[min(inputs_of)][2]
+    predicted, names = _out_of_fold(inputs_of, observed, events, runs.branches, fold_of,
                                     scenario.engine.name)
     effects = _effects_table(observed, events, predicted, fold_of)
     effects, intervals = _bands(effects, list(names), fold_of)
@@ -225,9 +224,54 @@ def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
     scores["coverage"] = [intervals[m].get(c) for m, c in zip(scores["method"],
                                                                  scores["category"], strict=True)]
     frame = events_frame(events).assign(fold=lambda f: f["region"].map(fold_of))
+    detail = mechanism(scenario) if parameters is None else {
+        **mechanism(scenario), "parameters": "fitted per fold of regions"}
     return EventEvaluation(frame, effects, scores, by_indicator(effects, frame, list(names)),
                            noise, counts, codes, scenario.engine.name, names, runs.totals,
-                           lacking, _selection(regions), mechanism(scenario), notes)
+                           lacking, _selection(regions), detail, notes,
+                           None if parameters is None else parameters_summary(parameters))
+
+
+def _observed_events(scenario, everything: ObservedData, codes: Sequence[str]):
+    """The events the data can score, what was set aside, the panel and the observed effects."""
+    indicators = event_indicators(uses_facial_coverings(scenario))
+    events, counts = find_events(everything.policy, indicators, codes)
+    panel = EventPanel.build(everything.policy, everything.mobility,
+                             sorted({*indicators, *STRINGENCY_COMPONENTS}), MOBILITY_CATEGORIES)
+    observed, set_aside = observed_effects(panel, events)
+    counts = {"found": len(events), **counts, **set_aside}
+    scorable = set(observed["event"])
+    return [e for e in events if e.key in scorable], counts, panel, observed
+
+
+def _twin_runs(scenario, codes, events, fold_of, everything, agents, seed, cache_path, progress,
+               fit, trials):
+    """The twin's runs, and those each fold's methods read: one set, or one per fold's fit.
+
+    Returns:
+        ``(runs, by_fold, parameters)``: every branch, fold -> its runs, and each fold's
+        fitted parameters (``None`` without ``fit``).
+    """
+    if fit:
+        by_fold, parameters = fold_runs(scenario, codes, events, fold_of, everything, agents,
+                                        seed, cache_path, progress, trials)
+        return merged(by_fold), by_fold, parameters
+    runs = simulate_events(scenario, codes, events, agents, seed, cache_path, progress)
+    return runs, {fold: runs for fold in set(fold_of.values())}, None
+
+
+def _inputs(everything: ObservedData, codes: Sequence[str], runs
+            ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Inputs (completed), targets and notes of the regions' factual runs.
+
+    The notes name the inputs the data lack: those left out of the baselines included.
+    """
+    inputs, targets = assemble(_only(everything, codes), runs.factual)
+    inputs, notes = complete(inputs)
+    notes += [f"no observed {name} in any region: left out of the baselines" for name in
+              available(inputs.assign(window="train"), [*indicator_columns(inputs),
+                                                        *FULL_CONTEXT])[1]]
+    return inputs, targets, notes
 
 
 def _selection(regions: str | Sequence[str]) -> str:
@@ -241,12 +285,16 @@ def _only(observed: ObservedData, codes: Sequence[str]) -> ObservedData:
                                                ("context", observed.context))})
 
 
-def _out_of_fold(inputs, targets, observed, events, branches, fold_of, engine
+def _out_of_fold(inputs_of, observed, events, branches, fold_of, engine
                  ) -> tuple[dict[str, list[pd.DataFrame]], dict[str, str]]:
-    """Every method's effects of every event, fold by fold; and the methods' descriptions."""
+    """Every method's effects of every event, fold by fold; and the methods' descriptions.
+
+    ``inputs_of``: fold -> the inputs and targets of the runs that fold's methods read.
+    """
     predicted: dict[str, list[pd.DataFrame]] = {}
     names: dict[str, str] = {}
     for fold in sorted(set(fold_of.values())):
+        inputs, targets, _ = inputs_of[fold]
         held_out = [e for e in events if fold_of[e.region] == fold]
         fitted = _fold_predictions(inputs, targets, observed, events, held_out, branches,
                                    fold_of, fold, engine)

@@ -53,6 +53,11 @@ def event_text(evaluation: EventEvaluation) -> str:
         "The twin per category:",
         _twin_by_category(evaluation).round(3).to_string(),
     ]
+    for fold, fitted in (evaluation.parameters or {}).items():
+        rmse = fitted["train_macro_rmse"]
+        lines.append(f"fold {fold}: parameters fitted on {fitted['regions']} other regions' "
+                     f"training weeks (training macro RMSE {rmse['prior']:.2f} at the priors -> "
+                     f"{rmse['fitted']:.2f}, {fitted['wall_s']:.0f} s)")
     for code, why in evaluation.excluded.items():
         lines.append(f"left out: {code} ({why})")
     for notes in evaluation.simulation.get("missing_inputs", {}).values():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
 from collections.abc import Callable
 
@@ -25,9 +24,6 @@ from simulator.random_streams import random_stream
 from simulator.scenario import Scenario
 from simulator.sources.regions import get_region, resolve_region
 from simulator.subgroups import CellSubgroups, SubgroupMeans
-
-_EPIDEMIC_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k",
-                     "vaccinated_pct", "holiday", "weeks_under_restrictions")
 
 
 class AgentView(mesa.Agent):
@@ -149,7 +145,7 @@ class TwinModel(mesa.Model):
         self.cells = PopulationCells.build(
             self.population, scenario.engine.personas,
             reference=reference_population(scenario.region, scenario.marginals))
-        self.routine = self._routine_signals()
+        self.routine = self.timeline.routine(scenario.start)
         self.prompts = PromptBuilder(get_region(scenario.region).name, self.timeline.indicators,
                                      self.timeline.shown, scenario.prompts, self.routine)
         self.engine = engine if engine is not None else make_engine(
@@ -208,21 +204,6 @@ class TwinModel(mesa.Model):
             self._views_pending = False
             for index in range(len(self.population)):
                 AgentView(self, index)
-
-    def _routine_signals(self) -> Signals:
-        """The pre-policy situation, tick -1, dated one tick before the first.
-
-        No policy, no epidemic (cases, vaccination, holidays at zero) and the first tick's
-        season: the routine each agent starts from, and the reference situation that
-        ``reference`` debiasing divides out.
-        """
-        first = self.timeline.at(0) if len(self.timeline) else None
-        context = {k: (0.0 if k in _EPIDEMIC_CONTEXT else v)
-                   for k, v in (first.context if first else {}).items()}
-        date = first.date - dt.timedelta(days=first.days) if first else self.scenario.start
-        return Signals(tick=-1, date=date, days=first.days if first else 0,
-                       policy={k: 0.0 for k in (first.policy if first else {})},
-                       stringency=0.0, context=context)
 
     def _start_from_baseline(self) -> np.ndarray:
         """Set each agent's routine: the answers to the pre-policy situation, personalised.

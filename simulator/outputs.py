@@ -130,10 +130,26 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
     lines += [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
     for section in sections:
         lines += ["", section]
+    lines += ["", *parameters_section(result)]
     lines += ["", *persona_section(result)]
     if result.probe_card is not None:
         lines += ["", *probe_section(result.probe_card)]
     return "\n".join(lines) + "\n"
+
+
+def parameters_section(result: RunResult) -> list[str]:
+    """The fitted parameters the run used, each beside the scenario's prior (none: empty)."""
+    path = result.scenario.engine.parameters
+    if path is None:
+        return []
+    from simulator.fitted_parameters import FittedParameters, parameters_table
+
+    fitted = FittedParameters.load(path)
+    fit = fitted.fit
+    return ["## Fitted parameters", "",
+            f"From `{path}` (sha256 {result.manifest['parameters']['sha256'][:12]}), fitted by "
+            f"`socialtwin fit` on the training weeks of {len(fit.get('regions', []))} regions; "
+            "the prior is the scenario's own value.", "", *parameters_table(fitted)]
 
 
 def probe_section(card: ProbeCard) -> list[str]:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 RESTRICTION_THRESHOLD = 40.0
 """Stringency index at or above which a day counts towards ``weeks_under_restrictions``."""
+EPIDEMIC_CONTEXT = ("new_cases_per_100k", "case_growth", "new_deaths_per_100k",
+                    "vaccinated_pct", "holiday", "weeks_under_restrictions")
+"""Context values at zero in the routine before the epidemic (:meth:`PolicyTimeline.routine`)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,24 @@ class PolicyTimeline:
             stringency=float(self.stringency[tick]),
             context={k: float(v) for k, v in self.context.iloc[tick].items()},
         )
+
+    def routine(self, start: dt.date) -> Signals:
+        """The pre-policy situation, tick -1, dated one tick before the first.
+
+        No policy, no epidemic (cases, vaccination, holidays at zero) and the first tick's
+        season: the routine each agent starts from, and the reference situation that
+        ``reference`` debiasing divides out.
+
+        Args:
+            start: the scenario's first day (the date of an empty timeline's routine).
+        """
+        first = self.at(0) if len(self) else None
+        context = {k: (0.0 if k in EPIDEMIC_CONTEXT else v)
+                   for k, v in (first.context if first else {}).items()}
+        date = first.date - dt.timedelta(days=first.days) if first else start
+        return Signals(tick=-1, date=date, days=first.days if first else 0,
+                       policy={k: 0.0 for k in (first.policy if first else {})},
+                       stringency=0.0, context=context)
 
     def with_policy(self, policy: pd.DataFrame) -> PolicyTimeline:
         """The same timeline under other indicator levels (the index is recomputed from them)."""

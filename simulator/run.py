@@ -162,6 +162,19 @@ def run_scenario(
             model.engine.close()
 
 
+def _parameters_record(scenario) -> dict | None:
+    """The fitted parameter file a scenario names: path, checksum and every value and prior."""
+    from simulator.fitted_parameters import FittedParameters, checksum
+
+    path = scenario.engine.parameters
+    if path is None:
+        return None
+    fitted = FittedParameters.load(path)
+    return {"file": str(path), "sha256": checksum(path),
+            "values": {v.name: {"fitted": v.value, "prior": v.prior, "sd": v.sd,
+                                "identified": v.identified} for v in fitted.values}}
+
+
 def _manifest(model: TwinModel, stats: EngineStats, routine_failed: int, started_at: str,
               times: dict[str, float]) -> dict:
     """The run record of a twin that has run (``times``: build, steps and wall seconds).
@@ -207,6 +220,7 @@ def _manifest(model: TwinModel, stats: EngineStats, routine_failed: int, started
         "population_max_abs_error": float(model.population.max_abs_error),
         "population_columns": list(model.population.columns),
         "missing_inputs": list(model.timeline.missing),
+        "parameters": _parameters_record(scenario),
         "network": model.network.summary(),
         **times,
         "started_at": started_at,

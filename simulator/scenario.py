@@ -35,6 +35,7 @@ from simulator.fields import (
     validated,
     whole,
 )
+from simulator.fitted_parameters import FittedParameters, ParameterFileError, scenario_changes
 from simulator.scenario_sections import (
     ContextSpec,
     DynamicsSpec,
@@ -121,6 +122,34 @@ class Scenario(Section):
         if data.get("output") is None and isinstance(data.get("name"), str):
             data["output"] = Path("runs") / data["name"]
         return data
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _fitted_parameters(cls, data: Any, handler) -> Scenario:
+        """A parameter file's values (``engine.parameters``) in place of the priors."""
+        scenario = handler(data)
+        path = scenario.engine.parameters
+        if path is None:
+            return scenario
+        try:
+            fitted = FittedParameters.load(path)
+            if fitted.engine != scenario.engine.name:
+                raise ParameterFileError(
+                    f"{path} holds parameters of the {fitted.engine} engine, and the scenario's "
+                    f"engine is {scenario.engine.name}")
+            changes = scenario_changes(fitted.by_name(), scenario.behaviours,
+                                       scenario.engine.options, scenario.dynamics)
+        except ParameterFileError as error:
+            raise _fail("parameters", str(error), "a file written by `socialtwin fit` for "
+                        "this scenario's engine and behaviours",
+                        at=("engine", "parameters")) from None
+        engine = {**dict(scenario.engine), "options": changes.pop("engine_options")}
+        changed = {**{name: getattr(scenario, name) for name in cls.model_fields},
+                   **changes, "engine": engine}
+        if all(changed[name] == getattr(scenario, name) for name in ("behaviours", "dynamics")) \
+                and scenario.engine.options.model_dump() == engine["options"]:
+            return scenario
+        return handler(changed)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

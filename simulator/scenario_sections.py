@@ -253,12 +253,15 @@ class EngineSpec(Section):
         options: the engine's options, validated against its declaration
             (:mod:`simulator.cognition.options`) and handed to the engine whole.
         cache: path of the SQLite response cache; ``None`` uses the per-user cache folder.
+        parameters: a parameter file written by ``socialtwin fit``, whose values replace the
+            scenario's priors (:mod:`simulator.fitted_parameters`); ``None`` keeps the priors.
     """
 
     name: EngineName = "rules"
     personas: whole(1, 100_000) = 24
     options: InstanceOf[EngineOptions] = Field(default_factory=lambda: options_model("rules")())
     cache: Annotated[Path | None, BeforeValidator(_cache_path)] = None
+    parameters: InputPath = None
 
     @model_validator(mode="before")
     @classmethod

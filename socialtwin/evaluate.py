@@ -26,6 +26,12 @@ def register(commands: argparse._SubParsersAction) -> None:
               out="folder for tables, predictions and plots",
               json="print one JSON object (time: macro RMSE per method, improvement, "
                    "per-region table; events: n_events, placebo_noise, figures per method)")
+    evaluate.add_argument("--fit", action="store_true",
+                          help="fit the rules mechanism on training weeks first (socialtwin fit) "
+                               "and evaluate the fitted twin: time, on the regions' 2020 weeks; "
+                               "events, once per fold on the other folds' regions")
+    evaluate.add_argument("--trials", type=int,
+                          help="with --fit: at most this many L-BFGS-B iterations")
     evaluate.set_defaults(handler=evaluate_command)
 
 
@@ -40,6 +46,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     out = out_option(args.out)
     scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine)
+    _check_fit_flags(args, scenario)
     writes = EVENT_FILES if args.protocol == "events" else EVALUATION_FILES
     with nullcontext() if out is None else RunFolder(out, writes, args.overwrite) as folder:
         check_cache(scenario, args.cache)
@@ -48,11 +55,24 @@ def evaluate_command(args: argparse.Namespace) -> int:
             return _events(args, scenario, folder)
         evaluation = evaluate(scenario, regions=args.regions, data_dir=args.data_dir,
                               agents=args.agents, seed=args.seed, cache_path=args.cache,
-                              progress=not args.json)
+                              progress=not args.json, fit=args.fit, trials=args.trials)
         if folder is not None:
             write_evaluation_outputs(evaluation, folder)
     print(json.dumps(evaluation.to_json()) if args.json else _time_split_text(evaluation))
     return 0
+
+
+def _check_fit_flags(args: argparse.Namespace, scenario) -> None:
+    """Refuse, before any work, fit flags the command cannot honour."""
+    from calibration.mechanism_fit import check_fittable
+    from simulator.errors import UsageError
+
+    if args.trials is not None and not args.fit:
+        raise UsageError("--trials: only with --fit")
+    if args.trials is not None and args.trials < 1:
+        raise UsageError(f"--trials: {args.trials} (allowed: 1 or more)")
+    if args.fit:
+        check_fittable(scenario)
 
 
 def _time_split_text(evaluation) -> str:
@@ -74,6 +94,11 @@ def _time_split_text(evaluation) -> str:
     lines += [f"missing inputs: {'; '.join(notes)}"
               for notes in evaluation.simulation.get("missing_inputs", {}).values()]
     lines += [f"note: {note}" for note in evaluation.notes]
+    if evaluation.parameters is not None:
+        fit = evaluation.parameters.fit
+        lines.append(f"fitted parameters (training weeks only): training macro RMSE of the fast "
+                     f"evaluation {fit['train_macro_rmse']['prior']:.2f} at the priors -> "
+                     f"{fit['train_macro_rmse']['fitted']:.2f}; {fit['wall_s']:.0f} s")
     return "\n".join(lines)
 
 
@@ -83,7 +108,7 @@ def _events(args: argparse.Namespace, scenario, folder) -> int:
 
     evaluation = evaluate_events(scenario, regions=args.regions, data_dir=args.data_dir,
                                  agents=args.agents, seed=args.seed, cache_path=args.cache,
-                                 progress=not args.json)
+                                 progress=not args.json, fit=args.fit, trials=args.trials)
     if folder is not None:
         write_event_outputs(evaluation, folder)
     print(json.dumps(evaluation.to_json()) if args.json else event_text(evaluation))

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from simulator.errors import SocialTwinError  # noqa: E402
-from socialtwin import calibrate, data, evaluate, plot, probe, run, sweep  # noqa: E402
+from socialtwin import calibrate, data, evaluate, fit, plot, probe, run, sweep  # noqa: E402
 
-COMMANDS = (run, sweep, plot, calibrate, evaluate, probe, data)
+COMMANDS = (run, sweep, plot, calibrate, fit, evaluate, probe, data)
 """The modules whose ``register`` adds their commands, in the order ``--help`` lists them."""
 
 

@@ -1,0 +1,213 @@
+"""The twin's fast evaluation: a smaller population, with the network's peer effect as its mean.
+
+A fit tries thousands of parameter values; a full agent simulation of every region for each
+would take hours. :class:`MeanFieldTwin` evaluates the ``rules`` engine's model once per cell it
+answers (:mod:`simulator.cognition.cells`) and runs every agent's update of
+:mod:`simulator.dynamics` (its habit, peer weight and offset, drawn from the same streams), with
+two changes:
+
+* the mean behaviour of an agent's neighbours is replaced by the population's mean of the last
+  tick (the mean field of the network);
+* the per-tick noise, of mean zero, is left out.
+
+It runs on a smaller population (:data:`calibration.mechanism_fit.FIT_AGENTS` agents per region)
+in float64, vectorised over ticks for the model and over agents for the update. Without peers
+and noise it is the twin of the same population (``tests/test_mean_field.py``); how far its
+calibrated error is from the full simulation's at the protocol's 2,000 agents is measured by
+``benchmarks/bench_fit.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import pandas as pd
+
+from calibration.evaluate import SIM_PREFIX
+from simulator.cognition.rules import RuleWeights, rule_logits
+from simulator.random_streams import random_stream
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """The values a fit moves: the rules as arrays, the engine's globals and the dynamics.
+
+    Attributes:
+        weights: the behaviours' rules (:class:`~simulator.cognition.rules.RuleWeights`).
+        fatigue_weeks, vaccine_protection: the ``rules`` engine's options.
+        habit, peer_weight, heterogeneity: the scenario's ``dynamics`` (its ``noise`` has no
+            effect on the mean field).
+    """
+
+    weights: RuleWeights
+    fatigue_weeks: float
+    vaccine_protection: float
+    habit: float
+    peer_weight: float
+    heterogeneity: float
+
+    @classmethod
+    def of(cls, scenario) -> Mechanism:
+        """The mechanism a scenario declares (its priors, or the parameters it was given)."""
+        options, dynamics = scenario.engine.options, scenario.dynamics
+        return cls(RuleWeights.of(scenario.behaviours, scenario.policy.indicators),
+                   float(getattr(options, "fatigue_weeks", 52.0)),
+                   float(getattr(options, "vaccine_protection", 0.6)),
+                   dynamics.habit, dynamics.peer_weight, dynamics.heterogeneity)
+
+
+@dataclass(frozen=True)
+class RegionCells:
+    """What the mean field needs of one region: its cells, its members and its timeline.
+
+    Attributes:
+        region: the region's code.
+        dates: first day of every tick.
+        traits: trait name -> the cells' mean trait, shape (C,).
+        sizes: members of every cell, shape (C,).
+        assignment: every agent's cell, shape (N,).
+        conscientiousness, conformity: every agent's score (habit and peer weight read them).
+        draws: every agent's standard normal draws of its offsets, shape (N, B), from the run's
+            ``heterogeneity`` stream as :meth:`simulator.dynamics.Dynamics.build` draws them.
+        policy: indicator -> level as a share of its maximum per tick, shape (T,), tick -1
+            (the routine) first.
+        context: context value -> value per tick, shape (T,), the routine first.
+    """
+
+    region: str
+    dates: pd.DatetimeIndex
+    traits: dict[str, np.ndarray]
+    sizes: np.ndarray
+    assignment: np.ndarray
+    conscientiousness: np.ndarray
+    conformity: np.ndarray
+    draws: np.ndarray
+    policy: dict[str, np.ndarray]
+    context: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, scenario) -> RegionCells:
+        """The cells and timeline of a scenario's region, as a full run would build them."""
+        from simulator.cognition.cells import PopulationCells
+        from simulator.policy import PolicyTimeline
+        from simulator.population import Population
+
+        population = Population.synthesize(scenario.region, scenario.population_size,
+                                           random_stream(scenario.seed, "population"),
+                                           scenario.marginals)
+        cells = PopulationCells.build(population, scenario.engine.personas)
+        timeline = PolicyTimeline.from_scenario(scenario)
+        routine = timeline.routine(scenario.start)
+        indicators = timeline.indicators
+        policy = {name: np.concatenate([[routine.policy.get(name, 0.0)],
+                                        timeline.policy[name].to_numpy()])
+                  / indicators[name].max_level
+                  for name in timeline.policy.columns if name in indicators}
+        context = {name: np.concatenate([[routine.context.get(name, 0.0)],
+                                         timeline.context[name].to_numpy()])
+                   for name in timeline.context.columns}
+        return cls(scenario.region, timeline.dates, dict(cells.cells.traits),
+                   cells.cells.sizes.astype(float), cells.assignment,
+                   np.asarray(population["conscientiousness"], dtype=float),
+                   np.asarray(population["conformity"], dtype=float),
+                   random_stream(scenario.seed, "heterogeneity").standard_normal(
+                       (len(population), len(scenario.behaviours))), policy, context)
+
+    def mean_changes(self, mechanism: Mechanism, ticks: int | None = None) -> np.ndarray:
+        """The population's mean behaviour per tick as % change from the routine, (T, B).
+
+        Args:
+            mechanism: the parameter values.
+            ticks: only the first ``ticks`` ticks (default: all).
+        """
+        stop = None if ticks is None else ticks + 1
+        z = rule_logits(mechanism.weights, self.traits, len(self.sizes),
+                        {k: v[:stop] for k, v in self.policy.items()},
+                        {k: v[:stop] for k, v in self.context.items()},
+                        mechanism.fatigue_weeks, mechanism.vaccine_protection)
+        habit = np.clip(mechanism.habit + 0.1 * self.conscientiousness, 0.0, 0.95)
+        peer = np.clip(mechanism.peer_weight * (0.5 + self.conformity), 0.0, 0.9)
+        means = _mean_path(z, self.assignment, mechanism.heterogeneity * self.draws, habit,
+                           (1.0 - habit) * (1.0 - peer), (1.0 - habit) * peer)
+        return 100.0 * (means[1:] / means[0] - 1.0)
+
+
+@numba.njit(cache=True, fastmath=False)
+def _mean_path(z, assignment, offset, habit, carry, share):
+    """The population's mean behaviour per tick, (T, B): every agent's update, peers as the mean.
+
+    Tick 0 (the routine) sets each agent at its target ``sigmoid(z[cell] + offset)``; every
+    later tick ``habit * state + carry * target + share * last tick's mean``.
+    """
+    ticks, behaviours, agents = z.shape[0], z.shape[2], len(assignment)
+    state = np.empty((agents, behaviours))
+    means = np.zeros((ticks, behaviours))
+    for t in range(ticks):
+        for i in range(agents):
+            cell = assignment[i]
+            for j in range(behaviours):
+                target = 1.0 / (1.0 + np.exp(-(z[t, cell, j] + offset[i, j])))
+                if t == 0:
+                    state[i, j] = target
+                else:
+                    state[i, j] = (habit[i] * state[i, j] + carry[i] * target
+                                   + share[i] * means[t - 1, j])
+                means[t, j] += state[i, j]
+        for j in range(behaviours):
+            means[t, j] /= agents
+    return means
+
+
+class MeanFieldTwin:
+    """The mean-field evaluation of a scenario over many regions.
+
+    Args:
+        regions: every region's cells and timeline.
+        behaviours: the behaviours' names, in the scenario's order.
+    """
+
+    def __init__(self, regions: Sequence[RegionCells], behaviours: Sequence[str]) -> None:
+        self.regions = list(regions)
+        self.behaviours = tuple(behaviours)
+
+    @classmethod
+    def build(cls, scenario, regions: Sequence[str], agents: int, seed: int,
+              progress: bool = True) -> MeanFieldTwin:
+        """Synthesise every region's population and read its timeline (once per fit).
+
+        Args:
+            scenario: the case-study scenario (its region is replaced by each region).
+            regions: canonical region codes.
+            agents: population size per region.
+            seed: the run seed (the population's stream).
+            progress: show a progress bar over regions.
+        """
+        from tqdm import tqdm
+
+        built = [RegionCells.build(scenario.replace(region=region, population_size=agents,
+                                                    seed=seed))
+                 for region in tqdm(regions, desc="building regions", disable=not progress,
+                                    delay=3)]
+        return cls(built, scenario.behaviour_names)
+
+    def changes(self, mechanism: Mechanism, ticks: int | None = None) -> np.ndarray:
+        """Every region's :meth:`RegionCells.mean_changes`, shape (regions, T, B)."""
+        return np.stack([cells.mean_changes(mechanism, ticks) for cells in self.regions])
+
+    def simulate(self, mechanism: Mechanism) -> pd.DataFrame:
+        """Region-week rows with a ``sim_<behaviour>`` column each, as the full twin's.
+
+        The columns are those of :func:`calibration.evaluate.simulated_features`: the
+        population's mean behaviour as % change from its routine.
+        """
+        frames = []
+        for cells in self.regions:
+            frame = pd.DataFrame(cells.mean_changes(mechanism),
+                                 columns=[SIM_PREFIX + name for name in self.behaviours])
+            frame.insert(0, "week", cells.dates)
+            frame.insert(0, "region", cells.region)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)

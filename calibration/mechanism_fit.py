@@ -1,0 +1,219 @@
+"""Fitting the twin's mechanism: maximum a posteriori parameters, their spread, a parameter file.
+
+The objective (:mod:`calibration.fit_objective`) is deterministic and smooth in every parameter:
+the mean-field evaluation draws nothing, so the same values give the same number. Its ~80
+dimensions suit a quasi-Newton method far better than a sampler: L-BFGS-B (scipy) with bounds
+converges in tens of gradient steps, where Optuna's TPE or CMA-ES would need thousands of
+evaluations in this many dimensions to do the same. Gradients are forward differences, their
+evaluations spread over the machine's cores (one process per core, each holding the regions).
+
+Spread: at the optimum the Laplace approximation gives each parameter's posterior sd from the
+Gauss-Newton Hessian of the standardised residuals plus the prior precision, and its
+*contraction* ``1 - posterior variance / prior variance`` (a value the data pin down has a
+contraction near 1; one the data cannot tell apart from the prior, near 0). A parameter with a
+contraction below :data:`IDENTIFIED` (fixed before any fit) is flagged as not pinned down.
+``restarts`` further fits from starts drawn from the prior show whether the optimum is unique.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+from scipy.optimize import minimize
+
+from calibration.fit_objective import FitObjective
+from calibration.mean_field import MeanFieldTwin, Mechanism
+from calibration.parameter_space import ParameterSpace
+from calibration.protocol import REGIONS, SEED, TRAIN_WINDOW
+from simulator.errors import UsageError
+from simulator.fitted_parameters import FittedParameters, FittedValue
+from simulator.parallel import cpu_count
+
+FIT_AGENTS = 500
+"""Agents per region of the fit's mean-field populations (benchmarks/bench_fit.py measures how
+far their calibrated error is from the full simulation's at the protocol's 2,000)."""
+IDENTIFIED = 0.5
+"""Contraction from which a parameter counts as pinned down by the data."""
+STEP = 1e-5
+"""Forward-difference step in the optimiser's coordinates."""
+MAX_ITERATIONS = 60
+
+_WORKER: FitObjective | None = None
+
+
+def _start_worker(objective: FitObjective) -> None:
+    global _WORKER
+    _WORKER = objective
+
+
+def _evaluate(free: np.ndarray) -> float:
+    return _WORKER(free)
+
+
+def _residuals(free: np.ndarray) -> np.ndarray:
+    return _WORKER.residuals(free)
+
+
+class _Evaluator:
+    """The objective and its forward-difference gradient, evaluated on every core."""
+
+    def __init__(self, objective: FitObjective, workers: int) -> None:
+        self.objective = objective
+        self.evaluations = 0
+        self.pool = ProcessPoolExecutor(workers, initializer=_start_worker,
+                                        initargs=(objective,)) if workers > 1 else None
+
+    def map(self, function, points: Sequence[np.ndarray]) -> list:
+        self.evaluations += len(points)
+        if self.pool is None:
+            _start_worker(self.objective)
+            return [function(p) for p in points]
+        return list(self.pool.map(function, points, chunksize=max(1, len(points) // 16)))
+
+    def value_and_gradient(self, free: np.ndarray) -> tuple[float, np.ndarray]:
+        points = [free] + [free + STEP * np.eye(len(free))[i] for i in range(len(free))]
+        values = np.array(self.map(_evaluate, points))
+        return float(values[0]), (values[1:] - values[0]) / STEP
+
+    def jacobian(self, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Residuals at ``free`` and their forward-difference Jacobian (observed rows only)."""
+        points = [free] + [free + STEP * np.eye(len(free))[i] for i in range(len(free))]
+        found = self.map(_residuals, points)
+        mask = ~np.isnan(found[0])
+        base = found[0][mask]
+        return base, np.stack([(r[mask] - base) / STEP for r in found[1:]], axis=1)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def _optimise(evaluator: _Evaluator, start: np.ndarray, bounds, iterations: int):
+    return minimize(evaluator.value_and_gradient, start, jac=True, method="L-BFGS-B",
+                    bounds=bounds, options={"maxiter": iterations})
+
+
+def _laplace(evaluator: _Evaluator, space: ParameterSpace, free: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior sd (parameter units) and contraction of every parameter at ``free``."""
+    residuals, jacobian = evaluator.jacobian(free)
+    metric = np.broadcast_to(np.arange(evaluator.objective.targets.shape[1]),
+                             evaluator.objective.targets.shape)[evaluator.objective.observed]
+    sigma = np.sqrt(np.array([np.mean(residuals[metric == m] ** 2)
+                              for m in range(evaluator.objective.targets.shape[1])]))[metric]
+    standardised = jacobian / sigma[:, None]
+    precision = standardised.T @ standardised + np.diag(1.0 / space.prior_sd ** 2)
+    variance = np.diag(np.linalg.pinv(precision))
+    contraction = 1.0 - variance / space.prior_sd ** 2
+    values = space.from_free(free)
+    slope = np.abs((space.from_free(free + STEP) - values) / STEP)
+    return np.sqrt(variance) * slope, contraction
+
+
+def check_fittable(scenario) -> None:
+    """Refuse, before any work, a scenario whose engine has no parameters to fit.
+
+    Raises:
+        UsageError: the engine is not ``rules``.
+    """
+    if scenario.engine.name != "rules":
+        raise UsageError(f"fit: the {scenario.engine.name} engine has no parameters to fit yet "
+                         "(allowed: the rules engine; fitting how a language model's answers "
+                         "are combined is not built)")
+
+
+def fit_scenario(scenario, regions: str | Sequence[str] = REGIONS, data_dir=None,
+                 agents: int = FIT_AGENTS, seed: int = SEED, iterations: int = MAX_ITERATIONS,
+                 restarts: int = 0, progress: bool = True) -> FittedParameters:
+    """``socialtwin fit``: fit a scenario's mechanism on the training weeks of a selection.
+
+    Args:
+        scenario: the scenario (its values are the priors).
+        regions: a selection as for the protocols (``all``, ``world``, codes and names).
+        data_dir: raw upstream files instead of the shipped tables.
+        agents: population size per region of the mean-field evaluation.
+        seed: the populations' seed.
+        iterations: at most this many L-BFGS-B iterations per start.
+        restarts: further fits from starts drawn from the prior.
+        progress: show a progress bar while the regions are built.
+
+    Raises:
+        UsageError: the engine has no parameters to fit, or a region lacks data (before any
+            work).
+    """
+    from calibration.evaluate import protocol_regions
+    from simulator.sources import load_observed
+
+    check_fittable(scenario)
+    observed = load_observed(data_dir, regions=regions)
+    codes, _ = protocol_regions(observed, regions, scenario.marginals is not None)
+    return fit_mechanism(scenario, observed, codes, agents, seed, iterations, restarts,
+                         progress=progress)
+
+
+def fit_mechanism(scenario, observed, regions: Sequence[str], agents: int = FIT_AGENTS,
+                  seed: int = SEED, iterations: int = MAX_ITERATIONS, restarts: int = 0,
+                  workers: int | None = None, progress: bool = True) -> FittedParameters:
+    """Fit the ``rules`` mechanism of a scenario on the training weeks of some regions.
+
+    Args:
+        scenario: the scenario (engine ``rules``); its values are the priors.
+        observed: the observed tables of (at least) the regions.
+        regions: canonical codes of the regions fitted on.
+        agents: population size per region of the mean-field evaluation.
+        seed: the populations' seed.
+        iterations: at most this many L-BFGS-B iterations per start (``--trials``).
+        restarts: further fits from starts drawn from the prior (their values are recorded).
+        workers: processes evaluating the objective (default: one per core).
+        progress: show a progress bar while the regions are built.
+
+    Returns:
+        The fitted parameters, with what the fit did under ``fit``.
+    """
+    started = time.perf_counter()
+    twin = MeanFieldTwin.build(scenario, regions, agents, seed, progress)
+    space = ParameterSpace(Mechanism.of(scenario), scenario.behaviour_names)
+    objective = FitObjective(twin, space, observed)
+    built = time.perf_counter() - started
+    evaluator = _Evaluator(objective, workers or cpu_count())
+    bounds = space.bounds()
+    try:
+        best = _optimise(evaluator, space.prior_free, bounds, iterations)
+        others = []
+        draws = np.random.default_rng(seed)
+        for _ in range(restarts):
+            start = np.clip(space.prior_free + space.prior_sd * draws.standard_normal(len(space)),
+                            [b[0] for b in bounds], [b[1] for b in bounds])
+            others.append(_optimise(evaluator, start, bounds, iterations))
+        sd, contraction = _laplace(evaluator, space, best.x)
+    finally:
+        evaluator.close()
+    values = space.from_free(best.x)
+    restarted = [space.from_free(o.x) for o in others]
+    fitted = tuple(
+        FittedValue(name, round(float(values[i]), 6), float(space.prior[i]),
+                    round(float(sd[i]), 6), round(float(contraction[i]), 4),
+                    bool(contraction[i] >= IDENTIFIED),
+                    tuple(round(float(r[i]), 6) for r in restarted))
+        for i, name in enumerate(space.names))
+    fit = {
+        "scenario": scenario.name, "source": scenario.source, "regions": list(regions),
+        "train_window": [TRAIN_WINDOW[0].isoformat(), TRAIN_WINDOW[1].isoformat()],
+        "evaluation": f"mean field of {agents} agents per region (calibration/mean_field.py)",
+        "seed": seed, "training_rows": objective.rows, "calibrator": objective.calibrator,
+        "optimiser": {"method": "L-BFGS-B (scipy), forward-difference gradients",
+                      "iterations": int(best.nit), "evaluations": evaluator.evaluations,
+                      "converged": bool(best.success), "message": str(best.message),
+                      "restarts": restarts,
+                      "restart_objectives": [round(float(o.fun), 3) for o in others]},
+        "objective": {"prior": round(float(objective(space.prior_free)), 3),
+                      "fitted": round(float(best.fun), 3)},
+        "train_macro_rmse": {"prior": round(objective.macro_rmse(space.prior_free), 4),
+                             "fitted": round(objective.macro_rmse(best.x), 4)},
+        "identified_from_contraction": IDENTIFIED,
+        "build_s": round(built, 1), "wall_s": round(time.perf_counter() - started, 1),
+    }
+    return FittedParameters(scenario.engine.name, fitted, fit)

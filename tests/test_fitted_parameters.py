@@ -1,0 +1,96 @@
+"""Parameter files: written and read whole, applied to a scenario, refused when they do not fit."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from simulator.errors import ScenarioError
+from simulator.fitted_parameters import (
+    FittedParameters,
+    FittedValue,
+    ParameterFileError,
+    checksum,
+    parameters_table,
+)
+from simulator.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fitted(*values, engine="rules"):
+    return FittedParameters(engine, tuple(FittedValue(name, value, prior, 0.1, 0.8, True)
+                                          for name, value, prior in values), {"regions": ["FRA"]})
+
+
+WORKPLACES = ("behaviours.workplaces.policy.c2_workplace_closing", -2.5, -1.4)
+
+
+def scenario_file(tmp_path, parameters, engine="rules"):
+    data = yaml.safe_load((ROOT / "scenarios" / "covid_country_2020.yaml").read_text())
+    data["engine"] = {"name": engine, "parameters": str(parameters)}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_round_trip(tmp_path):
+    written = fitted(WORKPLACES, ("engine.fatigue_weeks", 30.0, 52.0))
+    path = written.save(tmp_path / "p.json")
+    assert FittedParameters.load(path) == written
+    assert json.loads(path.read_text())["format"] == "socialtwin.FittedParameters/1"
+    lines = parameters_table(written)
+    assert "| behaviours.workplaces.policy.c2_workplace_closing | -1.4 | -2.5 |" in lines[2]
+
+
+def test_a_scenario_takes_the_files_values_over_its_priors(tmp_path):
+    path = fitted(WORKPLACES, ("engine.fatigue_weeks", 30.0, 52.0), ("dynamics.habit", 0.6, 0.4),
+                  ("behaviours.parks.baseline", 0.3, 0.4)).save(tmp_path / "p.json")
+    s = load_scenario(scenario_file(tmp_path, path))
+    workplaces = next(b for b in s.behaviours if b.name == "workplaces")
+    parks = next(b for b in s.behaviours if b.name == "parks")
+    assert workplaces.rules.policy["c2_workplace_closing"] == -2.5
+    assert workplaces.rules.policy["c6_stay_at_home_requirements"] == -0.7  # a prior kept
+    assert parks.rules.baseline == 0.3 and s.engine.options.fatigue_weeks == 30.0
+    assert s.dynamics.habit == 0.6 and s.dynamics.peer_weight == 0.25
+    # a changed scenario is validated again and keeps them
+    assert s.replace(population_size=100).dynamics.habit == 0.6
+    # applied without a file, the same
+    priors = load_scenario(ROOT / "scenarios" / "covid_country_2020.yaml").with_engine("rules")
+    applied = FittedParameters.load(path).applied_to(priors)
+    assert applied.behaviours == s.behaviours and applied.dynamics == s.dynamics
+
+
+@pytest.mark.parametrize("case", ["other engine", "undeclared weight", "unknown behaviour",
+                                  "not a parameter file", "not finite", "missing"])
+def test_a_file_that_does_not_fit_is_refused_by_name(tmp_path, case):
+    engine = "local" if case == "other engine" else "rules"
+    path = tmp_path / "p.json"
+    if case == "undeclared weight":
+        fitted(("behaviours.workplaces.policy.c9_travel", 1.0, 0.0)).save(path)
+    elif case == "unknown behaviour":
+        fitted(("behaviours.flying.baseline", 0.5, 0.5)).save(path)
+    elif case == "not a parameter file":
+        path.write_text('{"alpha": 1}')
+    elif case == "not finite":
+        path.write_text(json.dumps({"format": "socialtwin.FittedParameters/1", "engine": "rules",
+                                    "parameters": [{"name": "dynamics.habit", "value": None,
+                                                    "prior": 0.4}]}))
+    elif case != "missing":
+        fitted(WORKPLACES).save(path)
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(scenario_file(tmp_path, path, engine))
+    message = str(raised.value)
+    assert "engine.parameters" in message
+    expected = {"other engine": "rules engine", "undeclared weight": "c9_travel",
+                "unknown behaviour": "flying", "not a parameter file": "not a parameter file",
+                "not finite": "dynamics.habit", "missing": "does not exist"}[case]
+    assert expected in message
+
+
+def test_checksum(tmp_path):
+    path = fitted(WORKPLACES).save(tmp_path / "p.json")
+    assert len(checksum(path)) == 64 and checksum(path) == checksum(path)
+    with pytest.raises(ParameterFileError):
+        FittedParameters.load(tmp_path / "absent.json")
