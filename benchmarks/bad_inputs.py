@@ -232,6 +232,7 @@ SCHEMA = ("CREATE TABLE responses (key TEXT PRIMARY KEY, engine TEXT NOT NULL, m
 
 
 RUN = ["run", "s.yaml", "--out", "out", "--quiet", "--no-calibrate", "--no-probe"]
+FIT = ["fit", "s.yaml", "--regions", "US_VT", "--trials", "1", "--out", "p.json", "--quiet"]
 
 
 def folder_files(files: dict[str, str | bytes], manifest: dict | list | None = None,
@@ -502,6 +503,14 @@ def issue22_cases(port: int) -> list[Case]:
              ["run", "s.yaml", "--quiet", "--no-calibrate", "--no-probe"]),
         Case("a 400 reply echoing ?key=", write_scenario(refusing_engine(port)),
              [*RUN, "--cache", "cache.sqlite"], cache=True, secret=SECRET_KEY),
+        Case("fit --trials 0", write_scenario(scenario()), FIT + ["--trials", "0"]),
+        Case("fit --engine local", write_scenario(scenario()), FIT + ["--engine", "local"]),
+        Case("fit --out names a file of the user's", several(
+            write_scenario(scenario()), lambda f: (f / "p.json").write_text('{"mine": 1}\n')),
+            FIT),
+        Case("engine.parameters: not a parameter file", several(
+            write_scenario(scenario(**{"engine.parameters": "p.json"})),
+            lambda f: (f / "p.json").write_text('{"alpha": 1}\n')), RUN),
     ]
 
 
