@@ -113,6 +113,28 @@ def _laplace(evaluator: _Evaluator, space: ParameterSpace, free: np.ndarray
     return np.sqrt(variance) * slope, contraction
 
 
+def _fit_record(scenario, regions, agents, seed, objective: FitObjective, best, others,
+                evaluations: int) -> dict:
+    """How a fit was made and what it reached (the parameter file's ``fit``)."""
+    prior = objective.space.prior_free
+    return {
+        "scenario": scenario.name, "source": scenario.source, "regions": list(regions),
+        "train_window": [TRAIN_WINDOW[0].isoformat(), TRAIN_WINDOW[1].isoformat()],
+        "evaluation": f"mean field of {agents} agents per region (calibration/mean_field.py)",
+        "seed": seed, "training_rows": objective.rows, "calibrator": objective.calibrator,
+        "optimiser": {"method": "L-BFGS-B (scipy), forward-difference gradients",
+                      "iterations": int(best.nit), "evaluations": evaluations,
+                      "converged": bool(best.success), "message": str(best.message),
+                      "restarts": len(others),
+                      "restart_objectives": [round(float(o.fun), 3) for o in others]},
+        "objective": {"prior": round(float(objective(prior)), 3),
+                      "fitted": round(float(best.fun), 3)},
+        "train_macro_rmse": {"prior": round(objective.macro_rmse(prior), 4),
+                             "fitted": round(objective.macro_rmse(best.x), 4)},
+        "identified_from_contraction": IDENTIFIED,
+    }
+
+
 def check_fittable(scenario) -> None:
     """Refuse, before any work, a scenario whose engine has no parameters to fit.
 
@@ -199,21 +221,7 @@ def fit_mechanism(scenario, observed, regions: Sequence[str], agents: int = FIT_
                     bool(contraction[i] >= IDENTIFIED),
                     tuple(round(float(r[i]), 6) for r in restarted))
         for i, name in enumerate(space.names))
-    fit = {
-        "scenario": scenario.name, "source": scenario.source, "regions": list(regions),
-        "train_window": [TRAIN_WINDOW[0].isoformat(), TRAIN_WINDOW[1].isoformat()],
-        "evaluation": f"mean field of {agents} agents per region (calibration/mean_field.py)",
-        "seed": seed, "training_rows": objective.rows, "calibrator": objective.calibrator,
-        "optimiser": {"method": "L-BFGS-B (scipy), forward-difference gradients",
-                      "iterations": int(best.nit), "evaluations": evaluator.evaluations,
-                      "converged": bool(best.success), "message": str(best.message),
-                      "restarts": restarts,
-                      "restart_objectives": [round(float(o.fun), 3) for o in others]},
-        "objective": {"prior": round(float(objective(space.prior_free)), 3),
-                      "fitted": round(float(best.fun), 3)},
-        "train_macro_rmse": {"prior": round(objective.macro_rmse(space.prior_free), 4),
-                             "fitted": round(objective.macro_rmse(best.x), 4)},
-        "identified_from_contraction": IDENTIFIED,
-        "build_s": round(built, 1), "wall_s": round(time.perf_counter() - started, 1),
-    }
+    fit = _fit_record(scenario, regions, agents, seed, objective, best, others,
+                      evaluator.evaluations)
+    fit.update(build_s=round(built, 1), wall_s=round(time.perf_counter() - started, 1))
     return FittedParameters(scenario.engine.name, fitted, fit)

@@ -139,17 +139,18 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
 
 def parameters_section(result: RunResult) -> list[str]:
     """The fitted parameters the run used, each beside the scenario's prior (none: empty)."""
-    path = result.scenario.engine.parameters
-    if path is None:
+    record = result.manifest.get("parameters")
+    if record is None:
         return []
-    from simulator.fitted_parameters import FittedParameters, parameters_table
+    from simulator.fitted_parameters import FittedParameters, FittedValue, parameters_table
 
-    fitted = FittedParameters.load(path)
-    fit = fitted.fit
+    fitted = FittedParameters(record["engine"], tuple(
+        FittedValue(name, v["fitted"], v["prior"], v["sd"], v["contraction"], v["identified"])
+        for name, v in record["values"].items()))
     return ["## Fitted parameters", "",
-            f"From `{path}` (sha256 {result.manifest['parameters']['sha256'][:12]}), fitted by "
-            f"`socialtwin fit` on the training weeks of {len(fit.get('regions', []))} regions; "
-            "the prior is the scenario's own value.", "", *parameters_table(fitted)]
+            f"From `{record['file']}` (sha256 {record['sha256'][:12]}), fitted by `socialtwin "
+            f"fit` on the training weeks of {record['regions']} regions; the prior is the "
+            "scenario's own value.", "", *parameters_table(fitted)]
 
 
 def probe_section(card: ProbeCard) -> list[str]:

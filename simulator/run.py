@@ -170,9 +170,11 @@ def _parameters_record(scenario) -> dict | None:
     if path is None:
         return None
     fitted = FittedParameters.load(path)
-    return {"file": str(path), "sha256": checksum(path),
+    return {"file": str(path), "sha256": checksum(path), "engine": fitted.engine,
+            "regions": len(fitted.fit.get("regions", [])),
             "values": {v.name: {"fitted": v.value, "prior": v.prior, "sd": v.sd,
-                                "identified": v.identified} for v in fitted.values}}
+                                "contraction": v.contraction, "identified": v.identified}
+                       for v in fitted.values}}
 
 
 def _manifest(model: TwinModel, stats: EngineStats, routine_failed: int, started_at: str,

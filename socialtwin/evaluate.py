@@ -37,9 +37,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """Run the chosen protocol, print its figures and write its files; the exit status."""
-    from calibration.evaluate import evaluate
-    from calibration.evaluation_report import EVALUATION_FILES, write_evaluation_outputs
-    from calibration.event_report import EVENT_FILES
     from simulator.run import apply_overrides, check_cache
     from simulator.run_folder import RunFolder, out_option
     from simulator.scenario import load_scenario
@@ -47,19 +44,30 @@ def evaluate_command(args: argparse.Namespace) -> int:
     out = out_option(args.out)
     scenario = apply_overrides(load_scenario(args.scenario), engine=args.engine)
     _check_fit_flags(args, scenario)
-    writes = EVENT_FILES if args.protocol == "events" else EVALUATION_FILES
+    run, writes, write, text = _protocol(args.protocol)
     with nullcontext() if out is None else RunFolder(out, writes, args.overwrite) as folder:
         check_cache(scenario, args.cache)
         note_unrecognised(args.data_dir)
-        if args.protocol == "events":
-            return _events(args, scenario, folder)
-        evaluation = evaluate(scenario, regions=args.regions, data_dir=args.data_dir,
-                              agents=args.agents, seed=args.seed, cache_path=args.cache,
-                              progress=not args.json, fit=args.fit, trials=args.trials)
+        evaluation = run(scenario, regions=args.regions, data_dir=args.data_dir,
+                         agents=args.agents, seed=args.seed, cache_path=args.cache,
+                         progress=not args.json, fit=args.fit, trials=args.trials)
         if folder is not None:
-            write_evaluation_outputs(evaluation, folder)
-    print(json.dumps(evaluation.to_json()) if args.json else _time_split_text(evaluation))
+            write(evaluation, folder)
+    print(json.dumps(evaluation.to_json()) if args.json else text(evaluation))
     return 0
+
+
+def _protocol(name: str):
+    """The protocol's function, the files it writes, its writer and its printed summary."""
+    if name == "events":
+        from calibration.event_protocol import evaluate_events
+        from calibration.event_report import EVENT_FILES, event_text, write_event_outputs
+
+        return evaluate_events, EVENT_FILES, write_event_outputs, event_text
+    from calibration.evaluate import evaluate
+    from calibration.evaluation_report import EVALUATION_FILES, write_evaluation_outputs
+
+    return evaluate, EVALUATION_FILES, write_evaluation_outputs, _time_split_text
 
 
 def _check_fit_flags(args: argparse.Namespace, scenario) -> None:
@@ -100,19 +108,6 @@ def _time_split_text(evaluation) -> str:
                      f"evaluation {fit['train_macro_rmse']['prior']:.2f} at the priors -> "
                      f"{fit['train_macro_rmse']['fitted']:.2f}; {fit['wall_s']:.0f} s")
     return "\n".join(lines)
-
-
-def _events(args: argparse.Namespace, scenario, folder) -> int:
-    from calibration.event_protocol import evaluate_events
-    from calibration.event_report import event_text, write_event_outputs
-
-    evaluation = evaluate_events(scenario, regions=args.regions, data_dir=args.data_dir,
-                                 agents=args.agents, seed=args.seed, cache_path=args.cache,
-                                 progress=not args.json, fit=args.fit, trials=args.trials)
-    if folder is not None:
-        write_event_outputs(evaluation, folder)
-    print(json.dumps(evaluation.to_json()) if args.json else event_text(evaluation))
-    return 0
 
 
 def _spread(evaluation) -> str:
