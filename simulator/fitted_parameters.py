@@ -15,6 +15,7 @@ or a behaviour it does not have, is refused by name (a file fitted to another me
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -132,6 +133,27 @@ class FittedParameters:
                                       item.get("sd"), item.get("contraction"),
                                       item.get("identified"), tuple(item.get("restarts") or ())))
         return cls(str(data.get("engine")), tuple(values), dict(data.get("fit") or {}))
+
+
+def read_parameters(path: str | os.PathLike) -> FittedParameters:
+    """:meth:`FittedParameters.load`, read once per version of the file.
+
+    A scenario is validated again at every change (once per region in an evaluation); the file
+    is read again only when its modification time or size changed.
+
+    Raises:
+        ParameterFileError: as :meth:`FittedParameters.load`.
+    """
+    try:
+        stat = os.stat(path)
+    except OSError as error:
+        raise ParameterFileError(f"cannot read {path} as a parameter file: {error}") from None
+    return _read(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _read(path: str, modified: int, size: int) -> FittedParameters:
+    return FittedParameters.load(path)
 
 
 def checksum(path: str | os.PathLike) -> str:

@@ -164,12 +164,12 @@ def run_scenario(
 
 def _parameters_record(scenario) -> dict | None:
     """The fitted parameter file a scenario names: path, checksum and every value and prior."""
-    from simulator.fitted_parameters import FittedParameters, checksum
+    from simulator.fitted_parameters import checksum, read_parameters
 
     path = scenario.engine.parameters
     if path is None:
         return None
-    fitted = FittedParameters.load(path)
+    fitted = read_parameters(path)
     return {"file": str(path), "sha256": checksum(path), "engine": fitted.engine,
             "regions": len(fitted.fit.get("regions", [])),
             "values": {v.name: {"fitted": v.value, "prior": v.prior, "sd": v.sd,

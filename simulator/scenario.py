@@ -35,7 +35,7 @@ from simulator.fields import (
     validated,
     whole,
 )
-from simulator.fitted_parameters import FittedParameters, ParameterFileError, scenario_changes
+from simulator.fitted_parameters import ParameterFileError, read_parameters, scenario_changes
 from simulator.scenario_sections import (
     ContextSpec,
     DynamicsSpec,
@@ -132,7 +132,7 @@ class Scenario(Section):
         if path is None:
             return scenario
         try:
-            fitted = FittedParameters.load(path)
+            fitted = read_parameters(path)
             if fitted.engine != scenario.engine.name:
                 raise ParameterFileError(
                     f"{path} holds parameters of the {fitted.engine} engine, and the scenario's "

@@ -94,3 +94,14 @@ def test_checksum(tmp_path):
     assert len(checksum(path)) == 64 and checksum(path) == checksum(path)
     with pytest.raises(ParameterFileError):
         FittedParameters.load(tmp_path / "absent.json")
+
+
+def test_a_file_is_read_again_only_when_it_changed(tmp_path):
+    from simulator.fitted_parameters import read_parameters
+
+    path = fitted(WORKPLACES).save(tmp_path / "p.json")
+    first = read_parameters(path)
+    assert read_parameters(path) is first  # the same version: not read again
+    fitted(WORKPLACES, ("dynamics.habit", 0.6, 0.4)).save(path)
+    again = read_parameters(path)
+    assert again is not first and again.by_name()["dynamics.habit"] == 0.6
