@@ -93,21 +93,34 @@ class FittedParameters:
         path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
         return path
 
-    def applied_to(self, scenario):
-        """The scenario with these values in place of its priors (no file involved).
+    def changes_for(self, scenario, label: str = "parameters") -> dict[str, Any]:
+        """The scenario fields that carry these values: ``behaviours``, ``dynamics``, ``engine``.
+
+        Args:
+            scenario: the scenario whose priors they replace.
+            label: how the engine mismatch names these parameters (a file names itself).
 
         Raises:
             ParameterFileError: the scenario's engine is not :attr:`engine`, or it does not
                 declare a parameter.
         """
         if self.engine != scenario.engine.name:
-            raise ParameterFileError(f"parameters of the {self.engine} engine, and the "
+            raise ParameterFileError(f"{label} of the {self.engine} engine, and the "
                                      f"scenario's engine is {scenario.engine.name}")
         changes = scenario_changes(self.by_name(), scenario.behaviours, scenario.engine.options,
                                    scenario.dynamics)
-        engine = {"name": scenario.engine.name, "personas": scenario.engine.personas,
-                  "options": changes.pop("engine_options"), "cache": scenario.engine.cache}
-        return scenario.replace(engine=engine, **changes)
+        engine = {**dict(scenario.engine), "options": changes.pop("engine_options")}
+        return {**changes, "engine": engine}
+
+    def applied_to(self, scenario):
+        """The scenario with these values in place of its priors (no file involved).
+
+        Raises:
+            ParameterFileError: as :meth:`changes_for`.
+        """
+        changes = self.changes_for(scenario)
+        changes["engine"] = {**changes["engine"], "parameters": None}
+        return scenario.replace(**changes)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> FittedParameters:

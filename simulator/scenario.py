@@ -35,7 +35,7 @@ from simulator.fields import (
     validated,
     whole,
 )
-from simulator.fitted_parameters import ParameterFileError, read_parameters, scenario_changes
+from simulator.fitted_parameters import ParameterFileError, read_parameters
 from simulator.scenario_sections import (
     ContextSpec,
     DynamicsSpec,
@@ -132,20 +132,13 @@ class Scenario(Section):
         if path is None:
             return scenario
         try:
-            fitted = read_parameters(path)
-            if fitted.engine != scenario.engine.name:
-                raise ParameterFileError(
-                    f"{path} holds parameters of the {fitted.engine} engine, and the scenario's "
-                    f"engine is {scenario.engine.name}")
-            changes = scenario_changes(fitted.by_name(), scenario.behaviours,
-                                       scenario.engine.options, scenario.dynamics)
+            changes = read_parameters(path).changes_for(scenario, f"{path} holds parameters")
         except ParameterFileError as error:
             raise _fail("parameters", str(error), "a file written by `socialtwin fit` for "
                         "this scenario's engine and behaviours",
                         at=("engine", "parameters")) from None
-        engine = {**dict(scenario.engine), "options": changes.pop("engine_options")}
-        changed = {**{name: getattr(scenario, name) for name in cls.model_fields},
-                   **changes, "engine": engine}
+        engine = changes["engine"]
+        changed = {**{name: getattr(scenario, name) for name in cls.model_fields}, **changes}
         if all(changed[name] == getattr(scenario, name) for name in ("behaviours", "dynamics")) \
                 and scenario.engine.options.model_dump() == engine["options"]:
             return scenario
