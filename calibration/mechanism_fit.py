@@ -57,6 +57,11 @@ def _residuals(free: np.ndarray) -> np.ndarray:
     return _WORKER.residuals(free)
 
 
+def _stencil(free: np.ndarray) -> list[np.ndarray]:
+    """``free``, then ``free`` moved by :data:`STEP` along each coordinate in turn."""
+    return [free, *(free + STEP * np.eye(len(free)))]
+
+
 class _Evaluator:
     """The objective and its forward-difference gradient, evaluated on every core."""
 
@@ -74,14 +79,12 @@ class _Evaluator:
         return list(self.pool.map(function, points, chunksize=max(1, len(points) // 16)))
 
     def value_and_gradient(self, free: np.ndarray) -> tuple[float, np.ndarray]:
-        points = [free] + [free + STEP * np.eye(len(free))[i] for i in range(len(free))]
-        values = np.array(self.map(_evaluate, points))
+        values = np.array(self.map(_evaluate, _stencil(free)))
         return float(values[0]), (values[1:] - values[0]) / STEP
 
     def jacobian(self, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Residuals at ``free`` and their forward-difference Jacobian (observed rows only)."""
-        points = [free] + [free + STEP * np.eye(len(free))[i] for i in range(len(free))]
-        found = self.map(_residuals, points)
+        found = self.map(_residuals, _stencil(free))
         mask = ~np.isnan(found[0])
         base = found[0][mask]
         return base, np.stack([(r[mask] - base) / STEP for r in found[1:]], axis=1)
