@@ -504,7 +504,8 @@ def issue22_cases(port: int) -> list[Case]:
         Case("a 400 reply echoing ?key=", write_scenario(refusing_engine(port)),
              [*RUN, "--cache", "cache.sqlite"], cache=True, secret=SECRET_KEY),
         Case("fit --trials 0", write_scenario(scenario()), FIT + ["--trials", "0"]),
-        Case("fit --engine local", write_scenario(scenario()), FIT + ["--engine", "local"]),
+        Case("fit --engine local --pooling regions", write_scenario(scenario()),
+             FIT + ["--engine", "local", "--pooling", "regions"]),
         Case("fit --out names a file of the user's", several(
             write_scenario(scenario()), lambda f: (f / "p.json").write_text('{"mine": 1}\n')),
             FIT),

@@ -7,7 +7,8 @@ indicator and direction, the placebo noise, and each method's sign agreement, Pe
 Spearman, mean absolute error and band coverage, pooled and (for the twin) per category.
 
     python benchmarks/bench_events.py [--regions world] [--engine rules] [--agents 2000]
-        [--scenario scenarios/covid_country_2020.yaml] [--out DIR] [--fit [--trials N]]
+        [--scenario scenarios/covid_country_2020.yaml] [--out DIR] [--fit [--trials N]
+        [--objective weeks+events|weeks] [--pooling none|regions]]
 
 With ``--fit`` the mechanism is fitted once per fold on the other folds' regions, and the spread
 of every parameter over the folds is printed.
@@ -33,10 +34,12 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true",
                         help="fit the mechanism per fold first (evaluate --fit)")
     parser.add_argument("--trials", type=int, help="with --fit: the fits' most iterations")
+    parser.add_argument("--objective", help="with --fit: what the fits match")
+    parser.add_argument("--pooling", help="with --fit: none or regions")
     args = parser.parse_args()
     command = ["evaluate", "--protocol", "events", "--engine", args.engine, "--regions",
                args.regions, "--agents", str(args.agents), "--scenario", args.scenario, "--json"]
-    for flag in ("cache", "out", "trials"):
+    for flag in ("cache", "out", "trials", "objective", "pooling"):
         if getattr(args, flag):
             command += [f"--{flag}", str(getattr(args, flag))]
     if args.fit:
@@ -70,9 +73,12 @@ def _fold_spread(parameters: dict) -> None:
 
     for fold, fitted in parameters.items():
         rmse = fitted["train_macro_rmse"]
+        events = fitted.get("events_mae") or {}
         print(f"fold {fold}: fitted on {fitted['regions']} regions in {fitted['wall_s']} s, "
-              f"training macro RMSE (held out by block) {rmse['prior']} -> {rmse['fitted']}")
-    names = list(next(iter(parameters.values()))["values"])
+              f"training macro RMSE (held out by block) {rmse['prior']} -> {rmse['fitted']}; "
+              f"training events MAE {events.get('prior')} -> {events.get('fitted')}")
+    # the pooled values (a region's own, with partial pooling, exists in the folds that saw it)
+    names = [n for n in next(iter(parameters.values()))["values"] if not n.startswith("regions.")]
     print(f"{'parameter (over the folds)':<60}{'mean':>10}{'sd':>10}{'min':>10}{'max':>10}")
     for name in names:
         values = np.array([fitted["values"][name] for fitted in parameters.values()])

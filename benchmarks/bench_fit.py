@@ -9,10 +9,14 @@
    priors and fitted; the difference in the twin's calibrated error from the full simulation's.
 
     python benchmarks/bench_fit.py [--regions all] [--scenario scenarios/covid_us_2020.yaml]
-        [--trials 60] [--out DIR]
+        [--trials 60] [--objective weeks+events|weeks] [--pooling none|regions] [--out DIR]
+        [--parameters FILE]
+
+``--parameters FILE`` skips step 1: the time split of a parameter file fitted before.
 """
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -30,19 +34,27 @@ def main() -> None:
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "covid_us_2020.yaml"))
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--restarts", type=int, default=0)
+    parser.add_argument("--objective", default="weeks+events")
+    parser.add_argument("--pooling", default="none")
+    parser.add_argument("--parameters", help="a parameter file fitted before (no fit is run)")
     parser.add_argument("--out", help="folder for the parameter file and the tables")
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="bench_fit_"))
     out.mkdir(parents=True, exist_ok=True)
     parameters = out / "parameters.json"
-    fitted = _fit(args, parameters)
+    if args.parameters:
+        parameters.write_text(Path(args.parameters).read_text())
+        fitted = json.loads(parameters.read_text())
+    else:
+        fitted = _fit(args, parameters)
     _compare(args, fitted, out)
 
 
 def _fit(args, parameters: Path) -> dict:
     result, wall, peak_gb = run_json(
         ["fit", args.scenario, "--regions", args.regions, "--trials", str(args.trials),
-         "--restarts", str(args.restarts), "--out", str(parameters), "--overwrite", "--json"])
+         "--restarts", str(args.restarts), "--objective", args.objective, "--pooling",
+         args.pooling, "--out", str(parameters), "--overwrite", "--json"])
     fit = result["fit"]
     pinned = sum(1 for p in result["parameters"] if p["identified"])
     print(f"fit --regions {args.regions} ({len(fit['regions'])} regions, "
@@ -53,7 +65,14 @@ def _fit(args, parameters: Path) -> dict:
     print(f"training macro RMSE of the fast evaluation: prior {fit['train_macro_rmse']['prior']}"
           f" -> fitted {fit['train_macro_rmse']['fitted']}; {pinned} of "
           f"{len(result['parameters'])} parameters pinned down (contraction >= "
-          f"{fit['identified_from_contraction']})")
+          f"{fit['identified_from_contraction']}); objective {fit['objective']['parts']}, "
+          f"pooling {fit['pooling']}")
+    if fit.get("training_events"):
+        events = fit["training_events"]
+        print(f"training events: {events['scored']} events, {events['event_categories']} "
+              f"event-categories; MAE prior {fit['events_mae']['prior']} -> fitted "
+              f"{fit['events_mae']['fitted']} pp; Pearson prior {fit['events_pearson']['prior']}"
+              f" -> fitted {fit['events_pearson']['fitted']}")
     return result
 
 
@@ -62,6 +81,7 @@ def _compare(args, fitted: dict, out: Path) -> None:
     from calibration.mean_field import MeanFieldTwin, Mechanism
     from calibration.mechanism_fit import FIT_AGENTS
     from calibration.protocol import AGENTS, SEED
+    from calibration.regional_parameters import regional_scenario
     from simulator.fitted_parameters import FittedParameters
     from simulator.scenario import load_scenario
     from simulator.sources import load_observed
@@ -73,12 +93,14 @@ def _compare(args, fitted: dict, out: Path) -> None:
     twin_rows = {}
     for label, scenario in (("priors", priors), ("fitted", parameters.applied_to(priors))):
         started = time.perf_counter()
-        simulated, _ = simulate_regions(scenario, codes, AGENTS, SEED, progress=False)
+        own = parameters if label == "fitted" else None
+        simulated, _ = simulate_regions(scenario, codes, AGENTS, SEED, progress=False,
+                                        parameters=own)
         full_s = time.perf_counter() - started
         full = compare(*assemble(observed, simulated), "rules")
         mean_field = MeanFieldTwin.build(scenario, codes, FIT_AGENTS, SEED, progress=False)
-        fast = compare(*assemble(observed, mean_field.simulate(Mechanism.of(scenario))),
-                       "rules")
+        each = [Mechanism.of(regional_scenario(scenario, code, own)) for code in codes]
+        fast = compare(*assemble(observed, mean_field.simulate(each)), "rules")
         name = full.twin.name
         twin_rows[label] = (full, fast)
         print(f"\n{label}: time split, full simulation ({AGENTS} agents per region, "

@@ -254,13 +254,16 @@ def _lagged(X: np.ndarray, lags: int, groups) -> np.ndarray:
     groups = np.zeros(len(X)) if groups is None else np.asarray(groups)
     if len(groups) != len(X):
         raise ValueError(f"groups has {len(groups)} entries for {len(X)} rows")
+    # Rows of a group in their order, one group after another: each row's position in its
+    # group says how far back a lag can reach (the group's first row stands in before it).
+    _, label = np.unique(groups.astype(str), return_inverse=True)
+    order = np.argsort(label, kind="stable")
+    first = np.r_[0, np.flatnonzero(np.diff(label[order])) + 1]
+    position = np.arange(len(X)) - np.repeat(first, np.diff(np.r_[first, len(X)]))
+    ordered = X[order]
     blocks = [X]
     for lag in range(1, lags + 1):
         shifted = np.empty_like(X)
-        for label in np.unique(groups):
-            rows = np.flatnonzero(groups == label)
-            part = X[rows]
-            shifted[rows] = np.vstack([np.repeat(part[:1], min(lag, len(part)), axis=0),
-                                       part[:-lag]])[:len(part)]
+        shifted[order] = ordered[np.arange(len(X)) - np.minimum(lag, position)]
         blocks.append(shifted)
     return np.hstack(blocks)

@@ -253,7 +253,8 @@ def _tidy(inputs, targets, predictions, features, half_width, twin) -> pd.DataFr
 
 
 def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
-                     cache_path=None, progress: bool = True) -> tuple[pd.DataFrame, dict]:
+                     cache_path=None, progress: bool = True, parameters=None
+                     ) -> tuple[pd.DataFrame, dict]:
     """Run the scenario once per region and return the simulated aggregates per region-week.
 
     Args:
@@ -263,9 +264,12 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
         seed: run seed (the same for every region).
         cache_path: response cache for LLM engines.
         progress: show a progress bar over regions.
+        parameters: fitted parameters applied to each region's scenario (a region's own
+            values, with partial pooling, to its own).
     """
     from tqdm import tqdm
 
+    from calibration.regional_parameters import regional_engine, regional_scenario
     from simulator.cognition import make_engine
     from simulator.run import run_scenario
 
@@ -276,8 +280,10 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
                           "missing_inputs": {}}
     try:
         for region in tqdm(regions, desc="simulating regions", disable=not progress, delay=3):
-            variant = scenario.replace(region=region, population_size=agents, seed=seed)
-            result = run_scenario(variant, engine=engine, progress=False, agent_views=False)
+            variant = regional_scenario(scenario, region, parameters, population_size=agents,
+                                        seed=seed)
+            with regional_engine(variant, scenario, engine, cache_path) as own:
+                result = run_scenario(variant, engine=own, progress=False, agent_views=False)
             frames.append(simulated_features(result.trajectories, region))
             for key in ("llm_calls", "cache_hits", "failed_answers", "agent_ticks", "wall_s"):
                 totals[key] += result.manifest[key]
@@ -293,7 +299,8 @@ def simulate_regions(scenario, regions: Sequence[str], agents: int, seed: int,
 def evaluate(scenario, regions: str | Sequence[str] = REGIONS,
              data_dir: str | Path | None = None, agents: int = AGENTS, seed: int = SEED,
              cache_path=None, progress: bool = True, fit: bool = False,
-             trials: int | None = None) -> Evaluation:
+             trials: int | None = None, fit_events: bool = True, fit_pooling: bool = False
+             ) -> Evaluation:
     """Run the whole protocol for one scenario (and its engine) over a set of regions.
 
     Args:
@@ -311,6 +318,9 @@ def evaluate(scenario, regions: str | Sequence[str] = REGIONS,
         fit: fit the mechanism on the training weeks of the regions first
             (:mod:`calibration.mechanism_fit`) and evaluate the twin with the fitted parameters.
         trials: the fit's most L-BFGS-B iterations (default: the fit's).
+        fit_events: the fit matches the policy events inside the training weeks too
+            (:mod:`calibration.training_events`).
+        fit_pooling: the fit pools partially by region (each region's own compliance scale).
 
     Raises:
         UsageError: a region named explicitly lacks policy, mobility or population data (every
@@ -328,9 +338,11 @@ def evaluate(scenario, regions: str | Sequence[str] = REGIONS,
 
         check_fittable(scenario)
         fitted = fit_mechanism(scenario, observed, codes, seed=seed,
-                               iterations=trials or MAX_ITERATIONS, progress=progress)
+                               iterations=trials or MAX_ITERATIONS, progress=progress,
+                               events=fit_events, pooling=fit_pooling)
         scenario = fitted.applied_to(scenario)
-    simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress)
+    simulated, totals = simulate_regions(scenario, codes, agents, seed, cache_path, progress,
+                                         fitted)
     inputs, targets = assemble(observed, simulated)
     evaluation = compare(inputs, targets, scenario.engine.name, totals)
     evaluation.excluded = lacking

@@ -43,11 +43,10 @@ from calibration.event_effects import (
 )
 from calibration.event_runs import simulate_events
 from calibration.events import (
-    FACIAL_COVERINGS,
     STRINGENCY_COMPONENTS,
-    event_indicators,
     events_frame,
     find_events,
+    scenario_event_indicators,
 )
 from calibration.fold_fits import fold_runs, merged, parameters_summary
 from calibration.inputs import available, complete, indicator_columns
@@ -55,7 +54,6 @@ from calibration.intervals import NOMINAL, conformal_half_width
 from calibration.protocol import AGENTS, FOLDS, REGIONS, SEED
 from calibration.trust import fingerprint, mechanism
 from simulator.errors import UsageError
-from simulator.policy import policy_columns, shown_indicators
 from simulator.sources import MOBILITY_CATEGORIES, ObservedData, load_observed
 
 
@@ -166,17 +164,11 @@ def _plain(value):
     return value
 
 
-def uses_facial_coverings(scenario) -> bool:
-    """Whether the scenario's agents hear of H6: it is shown, or a behaviour's rules weigh it."""
-    shown = shown_indicators(scenario.policy.shown, policy_columns(scenario.policy))
-    return FACIAL_COVERINGS in shown or any(FACIAL_COVERINGS in b.rules.policy
-                                            for b in scenario.behaviours)
-
-
 def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
                     data_dir: str | Path | None = None, agents: int = AGENTS, seed: int = SEED,
                     cache_path=None, progress: bool = True, folds: int = FOLDS,
-                    fit: bool = False, trials: int | None = None) -> EventEvaluation:
+                    fit: bool = False, trials: int | None = None, fit_events: bool = True,
+                    fit_pooling: bool = False) -> EventEvaluation:
     """Run the event protocol for one scenario (and its engine) over a set of regions.
 
     Args:
@@ -188,9 +180,10 @@ def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
         cache_path: response cache for LLM engines.
         progress: show progress bars.
         folds: folds over regions (fewer when there are fewer regions).
-        fit: fit the mechanism per fold on the other folds' training weeks and score each
-            fold's events with its parameters (:mod:`calibration.fold_fits`).
+        fit: fit the mechanism per fold on the other folds' regions (calibration.fold_fits).
         trials: with ``fit``, the fits' most L-BFGS-B iterations.
+        fit_events: with ``fit``, as :func:`calibration.fold_fits.fold_runs`.
+        fit_pooling: with ``fit``, as :func:`calibration.fold_fits.fold_runs`.
 
     Raises:
         UsageError: fewer than two regions, or no event the data can score.
@@ -206,7 +199,8 @@ def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
     events, counts, panel, observed = _observed_events(scenario, everything, codes)
     fold_of = region_folds(codes, folds, seed)
     runs, by_fold, parameters = _twin_runs(scenario, codes, events, fold_of, everything, agents,
-                                           seed, cache_path, progress, fit, trials)
+                                           seed, cache_path, progress,
+                                           (trials, fit_events, fit_pooling) if fit else None)
     counts["outside_scenario_period"] = len(runs.outside)
     events = [e for e in events if e.key in runs.branches]
     if not events:
@@ -234,7 +228,7 @@ def evaluate_events(scenario, regions: str | Sequence[str] = REGIONS,
 
 def _observed_events(scenario, everything: ObservedData, codes: Sequence[str]):
     """The events the data can score, what was set aside, the panel and the observed effects."""
-    indicators = event_indicators(uses_facial_coverings(scenario))
+    indicators = scenario_event_indicators(scenario)
     events, counts = find_events(everything.policy, indicators, codes)
     panel = EventPanel.build(everything.policy, everything.mobility,
                              sorted({*indicators, *STRINGENCY_COMPONENTS}), MOBILITY_CATEGORIES)
@@ -245,8 +239,10 @@ def _observed_events(scenario, everything: ObservedData, codes: Sequence[str]):
 
 
 def _twin_runs(scenario, codes, events, fold_of, everything, agents, seed, cache_path, progress,
-               fit, trials):
+               fit):
     """The twin's runs, and those each fold's methods read: one set, or one per fold's fit.
+
+    ``fit``: ``None`` (the priors), or the fits' ``(trials, fit_events, fit_pooling)``.
 
     Returns:
         ``(runs, by_fold, parameters)``: every branch, fold -> its runs, and each fold's
@@ -254,7 +250,7 @@ def _twin_runs(scenario, codes, events, fold_of, everything, agents, seed, cache
     """
     if fit:
         by_fold, parameters = fold_runs(scenario, codes, events, fold_of, everything, agents,
-                                        seed, cache_path, progress, trials)
+                                        seed, cache_path, progress, *fit)
         return merged(by_fold), by_fold, parameters
     runs = simulate_events(scenario, codes, events, agents, seed, cache_path, progress)
     return runs, {fold: runs for fold in set(fold_of.values())}, None

@@ -54,7 +54,8 @@ def undo(event: PolicyEvent) -> Variant:
 
 
 def simulate_events(scenario, regions: Sequence[str], events: Sequence[PolicyEvent],
-                    agents: int, seed: int, cache_path=None, progress: bool = True) -> EventRuns:
+                    agents: int, seed: int, cache_path=None, progress: bool = True,
+                    parameters=None) -> EventRuns:
     """Run every region's factual path and a branch for each of its events.
 
     Args:
@@ -65,9 +66,11 @@ def simulate_events(scenario, regions: Sequence[str], events: Sequence[PolicyEve
         seed: run seed (the same for every region and branch).
         cache_path: response cache for LLM engines.
         progress: show a progress bar over regions.
+        parameters: fitted parameters applied to each region's scenario (its own values too).
     """
     from tqdm import tqdm
 
+    from calibration.regional_parameters import regional_engine, regional_scenario
     from simulator.cognition import make_engine
     from simulator.model import TwinModel
 
@@ -84,12 +87,14 @@ def simulate_events(scenario, regions: Sequence[str], events: Sequence[PolicyEve
     try:
         for region in tqdm(regions, desc="simulating regions and events", disable=not progress,
                            delay=3):
-            variant = scenario.replace(region=region, population_size=agents, seed=seed)
+            variant = regional_scenario(scenario, region, parameters, population_size=agents,
+                                        seed=seed)
             base = PolicyTimeline.from_scenario(variant)
             plans = _branches(base, by_region.get(region, []), outside)
-            model = TwinModel(variant, engine=engine, timeline=base.with_policy(base.policy),
-                              agent_views=False)
-            factual, runs = run_branches(model, plans, keep=partial(_kept, region=region))
+            with regional_engine(variant, scenario, engine, cache_path) as own:
+                model = TwinModel(variant, engine=own, timeline=base.with_policy(base.policy),
+                                  agent_views=False)
+                factual, runs = run_branches(model, plans, keep=partial(_kept, region=region))
             frames.append(factual[0])
             for key, (features, ticks, failed) in runs.items():
                 branched[key] = features

@@ -134,6 +134,18 @@ def event_indicators(uses_facial_coverings: bool) -> tuple[str, ...]:
     return CONTAINMENT + ((FACIAL_COVERINGS,) if uses_facial_coverings else ())
 
 
+def scenario_event_indicators(scenario) -> tuple[str, ...]:
+    """The indicators whose changes make a scenario's events: H6 only if its agents hear of it.
+
+    They hear of it when it is shown, or when a behaviour's rules weigh it.
+    """
+    from simulator.policy import policy_columns, shown_indicators
+
+    shown = shown_indicators(scenario.policy.shown, policy_columns(scenario.policy))
+    return event_indicators(FACIAL_COVERINGS in shown or any(
+        FACIAL_COVERINGS in b.rules.policy for b in scenario.behaviours))
+
+
 def level_changes(levels: pd.Series, region: str, indicator: str) -> list[PolicyChange]:
     """The changes of one indicator's weekly levels that make events.
 

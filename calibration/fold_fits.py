@@ -20,7 +20,8 @@ from simulator.fitted_parameters import FittedParameters
 
 def fold_runs(scenario, codes: Sequence[str], events: Sequence[PolicyEvent],
               fold_of: Mapping[str, int], observed, agents: int, seed: int, cache_path=None,
-              progress: bool = True, trials: int | None = None
+              progress: bool = True, trials: int | None = None, fit_events: bool = True,
+              fit_pooling: bool = False
               ) -> tuple[dict[int, EventRuns], dict[int, FittedParameters]]:
     """Each fold's parameters, and the runs of the twin with them.
 
@@ -35,6 +36,10 @@ def fold_runs(scenario, codes: Sequence[str], events: Sequence[PolicyEvent],
         cache_path: response cache (unused by ``rules``, passed on).
         progress: show progress bars.
         trials: the fits' most L-BFGS-B iterations.
+        fit_events: the fits match the policy events inside their regions' training weeks
+            (the training folds' events) too.
+        fit_pooling: the fits pool partially by region (the fold's own regions, unseen by
+            its fit, run with the pooled values).
 
     Returns:
         ``(runs, parameters)`` by fold.
@@ -43,10 +48,11 @@ def fold_runs(scenario, codes: Sequence[str], events: Sequence[PolicyEvent],
     for fold in sorted(set(fold_of.values())):
         training = [code for code in codes if fold_of[code] != fold]
         fitted = fit_mechanism(scenario, observed, training, seed=seed,
-                               iterations=trials or MAX_ITERATIONS, progress=progress)
+                               iterations=trials or MAX_ITERATIONS, progress=progress,
+                               events=fit_events, pooling=fit_pooling)
         held_out = [e for e in events if fold_of[e.region] == fold]
         runs[fold] = simulate_events(fitted.applied_to(scenario), codes, held_out, agents, seed,
-                                     cache_path, progress)
+                                     cache_path, progress, fitted)
         parameters[fold] = fitted
     return runs, parameters
 
@@ -68,8 +74,14 @@ def merged(runs: Mapping[int, EventRuns]) -> EventRuns:
 
 
 def parameters_summary(parameters: Mapping[int, FittedParameters]) -> dict:
-    """Per fold: its training regions' count, the training error prior and fitted, the values."""
+    """Per fold: its training regions' count, the training errors prior and fitted, the values.
+
+    The training errors: the weeks' macro RMSE, and the training events' MAE and correlation
+    (``None`` when the fit matched the weeks alone).
+    """
     return {str(fold): {"regions": len(fitted.fit["regions"]),
                         "train_macro_rmse": fitted.fit["train_macro_rmse"],
+                        "events_mae": fitted.fit.get("events_mae"),
+                        "events_pearson": fitted.fit.get("events_pearson"),
                         "wall_s": fitted.fit["wall_s"], "values": fitted.by_name()}
             for fold, fitted in parameters.items()}

@@ -20,7 +20,7 @@ calibrated error is from the full simulation's at the protocol's 2,000 agents is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
@@ -40,6 +40,8 @@ class Mechanism:
         fatigue_weeks, vaccine_protection: the ``rules`` engine's options.
         habit, peer_weight, heterogeneity: the scenario's ``dynamics`` (its ``noise`` has no
             effect on the mean field).
+        compliance_scale: the ``rules`` engine's scale of the policy terms (a region's own with
+            partial pooling).
     """
 
     weights: RuleWeights
@@ -48,6 +50,7 @@ class Mechanism:
     habit: float
     peer_weight: float
     heterogeneity: float
+    compliance_scale: float = 1.0
 
     @classmethod
     def of(cls, scenario) -> Mechanism:
@@ -56,7 +59,8 @@ class Mechanism:
         return cls(RuleWeights.of(scenario.behaviours, scenario.policy.indicators),
                    float(getattr(options, "fatigue_weeks", 52.0)),
                    float(getattr(options, "vaccine_protection", 0.6)),
-                   dynamics.habit, dynamics.peer_weight, dynamics.heterogeneity)
+                   dynamics.habit, dynamics.peer_weight, dynamics.heterogeneity,
+                   float(getattr(options, "compliance_scale", 1.0)))
 
 
 @dataclass(frozen=True)
@@ -100,21 +104,35 @@ class RegionCells:
                                            scenario.marginals)
         cells = PopulationCells.build(population, scenario.engine.personas)
         timeline = PolicyTimeline.from_scenario(scenario)
-        routine = timeline.routine(scenario.start)
-        indicators = timeline.indicators
-        policy = {name: np.concatenate([[routine.policy.get(name, 0.0)],
-                                        timeline.policy[name].to_numpy()])
-                  / indicators[name].max_level
-                  for name in timeline.policy.columns if name in indicators}
-        context = {name: np.concatenate([[routine.context.get(name, 0.0)],
-                                         timeline.context[name].to_numpy()])
-                   for name in timeline.context.columns}
+        policy, context = timeline_arrays(timeline, timeline.routine(scenario.start))
         return cls(scenario.region, timeline.dates, dict(cells.cells.traits),
                    cells.cells.sizes.astype(float), cells.assignment,
                    np.asarray(population["conscientiousness"], dtype=float),
                    np.asarray(population["conformity"], dtype=float),
                    random_stream(scenario.seed, "heterogeneity").standard_normal(
                        (len(population), len(scenario.behaviours))), policy, context)
+
+    def branch(self, timeline, routine) -> RegionCells:
+        """The same population on another policy path (a counterfactual of the region).
+
+        Args:
+            timeline: the other path (e.g. a variant's :meth:`~Variant.apply` of the region's).
+            routine: the region's routine (tick -1), the same on every path.
+        """
+        policy, context = timeline_arrays(timeline, routine)
+        return replace(self, policy=policy, context=context)
+
+    def _logits(self, mechanism: Mechanism, first: int = 0, stop: int | None = None
+                ) -> np.ndarray:
+        """The model's logits of ticks ``first..stop`` (routine first; each tick on its own)."""
+        return rule_logits(mechanism.weights, self.traits, len(self.sizes),
+                           {k: v[first:stop] for k, v in self.policy.items()},
+                           {k: v[first:stop] for k, v in self.context.items()},
+                           mechanism.fatigue_weeks, mechanism.vaccine_protection,
+                           mechanism.compliance_scale)
+
+    def _update(self, mechanism: Mechanism) -> tuple[np.ndarray, ...]:
+        return agent_update(mechanism, self.conscientiousness, self.conformity, self.draws)
 
     def mean_changes(self, mechanism: Mechanism, ticks: int | None = None) -> np.ndarray:
         """The population's mean behaviour per tick as % change from the routine, (T, B).
@@ -123,28 +141,87 @@ class RegionCells:
             mechanism: the parameter values.
             ticks: only the first ``ticks`` ticks (default: all).
         """
+        return self.forked_changes(mechanism, ticks, ())[0]
+
+    def forked_changes(self, mechanism: Mechanism, ticks: int | None,
+                       forks: Sequence[tuple[RegionCells, int, int]]
+                       ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The mean path, and branches that leave it: % change from the routine.
+
+        Args:
+            mechanism: the parameter values.
+            ticks: the factual path's first ``ticks`` ticks (default: all).
+            forks: ``(branch, start, stop)``: the branch's cells (:meth:`branch`) take over
+                from tick ``start`` (every agent as the factual path left it at ``start - 1``)
+                up to tick ``stop`` (excluded).
+
+        Returns:
+            ``(factual, branches)``: shape (T, B), and (stop - start, B) per fork.
+        """
         stop = None if ticks is None else ticks + 1
-        z = rule_logits(mechanism.weights, self.traits, len(self.sizes),
-                        {k: v[:stop] for k, v in self.policy.items()},
-                        {k: v[:stop] for k, v in self.context.items()},
-                        mechanism.fatigue_weeks, mechanism.vaccine_protection)
-        habit = np.clip(mechanism.habit + 0.1 * self.conscientiousness, 0.0, 0.95)
-        peer = np.clip(mechanism.peer_weight * (0.5 + self.conformity), 0.0, 0.9)
-        means = _mean_path(z, self.assignment, mechanism.heterogeneity * self.draws, habit,
-                           (1.0 - habit) * (1.0 - peer), (1.0 - habit) * peer)
-        return 100.0 * (means[1:] / means[0] - 1.0)
+        update = self._update(mechanism)
+        saved = np.array([start for _, start, _ in forks], dtype=np.int64)
+        means, states = mean_path(self._logits(mechanism, 0, stop), self.assignment, *update,
+                                   saved)
+        routine = means[0]
+        branches = []
+        for k, (branch, start, end) in enumerate(forks):
+            z = branch._logits(mechanism, start + 1, end + 1)
+            path = _continue_path(z, states[k].copy(), means[start], self.assignment, *update)
+            branches.append(100.0 * (path / routine - 1.0))
+        return 100.0 * (means[1:] / routine - 1.0), branches
+
+
+def agent_update(dynamics, conscientiousness: np.ndarray, conformity: np.ndarray,
+                 draws: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every agent's offsets, habit, target share and peer share (:func:`mean_path`'s).
+
+    As :mod:`simulator.dynamics` sets them: habit ``habit + 0.1 conscientiousness`` (at most
+    0.95), peer weight ``peer_weight (0.5 + conformity)`` (at most 0.9), offsets
+    ``heterogeneity`` times the agent's draws.
+
+    Args:
+        dynamics: anything with ``habit``, ``peer_weight`` and ``heterogeneity``.
+        conscientiousness: every agent's score (habit reads it).
+        conformity: every agent's score (peer weight reads it).
+        draws: every agent's standard normal draws, shape (N, B).
+    """
+    habit = np.clip(dynamics.habit + 0.1 * conscientiousness, 0.0, 0.95)
+    peer = np.clip(dynamics.peer_weight * (0.5 + conformity), 0.0, 0.9)
+    return (dynamics.heterogeneity * draws, habit, (1.0 - habit) * (1.0 - peer),
+            (1.0 - habit) * peer)
+
+
+def timeline_arrays(timeline, routine) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A timeline's policy (level as a share of its maximum) and context per tick, routine first.
+
+    Args:
+        timeline: a :class:`~simulator.policy.PolicyTimeline`.
+        routine: its routine signals (tick -1).
+    """
+    indicators = timeline.indicators
+    policy = {name: np.concatenate([[routine.policy.get(name, 0.0)],
+                                    timeline.policy[name].to_numpy()])
+              / indicators[name].max_level
+              for name in timeline.policy.columns if name in indicators}
+    context = {name: np.concatenate([[routine.context.get(name, 0.0)],
+                                     timeline.context[name].to_numpy()])
+               for name in timeline.context.columns}
+    return policy, context
 
 
 @numba.njit(cache=True, fastmath=False)
-def _mean_path(z, assignment, offset, habit, carry, share):
+def mean_path(z, assignment, offset, habit, carry, share, saved):
     """The population's mean behaviour per tick, (T, B): every agent's update, peers as the mean.
 
     Tick 0 (the routine) sets each agent at its target ``sigmoid(z[cell] + offset)``; every
-    later tick ``habit * state + carry * target + share * last tick's mean``.
+    later tick ``habit * state + carry * target + share * last tick's mean``. Every agent's
+    state after each tick of ``saved`` is kept, shape (len(saved), N, B).
     """
     ticks, behaviours, agents = z.shape[0], z.shape[2], len(assignment)
     state = np.empty((agents, behaviours))
     means = np.zeros((ticks, behaviours))
+    states = np.empty((len(saved), agents, behaviours))
     for t in range(ticks):
         for i in range(agents):
             cell = assignment[i]
@@ -158,6 +235,28 @@ def _mean_path(z, assignment, offset, habit, carry, share):
                 means[t, j] += state[i, j]
         for j in range(behaviours):
             means[t, j] /= agents
+        for k in range(len(saved)):
+            if saved[k] == t:
+                states[k] = state
+    return means, states
+
+
+@numba.njit(cache=True, fastmath=False)
+def _continue_path(z, state, last_mean, assignment, offset, habit, carry, share):
+    """:func:`mean_path` from a kept state and the mean of its tick, over the ticks of ``z``."""
+    ticks, behaviours, agents = z.shape[0], z.shape[2], len(assignment)
+    means = np.zeros((ticks, behaviours))
+    previous = last_mean.copy()
+    for t in range(ticks):
+        for i in range(agents):
+            cell = assignment[i]
+            for j in range(behaviours):
+                target = 1.0 / (1.0 + np.exp(-(z[t, cell, j] + offset[i, j])))
+                state[i, j] = habit[i] * state[i, j] + carry[i] * target + share[i] * previous[j]
+                means[t, j] += state[i, j]
+        for j in range(behaviours):
+            means[t, j] /= agents
+            previous[j] = means[t, j]
     return means
 
 
@@ -193,19 +292,32 @@ class MeanFieldTwin:
                                     delay=3)]
         return cls(built, scenario.behaviour_names)
 
-    def changes(self, mechanism: Mechanism, ticks: int | None = None) -> np.ndarray:
-        """Every region's :meth:`RegionCells.mean_changes`, shape (regions, T, B)."""
-        return np.stack([cells.mean_changes(mechanism, ticks) for cells in self.regions])
+    def changes(self, mechanism: Mechanism | Sequence[Mechanism], ticks: int | None = None
+                ) -> np.ndarray:
+        """Every region's :meth:`RegionCells.mean_changes`, shape (regions, T, B).
 
-    def simulate(self, mechanism: Mechanism) -> pd.DataFrame:
+        Args:
+            mechanism: the parameter values, or each region's (partial pooling).
+            ticks: only the first ``ticks`` ticks (default: all).
+        """
+        return np.stack([cells.mean_changes(own, ticks)
+                         for cells, own in zip(self.regions, self.each(mechanism), strict=True)])
+
+    def each(self, mechanism: Mechanism | Sequence[Mechanism]) -> list[Mechanism]:
+        """One mechanism per region: the same for all, or each region's own."""
+        if isinstance(mechanism, Mechanism):
+            return [mechanism] * len(self.regions)
+        return list(mechanism)
+
+    def simulate(self, mechanism: Mechanism | Sequence[Mechanism]) -> pd.DataFrame:
         """Region-week rows with a ``sim_<behaviour>`` column each, as the full twin's.
 
         The columns are those of :func:`calibration.evaluate.simulated_features`: the
         population's mean behaviour as % change from its routine.
         """
         frames = []
-        for cells in self.regions:
-            frame = pd.DataFrame(cells.mean_changes(mechanism),
+        for cells, own in zip(self.regions, self.each(mechanism), strict=True):
+            frame = pd.DataFrame(cells.mean_changes(own),
                                  columns=[SIM_PREFIX + name for name in self.behaviours])
             frame.insert(0, "week", cells.dates)
             frame.insert(0, "region", cells.region)

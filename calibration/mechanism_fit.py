@@ -28,6 +28,7 @@ from calibration.fit_objective import FitObjective
 from calibration.mean_field import MeanFieldTwin, Mechanism
 from calibration.parameter_space import ParameterSpace
 from calibration.protocol import REGIONS, SEED, TRAIN_WINDOW
+from calibration.training_events import TrainingEvents
 from simulator.errors import UsageError
 from simulator.fitted_parameters import FittedParameters, FittedValue
 from simulator.parallel import cpu_count
@@ -103,11 +104,12 @@ def _laplace(evaluator: _Evaluator, space: ParameterSpace, free: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior sd (parameter units) and contraction of every parameter at ``free``."""
     residuals, jacobian = evaluator.jacobian(free)
-    metric = np.broadcast_to(np.arange(evaluator.objective.targets.shape[1]),
-                             evaluator.objective.targets.shape)[evaluator.objective.observed]
-    sigma = np.sqrt(np.array([np.mean(residuals[metric == m] ** 2)
-                              for m in range(evaluator.objective.targets.shape[1])]))[metric]
-    standardised = jacobian / sigma[:, None]
+    objective = evaluator.objective
+    group = objective.group[objective.observed]
+    sigma = np.zeros(group.max() + 1)
+    for g in np.unique(group):
+        sigma[g] = np.sqrt(np.mean(residuals[group == g] ** 2))
+    standardised = jacobian / sigma[group][:, None]
     precision = standardised.T @ standardised + np.diag(1.0 / space.prior_sd ** 2)
     variance = np.diag(np.linalg.pinv(precision))
     contraction = 1.0 - variance / space.prior_sd ** 2
@@ -116,7 +118,7 @@ def _laplace(evaluator: _Evaluator, space: ParameterSpace, free: np.ndarray
     return np.sqrt(variance) * slope, contraction
 
 
-def _fit_record(scenario, regions, agents, seed, objective: FitObjective, best, others,
+def fit_record(scenario, regions, agents, seed, objective: FitObjective, best, others,
                 evaluations: int) -> dict:
     """How a fit was made and what it reached (the parameter file's ``fit``)."""
     prior = objective.space.prior_free
@@ -125,34 +127,55 @@ def _fit_record(scenario, regions, agents, seed, objective: FitObjective, best, 
         "train_window": [TRAIN_WINDOW[0].isoformat(), TRAIN_WINDOW[1].isoformat()],
         "evaluation": f"mean field of {agents} agents per region (calibration/mean_field.py)",
         "seed": seed, "training_rows": objective.rows, "calibrator": objective.calibrator,
+        "pooling": "regions" if objective.space.regions else "none",
         "optimiser": {"method": "L-BFGS-B (scipy), forward-difference gradients",
                       "iterations": int(best.nit), "evaluations": evaluations,
                       "converged": bool(best.success), "message": str(best.message),
                       "restarts": len(others),
                       "restart_objectives": [round(float(o.fun), 3) for o in others]},
-        "objective": {"prior": round(float(objective(prior)), 3),
+        "objective": {"parts": ["training weeks", *(["training events"] if objective.events
+                                                     is not None else [])],
+                      "prior": round(float(objective(prior)), 3),
                       "fitted": round(float(best.fun), 3)},
-        "train_macro_rmse": {"prior": round(objective.macro_rmse(prior), 4),
-                             "fitted": round(objective.macro_rmse(best.x), 4)},
+        **_parts(objective, prior, best.x),
         "identified_from_contraction": IDENTIFIED,
     }
 
 
+def _parts(objective: FitObjective, prior: np.ndarray, fitted: np.ndarray) -> dict:
+    """Each part of the objective, at the priors and fitted: the weeks' and the events' errors."""
+    at = {"prior": objective.figures(prior), "fitted": objective.figures(fitted)}
+    found = {key: {side: None if at[side][key] is None else round(at[side][key], 4)
+                   for side in at}
+             for key in ("train_macro_rmse", "events_mae", "events_pearson")}
+    if objective.events is not None:
+        found["training_events"] = {**objective.events.counts,
+                                    "event_categories": int(np.sum(~np.isnan(
+                                        objective.events.observed)))}
+    return found
+
+
 def check_fittable(scenario) -> None:
-    """Refuse, before any work, a scenario whose engine has no parameters to fit.
+    """Refuse, before any work, a scenario whose engine the protocols cannot fit inside them.
+
+    A language engine's combination is fitted by ``socialtwin fit --engine local``
+    (:mod:`calibration.language_fit`) and run through ``engine.parameters``; fitting it inside a
+    protocol (once per fold of the event protocol, each asking the model) is not built.
 
     Raises:
         UsageError: the engine is not ``rules``.
     """
     if scenario.engine.name != "rules":
-        raise UsageError(f"fit: the {scenario.engine.name} engine has no parameters to fit yet "
-                         "(allowed: the rules engine; fitting how a language model's answers "
-                         "are combined is not built)")
+        raise UsageError(f"--fit: fitting inside the protocols is built for the rules engine; "
+                         f"fit the {scenario.engine.name} engine's combination with `socialtwin "
+                         f"fit --engine {scenario.engine.name}` and give the file as "
+                         "engine.parameters")
 
 
 def fit_scenario(scenario, regions: str | Sequence[str] = REGIONS, data_dir=None,
                  agents: int = FIT_AGENTS, seed: int = SEED, iterations: int = MAX_ITERATIONS,
-                 restarts: int = 0, progress: bool = True) -> FittedParameters:
+                 restarts: int = 0, progress: bool = True, events: bool = True,
+                 pooling: bool = False) -> FittedParameters:
     """``socialtwin fit``: fit a scenario's mechanism on the training weeks of a selection.
 
     Args:
@@ -164,6 +187,8 @@ def fit_scenario(scenario, regions: str | Sequence[str] = REGIONS, data_dir=None
         iterations: at most this many L-BFGS-B iterations per start.
         restarts: further fits from starts drawn from the prior.
         progress: show a progress bar while the regions are built.
+        events: the training events' effects are part of the objective.
+        pooling: partial pooling by region (each region's own ``compliance_scale``).
 
     Raises:
         UsageError: the engine has no parameters to fit, or a region lacks data (before any
@@ -176,12 +201,13 @@ def fit_scenario(scenario, regions: str | Sequence[str] = REGIONS, data_dir=None
     observed = load_observed(data_dir, regions=regions)
     codes, _ = protocol_regions(observed, regions, scenario.marginals is not None)
     return fit_mechanism(scenario, observed, codes, agents, seed, iterations, restarts,
-                         progress=progress)
+                         progress=progress, events=events, pooling=pooling)
 
 
 def fit_mechanism(scenario, observed, regions: Sequence[str], agents: int = FIT_AGENTS,
                   seed: int = SEED, iterations: int = MAX_ITERATIONS, restarts: int = 0,
-                  workers: int | None = None, progress: bool = True) -> FittedParameters:
+                  workers: int | None = None, progress: bool = True, events: bool = True,
+                  pooling: bool = False) -> FittedParameters:
     """Fit the ``rules`` mechanism of a scenario on the training weeks of some regions.
 
     Args:
@@ -194,37 +220,69 @@ def fit_mechanism(scenario, observed, regions: Sequence[str], agents: int = FIT_
         restarts: further fits from starts drawn from the prior (their values are recorded).
         workers: processes evaluating the objective (default: one per core).
         progress: show a progress bar while the regions are built.
+        events: the training events' effects are part of the objective
+            (:mod:`calibration.training_events`); else the training weeks alone.
+        pooling: partial pooling by region: each region also gets its own
+            ``compliance_scale``, pulled towards the pool's (:mod:`calibration.parameter_space`).
 
     Returns:
         The fitted parameters, with what the fit did under ``fit``.
     """
     started = time.perf_counter()
     twin = MeanFieldTwin.build(scenario, regions, agents, seed, progress)
-    space = ParameterSpace(Mechanism.of(scenario), scenario.behaviour_names)
-    objective = FitObjective(twin, space, observed)
+    space = ParameterSpace(Mechanism.of(scenario), scenario.behaviour_names,
+                           tuple(regions) if pooling else ())
+    training = TrainingEvents.build(scenario, observed, twin) if events else None
+    objective = FitObjective(twin, space, observed, training)
     built = time.perf_counter() - started
+    best, others, sd, contraction, evaluations = estimate(objective, seed, iterations, restarts,
+                                                          workers)
+    fitted = fitted_values(space, best, others, sd, contraction)
+    fit = fit_record(scenario, regions, agents, seed, objective, best, others, evaluations)
+    fit.update(build_s=round(built, 1), wall_s=round(time.perf_counter() - started, 1))
+    return FittedParameters(scenario.engine.name, fitted, fit)
+
+
+def estimate(objective: FitObjective, seed: int, iterations: int, restarts: int,
+             workers: int | None = None):
+    """The optimum from the priors, those from ``restarts`` drawn starts, and the spread.
+
+    Args:
+        objective: the objective (its ``space`` gives the priors and bounds).
+        seed: the seed of the restarts' starts.
+        iterations: at most this many L-BFGS-B iterations per start.
+        restarts: further fits from starts drawn from the prior.
+        workers: processes evaluating the objective (default: one per core).
+
+    Returns:
+        ``(best, others, sd, contraction, evaluations)``: scipy's results, each parameter's
+        posterior sd and contraction at ``best``, and the objective's evaluations.
+    """
+    space = objective.space
     evaluator = _Evaluator(objective, workers or cpu_count())
     bounds = space.bounds()
+    low, high = np.array(bounds).T
     try:
         best = _optimise(evaluator, space.prior_free, bounds, iterations)
-        others = []
         draws = np.random.default_rng(seed)
-        for _ in range(restarts):
-            start = np.clip(space.prior_free + space.prior_sd * draws.standard_normal(len(space)),
-                            [b[0] for b in bounds], [b[1] for b in bounds])
-            others.append(_optimise(evaluator, start, bounds, iterations))
+        others = [_optimise(evaluator, np.clip(space.prior_free + space.prior_sd
+                                               * draws.standard_normal(len(space)), low, high),
+                            bounds, iterations)
+                  for _ in range(restarts)]
         sd, contraction = _laplace(evaluator, space, best.x)
     finally:
         evaluator.close()
+    return best, others, sd, contraction, evaluator.evaluations
+
+
+def fitted_values(space: ParameterSpace, best, others, sd: np.ndarray,
+                  contraction: np.ndarray) -> tuple[FittedValue, ...]:
+    """Every parameter's estimate, spread and the values the restarts reached."""
     values = space.from_free(best.x)
     restarted = [space.from_free(o.x) for o in others]
-    fitted = tuple(
+    return tuple(
         FittedValue(name, round(float(values[i]), 6), float(space.prior[i]),
                     round(float(sd[i]), 6), round(float(contraction[i]), 4),
                     bool(contraction[i] >= IDENTIFIED),
                     tuple(round(float(r[i]), 6) for r in restarted))
         for i, name in enumerate(space.names))
-    fit = _fit_record(scenario, regions, agents, seed, objective, best, others,
-                      evaluator.evaluations)
-    fit.update(build_s=round(built, 1), wall_s=round(time.perf_counter() - started, 1))
-    return FittedParameters(scenario.engine.name, fitted, fit)

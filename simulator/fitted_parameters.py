@@ -6,8 +6,12 @@ and the run's manifest and report record the file, its checksum and every value 
 prior. A parameter is named by its place in the scenario:
 
 * ``behaviours.<behaviour>.baseline``, ``behaviours.<behaviour>.<policy|context|traits>.<name>``
-* ``engine.<option>`` (e.g. ``engine.fatigue_weeks``)
+* ``engine.<option>`` (e.g. ``engine.fatigue_weeks``; ``engine.logit_scale`` of a language
+  engine), ``engine.<option>.<key>`` for an option that is a mapping (e.g.
+  ``engine.contrast_weights.age_band``)
 * ``dynamics.<field>`` (e.g. ``dynamics.habit``)
+* ``regions.<code>.<name>``: a region's own value of ``<name>`` (partial pooling), used by a
+  scenario of that region in place of the pooled one
 
 A file may set only what the scenario declares: a weight the scenario's behaviours do not list,
 or a behaviour it does not have, is refused by name (a file fitted to another mechanism).
@@ -69,7 +73,8 @@ class FittedParameters:
     """A parameter file's content.
 
     Attributes:
-        engine: the engine whose parameters these are (``rules``).
+        engine: the engine whose parameters these are (``rules``, ``local``,
+            ``litellm:<model>``).
         values: every fitted parameter.
         fit: how they were fitted (scenario, regions, window, objective, optimiser, times).
     """
@@ -81,6 +86,27 @@ class FittedParameters:
     def by_name(self) -> dict[str, float]:
         """Parameter name -> fitted value."""
         return {v.name: v.value for v in self.values}
+
+    def for_region(self, region: str) -> dict[str, float]:
+        """Parameter name -> value for a scenario of ``region``.
+
+        The pooled values, with the region's own (``regions.<code>.<name>``, from a fit with
+        partial pooling) in place of the pooled ones; other regions' own values are left out,
+        so a region the fit did not see runs with the pooled mechanism: the regions' common
+        prior (the pool's centre) in place of any region's own.
+        """
+        prefix = f"regions.{region}."
+        found = {v.name: v.value for v in self.values if not v.name.startswith("regions.")}
+        found.update({v.name.split(".", 2)[2]: v.prior for v in self.values
+                      if v.name.startswith("regions.")})
+        found.update({v.name[len(prefix):]: v.value for v in self.values
+                      if v.name.startswith(prefix)})
+        return found
+
+    @property
+    def regional(self) -> bool:
+        """Whether regions have values of their own (a fit with partial pooling)."""
+        return any(v.name.startswith("regions.") for v in self.values)
 
     def to_dict(self) -> dict:
         """Plain data for the file."""
@@ -107,8 +133,8 @@ class FittedParameters:
         if self.engine != scenario.engine.name:
             raise ParameterFileError(f"{label} of the {self.engine} engine, and the "
                                      f"scenario's engine is {scenario.engine.name}")
-        changes = scenario_changes(self.by_name(), scenario.behaviours, scenario.engine.options,
-                                   scenario.dynamics)
+        changes = scenario_changes(self.for_region(scenario.region), scenario.behaviours,
+                                   scenario.engine.options, scenario.dynamics)
         engine = {**dict(scenario.engine), "options": changes.pop("engine_options")}
         return {**changes, "engine": engine}
 
@@ -205,6 +231,11 @@ def scenario_changes(values: Mapping[str, float], behaviours: Sequence, options:
                 continue
         elif parts[0] == "engine" and len(parts) == 2 and parts[1] in option_values:
             option_values[parts[1]] = value
+            continue
+        elif (parts[0] == "engine" and len(parts) == 3
+              and isinstance(option_values.get(parts[1]), dict)
+              and parts[2] in option_values[parts[1]]):
+            option_values[parts[1]][parts[2]] = value
             continue
         elif parts[0] == "dynamics" and len(parts) == 2 and parts[1] in dynamic_values:
             dynamic_values[parts[1]] = value

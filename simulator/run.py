@@ -163,7 +163,10 @@ def run_scenario(
 
 
 def _parameters_record(scenario) -> dict | None:
-    """The fitted parameter file a scenario names: path, checksum and every value and prior."""
+    """The fitted parameter file a scenario names: path, checksum and every value and prior.
+
+    With partial pooling, the run's region's own values are listed, not the other regions'.
+    """
     from simulator.fitted_parameters import checksum, read_parameters
 
     path = scenario.engine.parameters
@@ -174,7 +177,8 @@ def _parameters_record(scenario) -> dict | None:
             "regions": len(fitted.fit.get("regions", [])),
             "values": {v.name: {"fitted": v.value, "prior": v.prior, "sd": v.sd,
                                 "contraction": v.contraction, "identified": v.identified}
-                       for v in fitted.values}}
+                       for v in fitted.values if not v.name.startswith("regions.")
+                       or v.name.startswith(f"regions.{scenario.region}.")}}
 
 
 def _manifest(model: TwinModel, stats: EngineStats, routine_failed: int, started_at: str,

@@ -32,6 +32,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                                "events, once per fold on the other folds' regions")
     evaluate.add_argument("--trials", type=int,
                           help="with --fit: at most this many L-BFGS-B iterations")
+    add_flags(evaluate, "objective", "pooling",
+              objective="with --fit: what the fit matches, the training weeks and the policy "
+                        "events inside them (weeks+events, the default) or the weeks alone",
+              pooling="with --fit: partial pooling by region (regions) or none (the default)")
     evaluate.set_defaults(handler=evaluate_command)
 
 
@@ -50,7 +54,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
         note_unrecognised(args.data_dir)
         evaluation = run(scenario, regions=args.regions, data_dir=args.data_dir,
                          agents=args.agents, seed=args.seed, cache_path=args.cache,
-                         progress=not args.json, fit=args.fit, trials=args.trials)
+                         progress=not args.json, fit=args.fit, trials=args.trials,
+                         fit_events=args.objective == "weeks+events",
+                         fit_pooling=args.pooling == "regions")
         if folder is not None:
             write(evaluation, folder)
     print(json.dumps(evaluation.to_json()) if args.json else text(evaluation))
@@ -77,6 +83,10 @@ def _check_fit_flags(args: argparse.Namespace, scenario) -> None:
 
     if args.trials is not None and not args.fit:
         raise UsageError("--trials: only with --fit")
+    if args.objective != "weeks+events" and not args.fit:
+        raise UsageError("--objective: only with --fit")
+    if args.pooling != "none" and not args.fit:
+        raise UsageError("--pooling: only with --fit")
     if args.trials is not None and args.trials < 1:
         raise UsageError(f"--trials: {args.trials} (allowed: 1 or more)")
     if args.fit:

@@ -52,6 +52,16 @@ FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "fail_on_failed_answers": (("--fail-on-failed-answers",), {
         "action": "store_true",
         "help": "exit with code 3 when any answer failed (the folder is written)"}),
+    "objective": (("--objective",), {
+        "choices": ("weeks+events", "weeks"), "default": "weeks+events",
+        "help": "what a fit matches: the calibrated error on the training weeks and the observed "
+                "effects of the policy events inside them (weeks+events, the default), or the "
+                "weeks alone"}),
+    "pooling": (("--pooling",), {
+        "choices": ("none", "regions"), "default": "none",
+        "help": "partial pooling by region: each region also gets its own compliance_scale of "
+                "the rules, pulled towards the pool's (regions), or pooled values only (none, the "
+                "default)"}),
     "events": (("--events",), {
         "help": "events.json of `socialtwin evaluate --protocol events --out`, measured on this "
                 "scenario's mechanism: the report says how far to trust counterfactuals by it "

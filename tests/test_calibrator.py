@@ -137,3 +137,15 @@ def test_a_failed_fit_leaves_no_model():
     with pytest.raises(ValueError, match="metric z has fewer than 2 observed rows"):
         model.fit(data[["a"]], y)
     assert not hasattr(model, "coef_")
+
+
+def test_lags_read_each_regions_earlier_rows_however_the_rows_interleave():
+    from calibration.calibrator import _lagged
+
+    X = np.arange(14, dtype=float).reshape(7, 2)
+    groups = np.array(["b", "a", "b", "b", "a", "c", "a"])
+    design = _lagged(X, 2, groups)
+    # region b: rows 0, 2, 3; a: 1, 4, 6; c: 5. Before a region's first row, its first row.
+    lag1 = X[[0, 1, 0, 2, 1, 5, 4]]
+    lag2 = X[[0, 1, 0, 0, 1, 5, 1]]
+    np.testing.assert_array_equal(design, np.hstack([X, lag1, lag2]))

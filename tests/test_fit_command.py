@@ -3,20 +3,25 @@
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
+from simulator.scenario import load_scenario
 from socialtwin.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTRY = ROOT / "scenarios" / "covid_country_2020.yaml"
+US = ROOT / "scenarios" / "covid_us_2020.yaml"
 
 
 @pytest.mark.parametrize("flags, expected", [
     (["--trials", "0"], "--trials: 0"),
     (["--restarts", "-1"], "--restarts: -1"),
     (["--agents", "0"], "--agents: 0"),
-    (["--engine", "local"], "local engine has no parameters"),
+    (["--engine", "litellm:nosuchprovider/x"], "litellm does not know the provider"),
+    (["--engine", "local", "--regions", "Atlantis"], "Atlantis"),
+    (["--engine", "local", "--pooling", "regions"], "--pooling regions: only for the rules"),
     (["--regions", "Atlantis"], "Atlantis"),
 ])
 def test_bad_flags_are_refused_before_any_work(tmp_path, capsys, flags, expected):
@@ -36,7 +41,9 @@ def test_a_file_that_is_not_a_parameter_file_is_kept(tmp_path, capsys):
 @pytest.mark.parametrize("flags, expected", [
     (["--trials", "3"], "--trials: only with --fit"),
     (["--fit", "--trials", "0"], "--trials: 0"),
-    (["--fit"], "local engine has no parameters"),
+    (["--fit"], "fit the local engine's combination with"),
+    (["--objective", "weeks"], "--objective: only with --fit"),
+    (["--pooling", "regions"], "--pooling: only with --fit"),
 ])
 def test_evaluate_refuses_fit_flags_it_cannot_honour(capsys, flags, expected):
     assert main(["evaluate", "--scenario", str(COUNTRY), "--regions", "FRA", *flags]) == 2
@@ -77,3 +84,50 @@ def test_evaluate_fit_reports_the_fitted_twin_and_its_parameters(capsys):
     assert set(parameters["values"]) == set(parameters["priors"])
     assert sorted(parameters["fit"]["regions"]) == ["ESP", "FRA", "IND"]
     assert "twin[rules]" in result["macro_rmse"]
+
+
+@pytest.mark.slow
+def test_fit_of_the_local_engine_writes_a_file_a_local_run_uses(tmp_path, capsys, monkeypatch):
+    """The embedded model asked through a cache of the test's own, over 13 weeks of the nation.
+
+    Five personas a tick (the base, and the contrasts of age and sex). The runs with the fitted
+    file and without ask the same questions over the same weeks (the period decides what the
+    prompts show), so the cache answers them.
+    """
+    monkeypatch.setenv("SOCIALTWIN_CACHE", str(tmp_path / "cache.sqlite"))
+    data = yaml.safe_load(US.read_text())
+    data.update(period={"start": "2020-03-01", "end": "2020-05-31"},
+                engine={**data["engine"], "personas": 5})
+    scenario = tmp_path / "us.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    out = tmp_path / "local.json"
+    assert main(["fit", str(scenario), "--engine", "local", "--regions", "USA", "--trials", "3",
+                 "--agents", "200", "--out", str(out), "--json", "--quiet"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["engine"] == "local" and printed["fit"]["regions"] == ["USA"]
+    asked = printed["fit"]["asked"]
+    assert asked["llm_calls"] > 0 and asked["failed_answers"] == 0
+    values = {p["name"]: p["value"] for p in printed["parameters"]}
+    assert set(values) == {"engine.logit_scale", "engine.contrast_weights.age_band",
+                           "engine.contrast_weights.sex", "dynamics.habit",
+                           "dynamics.peer_weight", "dynamics.heterogeneity"}
+    # the weeks with the file and without: the model's answers are the same, the agents' are not
+    data.update(population={"size": 300})
+    runs = {}
+    for label, engine in (("priors", data["engine"]),
+                          ("fitted", {**data["engine"], "parameters": str(out)})):
+        scenario.write_text(yaml.safe_dump({**data, "engine": engine}))
+        runs[label] = tmp_path / label
+        assert main(["run", str(scenario), "--out", str(runs[label]), "--no-probe"]) == 0
+    assert load_scenario(scenario).engine.options.logit_scale == values["engine.logit_scale"]
+    manifest = json.loads((runs["fitted"] / "manifest.json").read_text())
+    recorded = manifest["parameters"]["values"]
+    assert recorded["engine.logit_scale"]["fitted"] == values["engine.logit_scale"]
+    assert manifest["llm_calls"] == 0  # the fit asked these weeks already: the same questions
+    assert "## Fitted parameters" in (runs["fitted"] / "report.md").read_text()
+    read = {label: {name: pd.read_csv(folder / f"{name}.csv")
+                    for name in ("persona_answers", "decisions")}
+            for label, folder in runs.items()}
+    pd.testing.assert_frame_equal(read["priors"]["persona_answers"],
+                                  read["fitted"]["persona_answers"])
+    assert not read["priors"]["decisions"].equals(read["fitted"]["decisions"])

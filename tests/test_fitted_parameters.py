@@ -1,11 +1,19 @@
 """Parameter files: written and read whole, applied to a scenario, refused when they do not fit."""
 
 import json
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from scripted_model import ScriptedModel
 
+from helpers import MOBILITY, PROMPTS, signals
+from simulator.cognition import make_engine
+from simulator.cognition.cells import PopulationCells
+from simulator.cognition.language_engine import LanguageEngine
+from simulator.cognition.personas import PERSONA_ATTRIBUTES, Combination
 from simulator.errors import ScenarioError
 from simulator.fitted_parameters import (
     FittedParameters,
@@ -14,6 +22,7 @@ from simulator.fitted_parameters import (
     checksum,
     parameters_table,
 )
+from simulator.population import Population
 from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,3 +114,41 @@ def test_a_file_is_read_again_only_when_it_changed(tmp_path):
     fitted(WORKPLACES, ("dynamics.habit", 0.6, 0.4)).save(path)
     again = read_parameters(path)
     assert again is not first and again.by_name()["dynamics.habit"] == 0.6
+
+
+class PersonaScriptedModel(ScriptedModel):
+    """The scripted model, with answers that also differ from persona to persona."""
+
+    def yes(self, prompt):
+        shift = (zlib.crc32(prompt.split("Situation this week:")[0].encode()) % 200) / 100 - 1
+        p = super().yes(prompt)
+        return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + shift)))
+
+
+def test_a_language_engines_file_sets_how_its_answers_combine(tmp_path):
+    path = fitted(("engine.logit_scale", 1.6, 1.0), ("engine.contrast_weights.age_band", 0.4, 1.0),
+                  ("dynamics.habit", 0.5, 0.4), engine="local").save(tmp_path / "p.json")
+    s = load_scenario(scenario_file(tmp_path, path, "local"))
+    options = s.engine.options
+    assert options.logit_scale == 1.6 and s.dynamics.habit == 0.5
+    assert options.contrast_weights.age_band == 0.4 and options.contrast_weights.sex == 1.0
+    combination = Combination({**dict.fromkeys(PERSONA_ATTRIBUTES, 1.0), "age_band": 0.4}, 1.6)
+    engine = make_engine("local", options, s.policy.indicators, tmp_path / "cache.sqlite")
+    assert engine.combination == combination
+    engine.close()
+    # the cells' answers are the design's answers combined with the file's values
+    cells = PopulationCells.build(Population.synthesize("US_GA", 2000,
+                                                        np.random.default_rng(5)), 15)
+    scripted = LanguageEngine(PersonaScriptedModel(), options.to_elicitation(),
+                              combination=options.to_combination())
+    answers, _, decisions = cells.answers(scripted, signals(), MOBILITY, PROMPTS)
+    np.testing.assert_array_equal(
+        answers, cells.design.combine(cells.weights, decisions.probabilities, combination))
+    priors = cells.design.combine(cells.weights, decisions.probabilities)
+    assert np.abs(answers - priors).max() > 0.01
+    # the same file on a rules scenario, and a weight of an attribute no persona shows: refused
+    with pytest.raises(ScenarioError, match="local engine"):
+        load_scenario(scenario_file(tmp_path, path, "rules"))
+    fitted(("engine.contrast_weights.shoe_size", 0.4, 1.0), engine="local").save(path)
+    with pytest.raises(ScenarioError, match="contrast_weights.shoe_size"):
+        load_scenario(scenario_file(tmp_path, path, "local"))

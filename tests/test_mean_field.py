@@ -9,6 +9,7 @@ from calibration.evaluate import simulated_features
 from calibration.mean_field import MeanFieldTwin, Mechanism, RegionCells
 from simulator.cognition import make_engine
 from simulator.model import TwinModel
+from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario
 from simulator.scenario import load_scenario
 
@@ -70,3 +71,39 @@ def test_only_the_first_ticks():
     cells = RegionCells.build(s)
     whole = cells.mean_changes(Mechanism.of(s))
     np.testing.assert_allclose(cells.mean_changes(Mechanism.of(s), ticks=10), whole[:10])
+
+
+def _undone(s, cells, start, weeks):
+    """The region's path with stay-at-home held at its level before tick ``start``."""
+    from simulator.sweep.transforms import SetLevel
+    from simulator.sweep.variants import Variant
+
+    timeline = PolicyTimeline.from_scenario(s)
+    before = float(timeline.policy["c6_stay_at_home_requirements"].iloc[start - 1])
+    first, last = cells.dates[start].date(), cells.dates[start + weeks - 1].date()
+    variant = Variant("undone", (SetLevel("c6_stay_at_home_requirements", before, first, last),))
+    return cells.branch(variant.apply(timeline), timeline.routine(s.start))
+
+
+def test_a_fork_is_the_branchs_own_path_from_the_fork_on():
+    s = scenario()
+    cells = RegionCells.build(s)
+    mechanism = Mechanism.of(s)
+    start, weeks = 2, 5  # FRA ordered its people to stay at home in the week of 16 March 2020
+    branch = _undone(s, cells, start, weeks)
+    stay_at_home = "c6_stay_at_home_requirements"
+    assert not np.array_equal(branch.policy[stay_at_home], cells.policy[stay_at_home])
+    factual, (forked,) = cells.forked_changes(mechanism, None, [(branch, start, start + weeks)])
+    np.testing.assert_allclose(factual, cells.mean_changes(mechanism))
+    whole = branch.mean_changes(mechanism)  # the branch's path from the routine on
+    np.testing.assert_allclose(forked, whole[start:start + weeks], atol=1e-9)
+    assert np.abs(forked - factual[start:start + weeks]).max() > 1.0  # pp: the order mattered
+
+
+def test_a_fork_on_the_same_path_is_the_factual_path():
+    s = scenario()
+    cells = RegionCells.build(s)
+    timeline = PolicyTimeline.from_scenario(s)
+    same = cells.branch(timeline, timeline.routine(s.start))
+    factual, (forked,) = cells.forked_changes(Mechanism.of(s), 12, [(same, 4, 9)])
+    np.testing.assert_allclose(forked, factual[4:9], atol=1e-9)

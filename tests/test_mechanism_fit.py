@@ -39,7 +39,7 @@ def generated():
 def test_known_parameters_are_recovered_from_the_data_they_generated(generated):
     scenario, observed = generated
     fitted = fit_mechanism(scenario, observed, REGIONS, agents=300, iterations=40, workers=1,
-                           progress=False)
+                           progress=False, events=False)
     values = fitted.by_name()
     for name, truth in TRUTH.items():
         prior = next(v.prior for v in fitted.values if v.name == name)
@@ -56,6 +56,28 @@ def test_known_parameters_are_recovered_from_the_data_they_generated(generated):
 
 
 @pytest.mark.slow
+def test_partial_pooling_finds_each_regions_compliance():
+    scenario = load_scenario(SCENARIO).with_engine("rules")
+    space = ParameterSpace(Mechanism.of(scenario), scenario.behaviour_names, tuple(REGIONS))
+    truth = space.prior.copy()
+    own = {"FRA": 0.5, "IND": 1.8}
+    for code, value in own.items():
+        truth[space.names.index(f"regions.{code}.engine.compliance_scale")] = value
+    twin = MeanFieldTwin.build(scenario, REGIONS, 300, 0, progress=False)
+    simulated = twin.simulate(space.mechanisms(truth))
+    observed = load_observed(None, regions=REGIONS)
+    mobility = observed.mobility[["region", "week"]].merge(simulated, on=["region", "week"])
+    mobility = mobility.rename(columns={SIM_PREFIX + c: c for c in MOBILITY_CATEGORIES})
+    fitted = fit_mechanism(scenario, replace(observed, mobility=mobility), REGIONS, agents=300,
+                           iterations=30, workers=1, progress=False, events=False, pooling=True)
+    values = fitted.by_name()
+    assert fitted.fit["pooling"] == "regions"
+    assert values["regions.FRA.engine.compliance_scale"] < 0.8
+    assert values["regions.IND.engine.compliance_scale"] > 1.3
+    assert fitted.for_region("IND")["engine.compliance_scale"] > 1.3
+
+
+@pytest.mark.slow
 def test_restarts_record_their_values(generated):
     scenario, observed = generated
     fitted = fit_mechanism(scenario, observed, REGIONS[:2], agents=200, iterations=2,
@@ -65,9 +87,9 @@ def test_restarts_record_their_values(generated):
     assert np.isfinite([v.value for v in fitted.values]).all()
 
 
-def test_only_the_rules_engine_has_parameters_to_fit():
+def test_only_the_rules_engine_is_fitted_inside_the_protocols():
     scenario = load_scenario(SCENARIO)
     assert scenario.engine.name == "local"
-    with pytest.raises(UsageError, match="local engine has no parameters"):
+    with pytest.raises(UsageError, match="built for the rules engine"):
         check_fittable(scenario)
     check_fittable(scenario.with_engine("rules"))

@@ -64,3 +64,20 @@ def test_moving_one_parameter_moves_only_its_slot(space):
     changed = moved.context != prior.context
     k = moved.context_names.index("temperature")
     assert changed.sum() == 1 and moved.context[k, 2] == 3.0  # parks is the third behaviour
+
+
+def test_with_partial_pooling_each_region_has_its_own_compliance_scale(scenario):
+    pooled = ParameterSpace(Mechanism.of(scenario), scenario.behaviour_names)
+    space = ParameterSpace(Mechanism.of(scenario), scenario.behaviour_names, ("FRA", "IND"))
+    assert len(space) == len(pooled) + 2
+    assert space.names[-2:] == ("regions.FRA.engine.compliance_scale",
+                                "regions.IND.engine.compliance_scale")
+    values = space.prior.copy()
+    values[-2:] = [0.5, 2.0]
+    fra, ind = space.mechanisms(values)
+    assert (fra.compliance_scale, ind.compliance_scale) == (0.5, 2.0)
+    np.testing.assert_array_equal(fra.weights.policy, ind.weights.policy)
+    assert fra.habit == ind.habit == space.mechanism(values).habit
+    assert not isinstance(pooled.mechanisms(pooled.prior), list)  # one for all regions
+    # the prior is centred on the pool's value, sd 0.5 in log
+    assert space.prior_free[-1] == 0.0 and space.prior_sd[-1] == 0.5

@@ -5,9 +5,11 @@ import dataclasses
 import numpy as np
 import pytest
 
+from simulator.cognition.options import engine_options
 from simulator.cognition.personas import (
     KEY_ATTRIBUTES,
     PERSONA_ATTRIBUTES,
+    Combination,
     FactorialDesign,
     persona_bins,
 )
@@ -98,3 +100,61 @@ def test_an_attribute_not_shown_matches_no_one_and_a_wrong_persona_is_caught(pop
     broken = dataclasses.replace(small, personas=tuple(personas))
     black = float(np.mean(bins["race"][0] == small.labels["race"].index("black")))
     assert broken.persona_match(bins)["race"] == pytest.approx(1.0 - black)
+
+
+def combined_before_combinations(weights, probabilities):
+    """``FactorialDesign.combine`` as it was before contrast weights and a logit scale."""
+    p = np.clip(probabilities, 1e-6, 1 - 1e-6)
+    logits = np.log(p / (1 - p))
+    used = weights != 0
+    failed = np.isnan(probabilities)
+    cell_failed = (used.astype(float) @ failed.astype(float)) > 0
+    combined = weights @ np.where(failed, 0.0, logits)
+    return np.where(cell_failed, np.nan, 1.0 / (1.0 + np.exp(-combined)))
+
+
+@pytest.fixture(scope="module")
+def cells(population, design):
+    bins = persona_bins(population)
+    return np.unique(np.stack([bins[n][0] for n in design.attributes], axis=1), axis=0)
+
+
+def test_the_default_combination_gives_the_same_bits_as_before(design, cells):
+    weights = design.weights(cells)
+    probabilities = np.random.default_rng(3).uniform(0.001, 0.999, (len(design.personas), 6))
+    probabilities[2, 1] = np.nan
+    before = combined_before_combinations(weights, probabilities)
+    defaults = engine_options("local").to_combination()
+    assert defaults.neutral and set(defaults.contrast_weights) == set(PERSONA_ATTRIBUTES)
+    for combination in (None, Combination(), defaults):
+        np.testing.assert_array_equal(design.combine(weights, probabilities, combination), before)
+    # every weight 1.0 and the scale 1.0 through the weighted formula: the same bits too
+    np.testing.assert_array_equal(design.weighted(weights, defaults), weights)
+
+
+def test_contrast_weights_and_the_logit_scale_combine_as_the_formula_says(design, cells):
+    weights = design.weights(cells)
+    probabilities = np.random.default_rng(4).uniform(0.05, 0.95, (len(design.personas), 3))
+    logits = np.log(probabilities / (1 - probabilities))
+    combination = Combination({"age_band": 0.5, "sex": -1.0, "party": 0.0}, logit_scale=1.7)
+    combined = design.combine(weights, probabilities, combination)
+    for row in (0, len(cells) // 2, len(cells) - 1):
+        bracket = logits[0].copy()
+        for column, name in enumerate(design.attributes):
+            index = design.variant.get((name, int(cells[row, column])))
+            if index is not None:
+                bracket += combination.weight(name) * (logits[index] - logits[0])
+        np.testing.assert_allclose(np.log(combined[row] / (1 - combined[row])),
+                                   1.7 * bracket, atol=1e-9)
+    assert not np.allclose(combined, design.combine(weights, probabilities))
+
+
+def test_a_contrast_weighted_zero_no_longer_informs_its_cells(design, cells):
+    weights = design.weights(cells)
+    probabilities = np.full((len(design.personas), 1), 0.4)
+    variant = next(i for (name, _), i in design.variant.items() if name == "sex")
+    probabilities[variant, 0] = np.nan
+    informed = weights[:, variant] != 0
+    assert np.isnan(design.combine(weights, probabilities)[informed]).all()
+    kept = design.combine(weights, probabilities, Combination({"sex": 0.0}))
+    assert not np.isnan(kept).any()

@@ -60,3 +60,18 @@ def test_probabilities_and_stats():
     assert not decisions.failed.any()
     assert ((decisions.probabilities > 0) & (decisions.probabilities < 1)).all()
     assert engine.stats.questions == 18 and engine.stats.llm_calls == 0
+
+
+def test_the_compliance_scale_multiplies_the_policy_terms_only():
+    from simulator.cognition.options import RulesOptions
+
+    def logits(scale, *requests):
+        engine = RulesEngine(OXCGRT_INDICATORS, RulesOptions(compliance_scale=scale))
+        p = engine.decide(list(requests)).probabilities
+        return np.log(p / (1 - p))
+
+    calm = request(new_cases_per_100k=30.0)
+    strict = request(LOCKDOWN, new_cases_per_100k=30.0)
+    ones, doubled = logits(1.0, calm, strict), logits(2.0, calm, strict)
+    np.testing.assert_allclose(doubled[0], ones[0])  # no policy: nothing to scale
+    np.testing.assert_allclose(doubled[1] - doubled[0], 2 * (ones[1] - ones[0]), rtol=1e-6)

@@ -54,4 +54,4 @@ def make_engine(name: str, options: Mapping | EngineOptions | None,
 
         model = LiteLLMModel(name.split(":", 1)[1], settings)
     return LanguageEngine(model, settings.to_elicitation(), ResponseCache(cache_path),
-                          seed=settings.seed)
+                          seed=settings.seed, combination=settings.to_combination())

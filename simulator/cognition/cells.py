@@ -186,7 +186,9 @@ class PopulationCells:
         asked = self.personas
         decisions = engine.decide([DecisionRequest(a, signals, tuple(behaviours), prompts)
                                    for a in asked])
-        return self.design.combine(self.weights, decisions.probabilities), asked, decisions
+        combination = getattr(engine, "combination", None)  # language engines have one
+        return (self.design.combine(self.weights, decisions.probabilities, combination), asked,
+                decisions)
 
     def match(self, factorised: bool) -> dict[str, float]:
         """Per attribute, the share of agents asked as themselves.

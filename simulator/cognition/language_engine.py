@@ -20,6 +20,7 @@ from simulator.cognition.cached_model import CachedModel
 from simulator.cognition.elicitation import Elicitation, Item
 from simulator.cognition.engine import DecisionRequest, Decisions, Engine
 from simulator.cognition.language_model import LanguageModel, Question, question_key
+from simulator.cognition.personas import Combination
 from simulator.cognition.prompts import PromptBuilder, cloze_options
 from simulator.cognition.replies import MAX_TOKEN_OPTIONS
 from simulator.cognition.response_cache import ResponseCache
@@ -35,13 +36,21 @@ class LanguageEngine(Engine):
         elicitation: how questions are asked and combined.
         cache: the persistent response cache (``None``: no caching).
         seed: part of every cache key (models that sample use it as their seed).
+        combination: how the persona design's answers combine into each cell's (``None``: the
+            design's own).
+
+    Attributes:
+        combination: the :class:`~simulator.cognition.personas.Combination` applied where the
+            design's answers are combined (:meth:`simulator.cognition.cells.PopulationCells.
+            answers`); never to the model's answers themselves.
 
     Raises:
         EngineError: the elicitation is invalid or the model does not support its method.
     """
 
     def __init__(self, model: LanguageModel, elicitation: Elicitation,
-                 cache: ResponseCache | None = None, seed: int = 0) -> None:
+                 cache: ResponseCache | None = None, seed: int = 0,
+                 combination: Combination | None = None) -> None:
         super().__init__()
         problems = elicitation.problems()
         if not problems and elicitation.method not in model.methods:
@@ -52,6 +61,7 @@ class LanguageEngine(Engine):
         self.name = model.engine
         self.elicitation = elicitation
         self.seed = seed
+        self.combination = combination or Combination()
         self.language_model = model
         self.model = CachedModel(AccountedModel(model, self.stats), cache, self.stats)
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError, model_validator
+from pydantic import Field, ValidationError, create_model, model_validator
 
 from simulator.cognition.elicitation import DEBIAS, OPTION_ORDERS, WORDINGS, Elicitation
 from simulator.cognition.language_model import METHODS
+from simulator.cognition.personas import PERSONA_ATTRIBUTES, Combination
 from simulator.errors import EngineError
 from simulator.fields import Flag, Section, Text, choice, number, scenario_error, whole
 
@@ -52,6 +53,10 @@ class RulesOptions(EngineOptions):
     """Weeks under restrictions after which compliance has halved."""
     vaccine_protection: number(0, 1) = 0.6
     """Share of the epidemic threat removed per unit vaccinated share."""
+    compliance_scale: number(0.01, 100) = 1.0
+    """How strongly the population follows the rules, relative to the mechanism's (1: as the
+    rules say): it multiplies every policy term. ``socialtwin fit --pooling regions`` fits one
+    per region, pulled towards 1."""
 
 
 class ElicitationOptions(EngineOptions):
@@ -76,7 +81,38 @@ class ElicitationOptions(EngineOptions):
                            debias=self.debias, wordings=self.wordings)
 
 
-class LocalOptions(ElicitationOptions):
+ContrastWeights = create_model(
+    "ContrastWeights", __base__=Section,
+    __doc__="Weight of each persona attribute's contrasts (every attribute a persona can show; "
+            "1 each: the design's own combination).",
+    **{name: (number(-10, 10), 1.0) for name in PERSONA_ATTRIBUTES})
+"""``contrast_weights``: persona attribute -> weight, each declared with its bounds and default."""
+
+
+class LanguageOptions(ElicitationOptions):
+    """How a language model is asked, and how its persona answers combine into each cell's.
+
+    ``contrast_weights`` and ``logit_scale`` weigh the answers of the factorial persona design
+    (:mod:`simulator.cognition.personas`): a cell's logit is ``logit_scale * (logit p(base) +
+    sum_k contrast_weights[attribute of k] * [logit p(variant_k) - logit p(base)])``. They change
+    neither the questions nor the model's answers (nor the response cache), only what the
+    answers are combined with; ``socialtwin fit`` estimates them on training weeks. The
+    defaults (1 each) combine the answers as the design always did.
+    """
+
+    contrast_weights: ContrastWeights = Field(default_factory=ContrastWeights)
+    """Per persona attribute, the weight of its contrasts with the base persona (1: as the
+    model answered; 0: the attribute's contrasts left out; negative: reversed)."""
+    logit_scale: number(0.01, 100) = 1.0
+    """Factor on every cell's combined logit: one over a temperature (above 1 pushes answers
+    away from 1/2, below 1 towards it)."""
+
+    def to_combination(self) -> Combination:
+        """The combination these options describe."""
+        return Combination(self.contrast_weights.model_dump(), self.logit_scale)
+
+
+class LocalOptions(LanguageOptions):
     """Options of the ``local`` engine (see :class:`~simulator.cognition.local.LocalModel`)."""
 
     model_path: Text | None = None
@@ -95,7 +131,7 @@ class LocalOptions(ElicitationOptions):
     false evaluates every prompt from scratch (same answers, slower)."""
 
 
-class LiteLLMOptions(ElicitationOptions):
+class LiteLLMOptions(LanguageOptions):
     """Options of ``litellm:<model>`` (see :class:`~simulator.cognition.remote.LiteLLMModel`)."""
 
     api: choice(*APIS) = "auto"

@@ -16,12 +16,21 @@ of conjoint and vignette experiments: additive effects, estimated from minimal p
 situation is in every prompt, so each effect can differ between situations). Its cost is
 ``1 + sum(levels - 1)`` personas a tick whatever the population size. Attributes a region does
 not record (no column in its population) are neither shown nor factors.
+
+How the answers are combined can be weighted (a :class:`Combination`, from the language
+engines' options ``contrast_weights`` and ``logit_scale``; ``socialtwin fit`` estimates them):
+
+    logit p(agent) = s * (logit p(base) + sum_k w_a(k) [logit p(variant_k) - logit p(base)])
+
+with ``w_a`` the weight of the contrasts of attribute ``a`` and ``s`` the logit scale (one over
+a temperature). Every weight 1 and ``s = 1`` is the combination above, to the bit. The model
+and its answers are never changed: only what they are combined with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +47,30 @@ PERSONA_ATTRIBUTES: tuple[str, ...] = (*KEY_ATTRIBUTES, "perceived_vulnerability
 LEVELS = ("low", "medium", "high")
 WORK = ("essential worker", "employed", "not working")
 _SCORES = ("perceived_vulnerability", "risk_tolerance", "trust_government")
+
+
+@dataclass(frozen=True)
+class Combination:
+    """How a design's persona answers combine into a cell's (the module docstring's formula).
+
+    Attributes:
+        contrast_weights: attribute -> weight ``w_a`` of its contrasts; an attribute left out
+            has weight 1.
+        logit_scale: ``s``, the factor on the combined logit: one over a temperature (above 1
+            pushes the answers away from 1/2, below 1 towards it).
+    """
+
+    contrast_weights: Mapping[str, float] = field(default_factory=dict)
+    logit_scale: float = 1.0
+
+    @property
+    def neutral(self) -> bool:
+        """Whether this is the design's own combination (every weight 1, scale 1)."""
+        return self.logit_scale == 1.0 and all(w == 1.0 for w in self.contrast_weights.values())
+
+    def weight(self, attribute: str) -> float:
+        """The weight of an attribute's contrasts."""
+        return float(self.contrast_weights.get(attribute, 1.0))
 
 
 def persona_bins(population: Population) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
@@ -133,17 +166,44 @@ class FactorialDesign:
                     weights[rows, 0] -= 1.0
         return weights
 
-    def combine(self, weights: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    def weighted(self, weights: np.ndarray, combination: Combination) -> np.ndarray:
+        """Design weights with the contrast weights of a combination (its scale left out).
+
+        Each variant's column is multiplied by the weight of its attribute's contrasts, and the
+        base's column is ``1 - (the row's other weights)``, so that
+        ``weighted @ persona logits`` is the bracket of the module docstring's formula.
+        """
+        factor = np.ones(len(self.personas))
+        for (name, _), index in self.variant.items():
+            factor[index] = combination.weight(name)
+        weighted = weights * factor
+        weighted[:, 0] = 1.0 - weighted[:, 1:].sum(axis=1)
+        return weighted
+
+    def combine(self, weights: np.ndarray, probabilities: np.ndarray,
+                combination: Combination | None = None) -> np.ndarray:
         """Cell probabilities from persona probabilities, shape (n_cells, n_behaviours).
 
-        A cell whose contributing personas include a failed (NaN) answer is NaN.
+        Args:
+            weights: the cells' design weights (:meth:`weights`).
+            probabilities: the personas' answers, shape (n_personas, n_behaviours).
+            combination: contrast weights and logit scale (``None`` or neutral: the design's
+                own combination, computed as it always was).
+
+        A cell whose contributing personas (a weight other than 0) include a failed (NaN)
+        answer is NaN.
         """
         p = np.clip(probabilities, 1e-6, 1 - 1e-6)
         logits = np.log(p / (1 - p))
+        weighted = combination is not None and not combination.neutral
+        if weighted:
+            weights = self.weighted(weights, combination)
         used = weights != 0
         failed = np.isnan(probabilities)
         cell_failed = (used.astype(float) @ failed.astype(float)) > 0
         combined = weights @ np.where(failed, 0.0, logits)
+        if weighted:
+            combined = combination.logit_scale * combined
         return np.where(cell_failed, np.nan, 1.0 / (1.0 + np.exp(-combined)))
 
     def persona_match(self, bins: Mapping[str, tuple[np.ndarray, Sequence[str]]],

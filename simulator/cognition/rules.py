@@ -9,13 +9,15 @@ For cell ``a``, behaviour ``b`` and the tick's signals, the behaviour probabilit
 
 with the per-behaviour weights of the scenario (``behaviours[*].rules``) and
 
-    compliance_a = clip(1 + 0.8 (trust_government - .5) + 0.5 (conformity - .5)
-                        - 0.5 (risk_tolerance - .5) - 0.3 (republican - democrat), 0.3, 1.7)
+    compliance_a = S * clip(1 + 0.8 (trust_government - .5) + 0.5 (conformity - .5)
+                            - 0.5 (risk_tolerance - .5) - 0.3 (republican - democrat), 0.3, 1.7)
                    / (1 + weeks_under_restrictions / F)
 
 (the partisan term follows the gap in distancing between Republican- and Democrat-leaning
 counties documented by Allcott et al., J. Public Econ. 2020), where F (``fatigue_weeks``,
-default 52) makes adherence wane under long restrictions. Context
+default 52) makes adherence wane under long restrictions, and S (``compliance_scale``, default 1)
+is the population's response to rules relative to the mechanism's (a fit with partial pooling
+gives each region its own). Context
 features: ``threat`` = min(log1p(new cases per 100k) / log1p(50), 1.5) x (1 + 0.5 growth)
 x (0.5 + perceived_vulnerability) x (1.5 - risk_tolerance) x (1 - V vaccinated share) with V
 (``vaccine_protection``) = 0.6; ``temperature`` = (temperature_f - 55) / 25; ``vaccinated`` = the
@@ -97,7 +99,8 @@ class RuleWeights:
 
 def rule_logits(weights: RuleWeights, traits: Mapping[str, np.ndarray], count: int,
                 policy: Mapping[str, np.ndarray], context: Mapping[str, np.ndarray],
-                fatigue_weeks: float, vaccine_protection: float) -> np.ndarray:
+                fatigue_weeks: float, vaccine_protection: float, compliance_scale: float = 1.0
+                ) -> np.ndarray:
     """The model's logits for many cells over many ticks: the one formula of the engine.
 
     Args:
@@ -111,6 +114,7 @@ def rule_logits(weights: RuleWeights, traits: Mapping[str, np.ndarray], count: i
             observed values the derived features read).
         fatigue_weeks: weeks under restrictions after which compliance has halved.
         vaccine_protection: share of the threat removed per unit vaccinated share.
+        compliance_scale: the population's response to rules relative to the mechanism's.
 
     Returns:
         float array of shape (T, C, B).
@@ -137,8 +141,8 @@ def rule_logits(weights: RuleWeights, traits: Mapping[str, np.ndarray], count: i
         levels = np.stack([np.asarray(policy.get(name, np.zeros(ticks)), dtype=float)
                            for name in weights.policy_names], axis=1)
         weeks = np.asarray(context.get("weeks_under_restrictions", np.zeros(ticks)), dtype=float)
-        compliance = _compliance_base(traits, count)[None, :] / (1.0 + weeks / fatigue_weeks
-                                                                  )[:, None]
+        compliance = compliance_scale * _compliance_base(traits, count)[None, :] / (
+            1.0 + weeks / fatigue_weeks)[:, None]
         z += compliance[:, :, None] * (levels @ weights.policy)[:, None, :]
     for feature, row in per_cell:
         z += feature[:, :, None] * row
@@ -200,12 +204,14 @@ class RulesEngine(Engine):
         self.indicators = indicators
         self.fatigue_weeks = float(options.fatigue_weeks)
         self.vaccine_protection = float(options.vaccine_protection)
+        self.compliance_scale = float(options.compliance_scale)
 
     def describe(self) -> dict:
         """Engine name and its global parameters."""
         return {"engine": self.name, "model": "parametric", "elicitation": None,
                 "fatigue_weeks": self.fatigue_weeks,
-                "vaccine_protection": self.vaccine_protection}
+                "vaccine_protection": self.vaccine_protection,
+                "compliance_scale": self.compliance_scale}
 
     def decide(self, requests: Sequence[DecisionRequest]) -> Decisions:
         """Evaluate the parametric model for every request and behaviour (vectorised)."""
@@ -248,7 +254,7 @@ class RulesEngine(Engine):
                                          / self.indicators[name].max_level])
                          for name in weights.policy_names},
                         {name: np.array([value]) for name, value in signals.context.items()},
-                        self.fatigue_weeks, self.vaccine_protection)[0]
+                        self.fatigue_weeks, self.vaccine_protection, self.compliance_scale)[0]
         out = 1.0 / (1.0 + np.exp(-z))
         self.stats.questions += out.size
         return Decisions(out)
@@ -258,4 +264,4 @@ class RulesEngine(Engine):
         """How strongly cells follow the rules this tick (1 = average, fresh)."""
         count = len(np.atleast_1d(next(iter(traits.values())))) if traits else 1
         fatigue = 1.0 + context.get("weeks_under_restrictions", 0.0) / self.fatigue_weeks
-        return _compliance_base(traits, count) / fatigue
+        return self.compliance_scale * _compliance_base(traits, count) / fatigue
