@@ -35,9 +35,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from calibration.evaluate import SIM_PREFIX, window_of
+from calibration.evaluate import window_of
 from calibration.fit_objective import FitObjective
-from calibration.mean_field import agent_update, mean_path
+from calibration.mean_field import agent_update, mean_path, simulated_rows
 from calibration.mechanism_fit import (
     FIT_AGENTS,
     MAX_ITERATIONS,
@@ -187,14 +187,8 @@ class LanguageTwin:
 
     def simulate(self, blend: Blend) -> pd.DataFrame:
         """Region-week rows with a ``sim_<behaviour>`` column each, as the full twin's."""
-        frames = []
-        for region in self.regions:
-            frame = pd.DataFrame(region.mean_changes(blend),
-                                 columns=[SIM_PREFIX + name for name in self.behaviours])
-            frame.insert(0, "week", region.dates)
-            frame.insert(0, "region", region.region)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        return simulated_rows([(region.region, region.dates, region.mean_changes(blend))
+                               for region in self.regions], self.behaviours)
 
 
 class CombinationSpace(ParameterSpace):

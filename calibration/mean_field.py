@@ -315,11 +315,22 @@ class MeanFieldTwin:
         The columns are those of :func:`calibration.evaluate.simulated_features`: the
         population's mean behaviour as % change from its routine.
         """
-        frames = []
-        for cells, own in zip(self.regions, self.each(mechanism), strict=True):
-            frame = pd.DataFrame(cells.mean_changes(own),
-                                 columns=[SIM_PREFIX + name for name in self.behaviours])
-            frame.insert(0, "week", cells.dates)
-            frame.insert(0, "region", cells.region)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        return simulated_rows([(cells.region, cells.dates, cells.mean_changes(own))
+                               for cells, own in zip(self.regions, self.each(mechanism),
+                                                     strict=True)], self.behaviours)
+
+
+def simulated_rows(paths, behaviours: Sequence[str]) -> pd.DataFrame:
+    """Region-week rows (``region``, ``week``, ``sim_<behaviour>``) of regions' mean paths.
+
+    Args:
+        paths: per region, its code, the first day of every tick and its mean path (T, B).
+        behaviours: the behaviours' names, in the paths' column order.
+    """
+    frames = []
+    for region, dates, changes in paths:
+        frame = pd.DataFrame(changes, columns=[SIM_PREFIX + name for name in behaviours])
+        frame.insert(0, "week", dates)
+        frame.insert(0, "region", region)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
