@@ -512,6 +512,14 @@ def issue22_cases(port: int) -> list[Case]:
         Case("engine.parameters: not a parameter file", several(
             write_scenario(scenario(**{"engine.parameters": "p.json"})),
             lambda f: (f / "p.json").write_text('{"alpha": 1}\n')), RUN),
+        Case("context.epidemic: simulated without observed context", write_scenario(scenario(
+            **{"context.source": "none", "context.epidemic": "simulated"})), RUN),
+        Case("context.epidemic: simulated, behaviours with no contacts", write_scenario(
+            scenario(**{"context.epidemic": "simulated",
+                        "behaviours": [{"name": "walks", "question": "Will you walk?"}]})), RUN),
+        Case("context.epidemic_fit_until after the period", write_scenario(scenario(
+            **{"context.epidemic": "simulated", "context.epidemic_fit_until": "2021-01-01"})),
+             RUN),
     ]
 
 

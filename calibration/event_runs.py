@@ -72,7 +72,6 @@ def simulate_events(scenario, regions: Sequence[str], events: Sequence[PolicyEve
 
     from calibration.regional_parameters import regional_engine, regional_scenario
     from simulator.cognition import make_engine
-    from simulator.model import TwinModel
 
     engine = make_engine(scenario.engine.name, scenario.engine.options,
                          scenario.policy.indicators, cache_path or scenario.engine.cache)
@@ -92,9 +91,8 @@ def simulate_events(scenario, regions: Sequence[str], events: Sequence[PolicyEve
             base = PolicyTimeline.from_scenario(variant)
             plans = _branches(base, by_region.get(region, []), outside)
             with regional_engine(variant, scenario, engine, cache_path) as own:
-                model = TwinModel(variant, engine=own, timeline=base.with_policy(base.policy),
-                                  agent_views=False)
-                factual, runs = run_branches(model, plans, keep=partial(_kept, region=region))
+                factual, runs = run_branches(_factual_twin(variant, own, base), plans,
+                                             keep=partial(_kept, region=region))
             frames.append(factual[0])
             for key, (features, ticks, failed) in runs.items():
                 branched[key] = features
@@ -113,6 +111,22 @@ def simulate_events(scenario, regions: Sequence[str], events: Sequence[PolicyEve
     totals["llm_calls_per_agent_tick"] = stats.llm_calls / max(totals["agent_ticks"], 1)
     factual = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return EventRuns(factual, branched, outside, totals)
+
+
+def _factual_twin(scenario, engine, base: PolicyTimeline):
+    """A region's twin on its observed path rebuilt from the levels, as every variant's is.
+
+    With a simulated epidemic the twin carries one, fitted on the region's observed path, and
+    each event's branch goes on with it under the undone policy.
+    """
+    from simulator.epidemic.setup import fit_scenario_epidemic
+    from simulator.model import TwinModel
+
+    model = TwinModel(scenario, engine=engine, timeline=base.with_policy(base.policy),
+                      agent_views=False)
+    if scenario.context.epidemic == "simulated":
+        model.start_epidemic(fit_scenario_epidemic(scenario, engine).parameters)
+    return model
 
 
 def _branches(base: PolicyTimeline, events: Sequence[PolicyEvent], outside: list[str]

@@ -122,6 +122,25 @@ class RegionCells:
         policy, context = timeline_arrays(timeline, routine)
         return replace(self, policy=policy, context=context)
 
+    def shifted(self, timeline, reference, routine) -> RegionCells:
+        """The region's own path changed by what separates ``timeline`` from ``reference``.
+
+        Every signal is this path's plus the difference of the two (``timeline`` minus
+        ``reference``, both with ``routine`` as tick -1), so a counterfactual rebuilt from the
+        levels (a sweep's variant, whose stringency index is the formula's) moves the observed
+        path by its change alone: where the two agree, the branch is the observed path.
+
+        Args:
+            timeline: the changed path (e.g. an event undone, :func:`calibration.event_runs.undo`).
+            reference: the same path unchanged, rebuilt as ``timeline`` was.
+            routine: the region's routine (tick -1).
+        """
+        changed, base = timeline_arrays(timeline, routine), timeline_arrays(reference, routine)
+        return replace(self, **{
+            part: {k: v + (new[k] - old[k]) for k, v in own.items()}
+            for part, own, new, old in zip(("policy", "context"), (self.policy, self.context),
+                                           changed, base, strict=True)})
+
     def _logits(self, mechanism: Mechanism, first: int = 0, stop: int | None = None
                 ) -> np.ndarray:
         """The model's logits of ticks ``first..stop`` (routine first; each tick on its own)."""
@@ -165,11 +184,29 @@ class RegionCells:
                                    saved)
         routine = means[0]
         branches = []
-        for k, (branch, start, end) in enumerate(forks):
-            z = branch._logits(mechanism, start + 1, end + 1)
-            path = _continue_path(z, states[k].copy(), means[start], self.assignment, *update)
+        logits = _fork_logits(mechanism, forks)
+        for k, (_, start, _) in enumerate(forks):
+            path = _continue_path(logits[k], states[k].copy(), means[start], self.assignment,
+                                  *update)
             branches.append(100.0 * (path / routine - 1.0))
         return 100.0 * (means[1:] / routine - 1.0), branches
+
+
+def _fork_logits(mechanism: Mechanism, forks: Sequence[tuple[RegionCells, int, int]]
+                 ) -> list[np.ndarray]:
+    """Every fork's logits over its ticks, from one call of the formula.
+
+    The formula reads each tick on its own (weeks under restrictions is a context series), so
+    the forks' windows are laid end to end and the result cut back into them.
+    """
+    if not forks:
+        return []
+    first = forks[0][0]
+    windows = [(branch, start + 1, end + 1) for branch, start, end in forks]
+    joined = {part: {name: np.concatenate([getattr(b, part)[name][s:e] for b, s, e in windows])
+                     for name in getattr(first, part)} for part in ("policy", "context")}
+    z = replace(first, **joined)._logits(mechanism)
+    return np.split(z, np.cumsum([e - s for _, s, e in windows])[:-1])
 
 
 def agent_update(dynamics, conscientiousness: np.ndarray, conformity: np.ndarray,

@@ -7,11 +7,15 @@ fit's regions, and their observed effects its difference-in-differences
 controls are other regions of the fit, and an event whose weeks -3..+4 are not all training weeks
 is left out, so no test week and no region outside the fit is read.
 
-The twin's effect of an event is the protocol's, on the mean field: the region's path (its
-timeline rebuilt from the levels, as the protocol's factual runs are) forks at the event week
+The twin's effect of an event is the protocol's, on the mean field: the region's observed path
+(the one the weeks part simulates) forks at the event week
 (:meth:`calibration.mean_field.RegionCells.forked_changes`) into the path with the event undone
-(:func:`calibration.event_runs.undo`: its indicators held at week -1's level to week +4, the
-timeline rebuilt as a sweep's variant is), both paths' aggregates are mapped to metric units by
+(:func:`calibration.event_runs.undo`: its indicators held at week -1's level to week +4). The
+undone path is the observed one moved by the undo's change alone
+(:meth:`~calibration.mean_field.RegionCells.shifted`: the undone timeline, rebuilt as a sweep's
+variant is, minus the same timeline rebuilt without the change), so the stringency index keeps the
+observed series' values wherever the event leaves it alone, and the fit simulates each region's
+path once for both parts. Both paths' aggregates are mapped to metric units by
 the calibrator fitted on every training row, with the region's own offset and scale left out
 (the calibrator's mean region effects, as for a region the protocol holds out), and the effect is
 the mean over weeks +1..+4 of the factual minus the undone prediction.
@@ -50,9 +54,6 @@ class TrainingEvents:
         region: each event's index into the twin's regions.
         start: each event's week as a tick of its region's timeline.
         branches: each event's region on the path with the event undone.
-        rebuilt: region index -> its cells on the observed path rebuilt as the undone ones
-            are (the stringency index from the levels, by one formula, as the protocol's
-            factual runs have it), for the regions with events.
         observed: the observed effects, shape (events, categories); NaN where not scored.
         counts: events found, and set aside by reason.
     """
@@ -61,7 +62,6 @@ class TrainingEvents:
     region: np.ndarray
     start: np.ndarray
     branches: list[RegionCells]
-    rebuilt: dict[int, RegionCells]
     observed: np.ndarray
     counts: dict
 
@@ -89,7 +89,7 @@ class TrainingEvents:
         effects, set_aside = observed_effects(panel, events)
         counts = {"found": len(events), **counts, **set_aside, "outside_scenario_period": 0}
         wide = effects.pivot(index="event", columns="category", values="observed")
-        keys, region, start, branches, timelines, rebuilt = [], [], [], [], {}, {}
+        keys, region, start, branches, paths = [], [], [], [], {}
         for event in (e for e in events if e.key in wide.index):
             r = codes.index(event.region)
             tick = twin.regions[r].dates.get_indexer([event.week])[0]
@@ -99,36 +99,41 @@ class TrainingEvents:
             keys.append(event.key)
             region.append(r)
             start.append(tick)
-            if r not in timelines:
-                timelines[r] = PolicyTimeline.from_scenario(scenario.replace(region=event.region))
-                rebuilt[r] = twin.regions[r].branch(
-                    timelines[r].with_policy(timelines[r].policy),
-                    timelines[r].routine(scenario.start))
-            routine = timelines[r].routine(scenario.start)
-            branches.append(twin.regions[r].branch(undo(event).apply(timelines[r]), routine))
+            if r not in paths:
+                timeline = PolicyTimeline.from_scenario(scenario.replace(region=event.region))
+                paths[r] = (timeline, timeline.with_policy(timeline.policy),
+                            timeline.routine(scenario.start))
+            timeline, reference, routine = paths[r]
+            branches.append(twin.regions[r].shifted(undo(event).apply(timeline), reference,
+                                                    routine))
         table = wide.reindex(index=keys, columns=list(MOBILITY_CATEGORIES)).to_numpy(float)
         counts["scored"] = len(keys)
         return cls(keys, np.array(region, dtype=int), np.array(start, dtype=int), branches,
-                   rebuilt, table.reshape(len(keys), len(MOBILITY_CATEGORIES)), counts)
+                   table.reshape(len(keys), len(MOBILITY_CATEGORIES)), counts)
 
     def simulate(self, twin: MeanFieldTwin, mechanism: Mechanism | Sequence[Mechanism],
                  ticks: int) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Every region's first ``ticks`` ticks, and both paths of every event.
 
+        Each region's path is simulated once: its events' branches fork from it.
+
+        Args:
+            twin: the fit's mean-field twin.
+            mechanism: the parameter values (one, or one per region).
+            ticks: the ticks of the factual paths returned (the training weeks').
+
         Returns:
             ``(factual, paths)``: shape (regions, ticks, behaviours); per event, its region's
-            rebuilt path to week +4 (ticks ``0..start + 4``) and its undone weeks ``0..+4``.
+            path to week +4 (ticks ``0..start + 4``) and its undone weeks ``0..+4``.
         """
         factual, paths = [], [None] * len(self)
         for r, (cells, own) in enumerate(zip(twin.regions, twin.each(mechanism), strict=True)):
-            factual.append(cells.mean_changes(own, ticks))
             events = np.flatnonzero(self.region == r)
-            if not len(events):
-                continue
             forks = [(self.branches[e], int(self.start[e]), int(self.start[e]) + LAST + 1)
                      for e in events]
-            path, branches = self.rebuilt[r].forked_changes(
-                own, max(stop for _, _, stop in forks), forks)
+            path, branches = cells.forked_changes(
+                own, max([ticks, *(stop for _, _, stop in forks)]), forks)
+            factual.append(path[:ticks])
             for e, branch in zip(events, branches, strict=True):
                 paths[e] = (path[:self.start[e] + LAST + 1], branch)
         return np.stack(factual), paths

@@ -32,10 +32,14 @@ OPERATIONAL_OPTIONS = ("api_base", "concurrency", "requests_per_minute", "max_re
 
 
 def mechanism(scenario) -> dict:
-    """What decides a twin's counterfactual effects (region, period and size aside)."""
+    """What decides a twin's counterfactual effects (region, period and size aside).
+
+    The behaviours' contact shares count only with a simulated epidemic, which reads them (and
+    is then part of the mechanism).
+    """
     options = {k: v for k, v in scenario.engine.options.given().items()
                if k not in OPERATIONAL_OPTIONS}
-    return plain({
+    detail = plain({
         "engine": scenario.engine.name,
         "options": dict(sorted(options.items())),
         # The cap on personas (the figures shipped were measured when the field was named so).
@@ -46,6 +50,12 @@ def mechanism(scenario) -> dict:
         "network": scenario.network,
         "dynamics": scenario.dynamics,
     })
+    if scenario.context.epidemic == "observed":  # the behaviours' contacts are not read
+        for behaviour in detail["behaviours"]:
+            behaviour.pop("contacts", None)
+    else:
+        detail["epidemic"] = scenario.context.epidemic
+    return detail
 
 
 def fingerprint(detail: dict) -> str:

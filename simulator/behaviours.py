@@ -95,6 +95,8 @@ class Behaviour(Section):
         paraphrases: other wordings of ``question`` with the same options and keying; an
             elicitation with ``wordings: all`` asks every wording and averages them, so that no
             single wording's quirks decide the answer (Dominguez-Olmedo et al. 2024).
+        contacts: share of a routine day's transmission-relevant contacts that come with the
+            behaviour, for a simulated epidemic (:mod:`simulator.epidemic.contacts`).
     """
 
     name: Text
@@ -106,6 +108,7 @@ class Behaviour(Section):
     expected_response: choice(-1, 0, 1) = 0
     rules: Annotated[RuleParameters, BeforeValidator(_none_as_empty)] = RuleParameters()
     paraphrases: Annotated[tuple[Text, ...], BeforeValidator(_none_as_empty_list)] = ()
+    contacts: number(0, 1) = 0.0
 
     @model_validator(mode="after")
     def _options_fit(self) -> Behaviour:

@@ -15,6 +15,9 @@ from simulator.cognition import Engine, PromptBuilder, make_engine
 from simulator.cognition.cells import PopulationCells
 from simulator.cognition.personas import KEY_ATTRIBUTES
 from simulator.dynamics import Dynamics, cell_logits
+from simulator.epidemic.contacts import ContactShares
+from simulator.epidemic.loop import EpidemicLoop
+from simulator.epidemic.seir import EpidemicParameters
 from simulator.network import SocialNetwork
 from simulator.parallel import alongside
 from simulator.policy import PolicyTimeline, Signals
@@ -180,6 +183,17 @@ class TwinModel(mesa.Model):
             raise
         self._views_pending = agent_views
         self.running = len(self.timeline) > 0
+        self.epidemic: EpidemicLoop | None = None
+
+    def start_epidemic(self, parameters: EpidemicParameters) -> None:
+        """Simulate the cases from here on (:mod:`simulator.epidemic.loop`), before any tick.
+
+        Args:
+            parameters: the region's fitted epidemic (:mod:`simulator.epidemic.setup`).
+        """
+        region = get_region(self.scenario.region).population or len(self.population)
+        self.epidemic = EpidemicLoop(parameters, ContactShares.of(self.scenario.behaviours),
+                                     self.baseline, region, self.timeline.days)
 
     @property
     def agents(self) -> AgentSet:
@@ -248,7 +262,9 @@ class TwinModel(mesa.Model):
 
         The order of operations:
 
-        1. ``signals = timeline.at(tick)``: the policy levels and context of this tick.
+        1. ``signals = timeline.at(tick)``: the policy levels and context of this tick; with a
+           simulated epidemic, its cases of this tick instead of the observed ones (made by
+           last tick's contacts; the population's mean behaviour is passed on after step 6).
         2. ``answers = cells.answers(engine, signals, ...)``: every cell's answer, shape
            (n_cells, k), never one per agent (the rules engine answers the cells; a language
            model the design's personas, combined per cell in logit space). Inside it,
@@ -272,11 +288,15 @@ class TwinModel(mesa.Model):
         Step 5 runs as one compiled loop over agents (:mod:`simulator.dynamics`), float32.
         """
         signals = self.timeline.at(self.steps - 1)
+        if self.epidemic is not None:
+            signals = self.epidemic.signals(signals)
         answers = self._ask(signals)
         logits = cell_logits(answers)
         peers = self.network.peer_mean(self.state, out=self._peers)
         self.state = self.dynamics.update(self.state, logits, peers)
         self._collect(signals)
+        if self.epidemic is not None:
+            self.epidemic.observe(self._means[0][2])
         self.running = self.steps < len(self.timeline)
 
     def fork(self, timeline: PolicyTimeline) -> TwinModel:
@@ -310,6 +330,7 @@ class TwinModel(mesa.Model):
         clone._peers = np.empty_like(self._peers)
         clone._views_pending = False
         clone.forked_at = self.tick
+        clone.epidemic = None if self.epidemic is None else self.epidemic.fork()
         clone.failed_answers = 0
         clone.decision_log = list(self.decision_log)
         clone.persona_log = list(self.persona_log)

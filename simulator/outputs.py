@@ -12,7 +12,7 @@ import pandas as pd
 
 from simulator.cognition.probe_card import ProbeCard, failures, keying_finding
 from simulator.fields import plain
-from simulator.plots import plot_signals, plot_trajectories
+from simulator.plots import plot_epidemic, plot_signals, plot_trajectories
 from simulator.run import RunResult
 from simulator.run_folder import RunFolder, claimed
 
@@ -35,7 +35,7 @@ class ReportSection:
 RUN_PLOTS = ("plots/trajectories.png", "plots/signals.png")
 RUN_FILES = ("trajectories.csv", "trajectories.parquet", "decisions.csv", "timeline.csv",
              "respondents.csv", "population_summary.csv", "persona_answers.csv",
-             "probe_card.csv", *RUN_PLOTS, "report.md")
+             "probe_card.csv", "epidemic.csv", "plots/epidemic.png", *RUN_PLOTS, "report.md")
 """The files a run folder may hold besides its manifest and its sections' files."""
 
 
@@ -82,6 +82,12 @@ def write_run(result: RunResult, out_dir: str | Path | RunFolder,
             plot_signals(result.timeline, stage / RUN_PLOTS[1],
                          title=f"Signals received — {result.scenario.region}"),
         ]
+        if result.epidemic is not None:
+            result.epidemic.to_csv(stage / "epidemic.csv", index=False, float_format="%.6g")
+            plots.append(plot_epidemic(
+                result.epidemic, stage / "plots" / "epidemic.png",
+                title=f"Epidemic in the loop — {result.scenario.region} (fitted up to the "
+                f"dotted line)", fit_until=result.manifest["epidemic"]["fit_until"]))
         for section in sections:
             for name, write in section.files.items():
                 (stage / name).parent.mkdir(parents=True, exist_ok=True)
@@ -131,10 +137,30 @@ def report_markdown(result: RunResult, out: Path, plots: list[Path],
     for section in sections:
         lines += ["", section]
     lines += ["", *parameters_section(result)]
+    lines += ["", *epidemic_section(result)]
     lines += ["", *persona_section(result)]
     if result.probe_card is not None:
         lines += ["", *probe_section(result.probe_card)]
     return "\n".join(lines) + "\n"
+
+
+def epidemic_section(result: RunResult) -> list[str]:
+    """The simulated epidemic's fit (a run with ``context.epidemic: simulated``; else empty)."""
+    record = result.manifest.get("epidemic")
+    if not record:
+        return []
+    return ["## Epidemic in the loop", "",
+            f"The cases the agents were told were simulated from their own contacts "
+            f"(epidemic.csv, plots/epidemic.png), by an SEIR fitted to the observed cases up to "
+            f"{record['fit_until']} ({record['fitted_ticks']} ticks; contacts of a "
+            f"{record['fit_agents']:,}-agent run on the observed path).", "",
+            "| | |", "|---|---|",
+            f"| reproduction number at routine contacts | {record['reproduction_number']:.3g} |",
+            f"| reporting share | {record['reporting']:.3g} |",
+            f"| seed (infectious share on day 1) | {record['seed']:.3g} |",
+            f"| season (per 25 F above 55 F) | {record['season']:.3g} |",
+            f"| contact elasticity | {record['elasticity']:.3g} |",
+            f"| RMSE of log(1 + cases) on the fitted ticks | {record['rmse_log_cases']:.3g} |"]
 
 
 def parameters_section(result: RunResult) -> list[str]:

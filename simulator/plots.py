@@ -80,6 +80,39 @@ def plot_signals(timeline: pd.DataFrame, path: str | Path, title: str = "") -> P
     return save_figure(fig, path)
 
 
+def plot_epidemic(epidemic: pd.DataFrame, path: str | Path, title: str = "",
+                  fit_until: str | None = None) -> Path:
+    """Simulated against observed cases (log scale), and the contact multiplier, per tick.
+
+    Args:
+        epidemic: the run's epidemic table (``epidemic.csv``).
+        path: the PNG file.
+        title: the figure's title.
+        fit_until: the last day the epidemic was fitted on (a dotted line; later is its test).
+    """
+    data = _dated(epidemic)
+    fig, (cases, contacts) = plt.subplots(2, 1, figsize=(9, 5), sharex=True,
+                                          gridspec_kw={"height_ratios": [2, 1]})
+    cases.plot(data["date"], data["observed_cases_per_100k"], color="black", label="observed")
+    cases.plot(data["date"], data["simulated_cases_per_100k"], color="tab:red",
+               label="simulated from the agents' contacts")
+    cases.set_yscale("symlog", linthresh=1.0)
+    cases.set_ylabel("cases per 100k per day", fontsize=8)
+    cases.legend(fontsize=8)
+    contacts.plot(data["date"], data["contact_multiplier"], color="tab:blue")
+    contacts.axhline(1.0, color="grey", lw=0.6)
+    contacts.set_ylabel("contacts\n(routine = 1)", fontsize=8)
+    for ax in (cases, contacts):
+        ax.tick_params(labelsize=7)
+        if fit_until is not None:
+            ax.axvline(pd.Timestamp(fit_until), color="grey", linestyle=":", linewidth=1.0)
+    if title:
+        cases.set_title(title, fontsize=10)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
 def save_figure(fig: plt.Figure, path: str | Path) -> Path:
     """Write a figure as PNG (creating the folder) and close it."""
     path = Path(path)

@@ -2,8 +2,10 @@
 
 Policy comes from OxCGRT (the shipped weekly table or a raw OxCGRT file) or from hand-written
 interventions; context (epidemic, vaccination, season, holidays) comes from the observed weekly
-tables, from constants, or is absent. Context is exogenous: the twin does not model transmission,
-so a counterfactual policy keeps the observed epidemic (say so when reading counterfactuals).
+tables, from constants, or is absent. The timeline's context is exogenous: with
+``context.epidemic: observed`` (the default) a counterfactual policy keeps the observed epidemic;
+with ``simulated`` the twin replaces the cases tick by tick with those of an epidemic driven by
+its agents' contacts (:mod:`simulator.epidemic.loop`).
 """
 
 from __future__ import annotations

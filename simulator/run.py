@@ -11,12 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from simulator.cognition import Engine, EngineStats
 from simulator.cognition.probe_card import ProbeCard, card_summary
 from simulator.cognition.response_cache import check_cache_path
+from simulator.epidemic.fitting import EpidemicFit
+from simulator.epidemic.setup import (
+    FIT_AGENTS,
+    check_case_counts,
+    fit_scenario_epidemic,
+    fit_window,
+)
 from simulator.errors import EngineError, ScenarioError
 from simulator.model import TwinModel
 from simulator.policy import PolicyTimeline
@@ -42,6 +50,9 @@ class RunResult:
             with the agents it stands for and the attributes it shows.
         population_summary: synthetic vs target marginals.
         manifest: the run record written to ``manifest.json``.
+        epidemic: with a simulated epidemic, per tick: date, region, simulated and observed
+            cases per 100,000 per day, the contact and transmission multipliers and the
+            susceptible share.
     """
 
     scenario: Scenario
@@ -53,6 +64,7 @@ class RunResult:
     population_summary: pd.DataFrame
     manifest: dict
     probe_card: ProbeCard | None = None
+    epidemic: pd.DataFrame | None = None
 
 
 def apply_overrides(scenario: Scenario, engine: str | None = None, agents: int | None = None,
@@ -111,40 +123,42 @@ def run_scenario(
     progress: bool = True,
     agent_views: bool = True,
     probe: bool = False,
+    epidemic: EpidemicFit | None = None,
 ) -> RunResult:
     """Build the twin for ``scenario`` and run it over the whole period.
 
     Args:
         scenario: the validated scenario.
         engine: an engine to reuse (sweeps share one); created from the scenario when None.
-        timeline: a transformed policy timeline (counterfactual variants); the scenario's when
-            None.
+        timeline: a transformed timeline (counterfactual variants); the scenario's when None.
         cache_path: response cache file for LLM engines.
         progress: show a progress bar when ticks take more than a few seconds.
         agent_views: create the Mesa agent views (see :class:`TwinModel`).
         probe: after the run, put the scenario's probe card to the engine (its calls are
             counted apart from the run's, in ``probe_card``); a scenario whose behaviours no
             battery fits is run without one.
+        epidemic: a simulated epidemic fitted before (default: fitted here when simulated).
 
     Raises:
-        ScenarioError: ``probe`` and the scenario's battery is invalid (before any work).
+        ScenarioError: ``probe`` and the scenario's battery is invalid, or a simulated
+            epidemic has no case counts to be fitted to (before any work).
         EngineError: every answer of the run failed (the count and the last error are in the
             message); a run with some failed answers completes and counts them.
     """
     battery = scenario_battery(scenario) if probe else None
-    started = time.perf_counter()
-    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if scenario.context.epidemic == "simulated" and epidemic is None:
+        check_case_counts(scenario)
+    started, started_at = time.perf_counter(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     before = copy.copy(engine.stats) if engine is not None else EngineStats()
     model = TwinModel(scenario, engine=engine, timeline=timeline, cache_path=cache_path,
                       agent_views=agent_views)
     try:
-        routine_failed = model.failed_answers
+        fitted, routine_failed = _start_epidemic(model, epidemic), model.failed_answers
         built = time.perf_counter()
         with tqdm(total=len(model.timeline), desc=scenario.name, unit="tick", delay=3,
                   disable=not progress, leave=False) as bar:
             model.run(progress=lambda _: bar.update())
-        finished = time.perf_counter()
-        stats = model.engine.stats.since(before)
+        finished, stats = time.perf_counter(), model.engine.stats.since(before)
         manifest = _manifest(model, stats, routine_failed, started_at, {
             "build_s": round(built - started, 3), "steps_s": round(finished - built, 3),
             "wall_s": round(finished - started, 3)})
@@ -152,7 +166,8 @@ def run_scenario(
             scenario=scenario, trajectories=model.trajectories(), decisions=model.decisions(),
             persona_answers=model.persona_answers(), timeline=model.timeline.to_frame(),
             respondents=model.cells.summary(model.engine.factorised),
-            population_summary=model.population.summary(), manifest=manifest)
+            population_summary=model.population.summary(), manifest=manifest,
+            epidemic=None if fitted is None else epidemic_table(model, manifest, fitted))
         if battery is not None:
             result.probe_card = probe_scenario(scenario, engine=model.engine, battery=battery)
             manifest["probe_card"] = card_summary(result.probe_card)
@@ -160,6 +175,40 @@ def run_scenario(
     finally:
         if engine is None:
             model.engine.close()
+
+
+def _start_epidemic(model: TwinModel, epidemic: EpidemicFit | None) -> dict | None:
+    """Put a scenario's simulated epidemic in its twin (fitted here unless given).
+
+    Returns:
+        The manifest's record of the epidemic (``None``: the epidemic is observed).
+    """
+    scenario = model.scenario
+    if scenario.context.epidemic != "simulated":
+        return None
+    started = time.perf_counter()
+    epidemic = epidemic or fit_scenario_epidemic(scenario, model.engine)
+    model.start_epidemic(epidemic.parameters)
+    return {"context": "simulated", "fit_until": str(fit_window(scenario)),
+            "fit_agents": FIT_AGENTS, "fit_s": round(time.perf_counter() - started, 3),
+            **epidemic.record()}
+
+
+def epidemic_table(model: TwinModel, manifest: dict, record: dict) -> pd.DataFrame:
+    """A run's simulated epidemic beside the observed cases, one row per tick.
+
+    Args:
+        model: the twin, run.
+        manifest: the run's manifest (takes ``record`` as its ``epidemic``).
+        record: what :func:`_start_epidemic` recorded.
+    """
+    manifest["epidemic"] = record
+    frame = model.epidemic.frame(model.timeline.dates)
+    observed = model.timeline.context.get("new_cases_per_100k")
+    frame.insert(2, "region", model.scenario.region)
+    frame.insert(4, "observed_cases_per_100k",
+                 np.nan if observed is None else observed.to_numpy()[frame["tick"].to_numpy()])
+    return frame
 
 
 def _parameters_record(scenario) -> dict | None:

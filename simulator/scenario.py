@@ -22,6 +22,7 @@ from simulator.behaviours import Behaviour
 from simulator.cognition.cells import TRAITS
 from simulator.cognition.credentials import redacted
 from simulator.cognition.rules import DERIVED_CONTEXT
+from simulator.epidemic.checks import check_simulated_epidemic
 from simulator.errors import ScenarioError
 from simulator.fields import (
     AnyText,
@@ -158,6 +159,8 @@ class Scenario(Section):
         if duplicates:
             raise _fail("names", f"duplicate names {duplicates}", "each behaviour name once",
                         at=("behaviours",))
+        if self.context.epidemic == "simulated":
+            check_simulated_epidemic(self)
         context = (*CONTEXT_COLUMNS, *DERIVED_CONTEXT, *self.context.values)
         check_rule_names(self.behaviours, {"policy": tuple(self.policy.indicators),
                                            "traits": TRAITS, "context": context})

@@ -222,9 +222,16 @@ class ContextSpec(Section):
             an OxCGRT policy and ``none`` with interventions (see the scenario).
         data_dir: raw upstream files to read instead of the shipped weekly tables.
         values: fixed values for ``constant``, or overrides on top of ``observed``.
+        epidemic: ``observed`` (cases as reported) or ``simulated`` (cases from an epidemic
+            driven by the agents' contacts, fitted to the observed cases;
+            :mod:`simulator.epidemic`).
+        epidemic_fit_until: last day of the ticks the epidemic is fitted on (default: the
+            period's end; the case study fits on 2020 to leave 2021 as its test).
     """
 
     source: choice("observed", "none", "constant") | None = None
+    epidemic: choice("observed", "simulated") = "observed"
+    epidemic_fit_until: Date | None = None
     data_dir: InputPath = None
     values: Annotated[dict[str, number()], BeforeValidator(lambda v: {} if v is None else v)] = {}
 

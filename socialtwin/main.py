@@ -10,9 +10,19 @@ from collections.abc import Sequence
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from simulator.errors import SocialTwinError  # noqa: E402
-from socialtwin import calibrate, data, evaluate, fit, plot, probe, run, sweep  # noqa: E402
+from socialtwin import (  # noqa: E402
+    calibrate,
+    data,
+    decompose,
+    evaluate,
+    fit,
+    plot,
+    probe,
+    run,
+    sweep,
+)
 
-COMMANDS = (run, sweep, plot, calibrate, fit, evaluate, probe, data)
+COMMANDS = (run, sweep, decompose, plot, calibrate, fit, evaluate, probe, data)
 """The modules whose ``register`` adds their commands, in the order ``--help`` lists them."""
 
 

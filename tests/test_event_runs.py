@@ -58,3 +58,17 @@ def test_every_region_runs_once_with_a_branch_per_event_it_can_hold(scenario, ev
     # An event too late for the period (its week +4 after the last tick) is listed, not run.
     late = [e for e in events if e.week + pd.Timedelta(weeks=4) > pd.Timestamp("2021-04-19")]
     assert {e.key for e in late} <= set(runs.outside)
+
+
+def test_with_a_simulated_epidemic_each_branch_carries_its_own_cases(scenario, events):
+    simulated = scenario.replace(context={**dict(scenario.context), "epidemic": "simulated",
+                                          "epidemic_fit_until": "2020-12-31"})
+    observed = simulate_events(scenario, ["FRA"], events, agents=300, seed=2, progress=False)
+    looped = simulate_events(simulated, ["FRA"], events, agents=300, seed=2, progress=False)
+    assert set(looped.branches) == set(observed.branches)
+    columns = [c for c in looped.factual.columns if c.startswith("sim_")]
+    # the agents were told other cases: the factual paths differ
+    assert not np.allclose(looped.factual[columns], observed.factual[columns])
+    key = "FRA 2020-05-11"  # a branch forks with the loop: it goes on from the factual's state
+    mine, theirs = (runs.branches[key].set_index("week") for runs in (looped, observed))
+    assert not np.allclose(mine[columns], theirs[columns])

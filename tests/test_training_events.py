@@ -66,7 +66,7 @@ def test_the_twins_effect_is_the_calibrated_difference_of_the_two_paths(setting)
         groups=inputs.loc[train, "region"].to_numpy())
     found = events.effects(model, paths)
     for e, (r, s) in enumerate(zip(events.region, events.start, strict=True)):
-        factual = events.rebuilt[r].mean_changes(mechanism, s + LAST + 1)
+        factual = twin.regions[r].mean_changes(mechanism, s + LAST + 1)
         undone = events.branches[e].mean_changes(mechanism, s + LAST + 1)
         np.testing.assert_allclose(paths[e][0], factual, atol=1e-9)
         np.testing.assert_allclose(paths[e][1], undone[s:], atol=1e-9)
@@ -74,6 +74,27 @@ def test_the_twins_effect_is_the_calibrated_difference_of_the_two_paths(setting)
                  for path in (factual, undone)]
         np.testing.assert_allclose(found[e], (sides[0] - sides[1]).mean(axis=0), atol=1e-9)
     assert np.abs(found).max() > 0.5  # pp: the events move the twin
+
+
+def test_the_undone_path_is_the_observed_path_moved_by_the_undo_alone(setting):
+    # Before week 0 and after week +4 the branch is the observed path, stringency index too
+    # (the observed series, not the formula's); inside, the undone indicators sit at week -1's
+    # level and the index moves by the formula's change.
+    scenario, _, twin, events = setting
+    for e, (r, s) in enumerate(zip(events.region, events.start, strict=True)):
+        own, branch = twin.regions[r], events.branches[e]
+        window = np.zeros(len(own.dates) + 1, dtype=bool)
+        window[s + 1:s + LAST + 2] = True  # ticks s..s+4, the routine first
+        for part in ("policy", "context"):
+            for name, values in getattr(own, part).items():
+                np.testing.assert_allclose(getattr(branch, part)[name][~window],
+                                           values[~window], atol=1e-12)
+        moved = [name for name, values in own.policy.items()
+                 if not np.allclose(branch.policy[name][window], values[window])]
+        assert moved, events.keys[e]
+        for name in moved:
+            np.testing.assert_allclose(branch.policy[name][window], branch.policy[name][s],
+                                       atol=1e-12)  # held at week -1's level
 
 
 def test_the_objective_counts_the_events_as_their_own_observations(setting):

@@ -134,3 +134,14 @@ def test_the_shipped_figures_are_those_of_the_case_studies_mechanisms():
             assert sorted(figures["region_codes"]) == sorted(regions.split(",")), name
     rules = load_scenario(SCENARIOS / "covid_us_2020.yaml").with_engine("rules")
     assert {f["configuration"] for f in figures_for(rules)} >= {"rules_world", "rules_us"}
+
+
+def test_contact_shares_count_only_when_the_epidemic_is_simulated():
+    scenario = load_scenario(SCENARIOS / "covid_us_2020.yaml").with_engine("rules")
+    behaviours = [b.model_copy(update={"contacts": 0.1}) for b in scenario.behaviours]
+    other = scenario.replace(behaviours=behaviours)
+    assert fingerprint(mechanism(other)) == fingerprint(mechanism(scenario))
+    simulated = load_scenario(SCENARIOS / "covid_us_2020_epidemic.yaml")
+    again = simulated.replace(behaviours=behaviours)
+    assert mechanism(simulated)["epidemic"] == "simulated"
+    assert fingerprint(mechanism(again)) != fingerprint(mechanism(simulated))

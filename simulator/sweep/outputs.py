@@ -17,7 +17,7 @@ from simulator.sweep.runner import INTERVAL, SweepResult
 
 SWEEP_FILES = ("results.csv", "results.parquet", "calibrated.csv", "summary.csv",
                "overall.csv", "checks.csv", "timelines.csv", "runs.csv", "evaluation.csv",
-               "plots/*.png", "report.md")
+               "cases.csv", "plots/*.png", "report.md")
 """The files a sweep folder may hold besides its manifest and its sections' files."""
 
 
@@ -27,7 +27,8 @@ def write_sweep(result: SweepResult, out_dir: str | Path | RunFolder,
 
     Files: ``manifest.json``, ``results.csv`` and ``.parquet``, ``calibrated.csv`` (when
     calibrated), ``summary.csv``, ``overall.csv``, ``checks.csv``, ``timelines.csv``,
-    ``runs.csv``, ``evaluation.csv`` (when calibrated), ``plots/*.png`` and ``report.md``,
+    ``runs.csv``, ``evaluation.csv`` (when calibrated), ``cases.csv`` (with a simulated
+    epidemic), ``plots/*.png`` and ``report.md``,
     written whole through a :class:`~simulator.run_folder.RunFolder` as a run folder is (see
     :func:`simulator.outputs.write_run`).
 
@@ -45,7 +46,7 @@ def write_sweep(result: SweepResult, out_dir: str | Path | RunFolder,
         result.results.to_parquet(stage / "results.parquet", index=False)
         tables = {"results": result.results, "calibrated": result.calibrated,
                   "summary": result.summary, "overall": result.overall, "checks": result.checks,
-                  "timelines": result.timelines, "runs": result.runs,
+                  "timelines": result.timelines, "runs": result.runs, "cases": result.cases,
                   "evaluation": None if result.evaluation is None
                   else result.evaluation.rename_axis("method").reset_index()}
         for name, table in tables.items():
@@ -81,9 +82,23 @@ def report_markdown(result: SweepResult, out: Path, plots: list[Path],
     for section in sections:
         lines += [section, ""]
     lines += ["## Plots", ""] + [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
-    lines += ["", "Context (cases, vaccination, season) is exogenous: every variant keeps the "
-              "observed epidemic; only the policy differs."]
+    lines += ["", *_context_lines(result)]
     return "\n".join(lines) + "\n"
+
+
+def _context_lines(result: SweepResult) -> list[str]:
+    """What the variants were told besides their policy: the observed or their own epidemic."""
+    if result.cases is None:
+        return ["Context (cases, vaccination, season) is exogenous: every variant keeps the "
+                "observed epidemic; only the policy differs."]
+    days = 7 if result.scenario.tick == "week" else 1
+    totals = result.cases.groupby("variant", sort=False)["mean"].sum() * days
+    table = pd.DataFrame({"variant": totals.index, "cases per 100k over the period (seeds' "
+                          "mean)": totals.to_numpy()})
+    return ["## Cases", "", "The epidemic is simulated (`context.epidemic: simulated`): each "
+            "variant's agents were told the cases of their own contacts (cases.csv, "
+            "plots/cases.png); vaccination, season and holidays are as observed.", "",
+            markdown_table(table, ".0f")]
 
 
 def _sweep_lines(result: SweepResult) -> list[str]:

@@ -182,7 +182,34 @@ def signals_figure(timelines: pd.DataFrame, variants: list[str]) -> plt.Figure:
     for variant in variants:
         line = timelines[timelines["variant"] == variant]
         ax.plot(line["date"], line["stringency_index"], color=colours[variant], label=variant)
-    ax.set_ylabel("stringency index", fontsize=8)
+    return _finished(fig, ax, "stringency index")
+
+
+def cases_figure(cases: pd.DataFrame, variants: list[str]) -> plt.Figure:
+    """Simulated cases per variant (line: seeds' mean; band: their range) over the observed.
+
+    Args:
+        cases: ``cases.csv`` of a sweep (:func:`simulator.sweep.cases.variant_cases`).
+        variants: variant names in plotting order.
+    """
+    fig, ax = plt.subplots(figsize=(9, 4))
+    colours = _colours(variants)
+    for variant in variants:
+        line = cases[cases["variant"] == variant]
+        ax.plot(line["date"], line["mean"], color=colours[variant], linewidth=1.2,
+                label=variant)
+        ax.fill_between(line["date"], line["min"], line["max"], color=colours[variant],
+                        alpha=0.2, linewidth=0)
+    seen = cases.drop_duplicates("tick")
+    ax.plot(seen["date"], seen["observed_cases_per_100k"], color="black", linestyle="--",
+            linewidth=1.0, label="observed")
+    ax.set_yscale("symlog", linthresh=1.0)
+    return _finished(fig, ax, "cases per 100k per day (simulated)")
+
+
+def _finished(fig: plt.Figure, ax: plt.Axes, ylabel: str) -> plt.Figure:
+    """A one-panel figure over dates, labelled, with its legend, laid out."""
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=6, ncol=2)
     fig.autofmt_xdate()
@@ -194,7 +221,8 @@ def draw_sweep_plots(folder: str | Path) -> list[Path]:
     """Draw every plot of a sweep folder from its files into ``folder/plots``.
 
     Reads ``manifest.json``, ``summary.csv``, ``overall.csv``, ``timelines.csv`` and, when
-    present, ``calibrated.csv`` (for the observed series).
+    present, ``calibrated.csv`` (for the observed series) and ``cases.csv`` (a simulated
+    epidemic's cases per variant).
 
     Returns:
         The PNG files written.
@@ -227,6 +255,9 @@ def draw_sweep_plots(folder: str | Path) -> list[Path]:
         pair = (axes[0], axes[1])
         written.append(save_figure(heatmap_figure(overall, pair), plots / "heatmap.png"))
     written.append(save_figure(subgroups_figure(summary, variants), plots / "subgroups.png"))
+    if (folder / "cases.csv").is_file():
+        cases = pd.read_csv(folder / "cases.csv", parse_dates=["date"])
+        written.append(save_figure(cases_figure(cases, variants), plots / "cases.png"))
     return written
 
 

@@ -32,6 +32,7 @@ from simulator.parallel import limited_threads
 from simulator.policy import PolicyTimeline
 from simulator.run import run_scenario, versions
 from simulator.scenario import Scenario
+from simulator.sweep.cases import variant_cases
 from simulator.sweep.checks import check_sweep
 from simulator.sweep.executors import Executor, LocalExecutor
 from simulator.sweep.variants import Variant, VariantSet
@@ -81,6 +82,7 @@ class TaskResult:
     seed: int
     trajectories: pd.DataFrame
     accounting: dict
+    epidemic: pd.DataFrame | None = None
 
 
 @dataclass
@@ -105,6 +107,8 @@ class SweepResult:
         evaluation: RMSE of the calibrator fitted on the baseline against the baselines of the
             evaluation protocol, on the test window (``None`` without calibration).
         manifest: the sweep record written to ``manifest.json``.
+        cases: with a simulated epidemic, each variant's cases per tick across the seeds
+            (:mod:`simulator.sweep.cases`); ``None`` otherwise.
     """
 
     scenario: Scenario
@@ -119,6 +123,7 @@ class SweepResult:
     runs: pd.DataFrame
     evaluation: pd.DataFrame | None
     manifest: dict
+    cases: pd.DataFrame | None = None
 
 
 def run_sweep(
@@ -207,6 +212,7 @@ def _analysed(scenario: Scenario, variant_set: VariantSet, seeds: tuple[int, ...
         runs=runs,
         evaluation=evaluation,
         manifest={},
+        cases=variant_cases([o.epidemic for o in outputs], seed_summary),
     )
     return result, calibration_note
 
@@ -228,7 +234,9 @@ def run_task(task: SweepTask) -> TaskResult:
     accounting["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     accounting["engine"] = {k: v for k, v in run.manifest.items()
                             if k in ("engine", "model", "elicitation")}
-    return TaskResult(task.variant, task.seed, trajectories, accounting)
+    epidemic = None if run.epidemic is None else run.epidemic.assign(variant=task.variant,
+                                                                     seed=task.seed)
+    return TaskResult(task.variant, task.seed, trajectories, accounting, epidemic)
 
 
 def worker_engine(scenario: Scenario, cache_path: str | None) -> Engine:

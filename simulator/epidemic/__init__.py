@@ -1,0 +1,1 @@
+"""The epidemic in the loop: cases simulated from the agents' contacts (``context.epidemic``)."""
