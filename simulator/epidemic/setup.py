@@ -65,7 +65,7 @@ def check_case_counts(scenario, timeline=None) -> pd.DataFrame:
     """
     from simulator.policy import PolicyTimeline
 
-    context = (timeline or PolicyTimeline.from_scenario(scenario)).context
+    context = (timeline if timeline is not None else PolicyTimeline.from_scenario(scenario)).context
     if "new_cases_per_100k" not in context:
         raise ScenarioError(scenario.source, "context.epidemic",
                             f"{scenario.region} has no observed case counts to fit the "
